@@ -1,0 +1,17 @@
+"""archiver: a versioned, deduplicated SQLite archive of blog listing pages.
+
+The stages, one module each: :mod:`archiver.fetcher` (HTTP), :mod:`archiver.parse` (cards from
+bytes), :mod:`archiver.identity` (which entry, what changed), :mod:`archiver.store` (SQLite);
+:mod:`archiver.pipeline` runs a capture through them and :mod:`archiver.cli` is the command line.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("archiver")
+except PackageNotFoundError:  # running from a checkout that was never installed
+    __version__ = "0.0.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,41 @@
+"""Errors that reach the user, each with the exit status the CLI gives for it.
+
+Library code raises these with a message that names the file or URL and says what to do; the CLI
+prints the message (never a traceback) and exits with ``exit_code``.
+"""
+
+from __future__ import annotations
+
+
+class ArchiverError(Exception):
+    """Base class: a failure the user can act on."""
+
+    exit_code = 1
+
+
+class InputError(ArchiverError):
+    """A capture or option could not be read: bad path, empty file, wrong encoding, no cards."""
+
+
+class ProfileError(InputError):
+    """A site profile file is missing, is not valid TOML or lacks a required selector."""
+
+
+class StoreError(ArchiverError):
+    """The database cannot be opened or written (read-only, full disk, not SQLite, too new)."""
+
+
+class FetchError(ArchiverError):
+    """A page could not be fetched: network failure, server error, refused response."""
+
+
+class LayoutBrokenError(ArchiverError):
+    """A page gave zero cards where it used to give cards: the site's layout changed."""
+
+    exit_code = 3
+
+
+class LockedError(ArchiverError):
+    """Another archiver run holds the database's lock."""
+
+    exit_code = 75

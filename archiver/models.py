@@ -1,0 +1,50 @@
+"""The plain data that flows between the stages: a card as the parser saw it.
+
+Kept free of behaviour and imports so every stage (parse, identity, store, fetch) can share it
+without depending on another stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: The fields a card may carry, in the order they are stored and shown.
+CARD_FIELDS: tuple[str, ...] = ("title", "url", "category", "tags", "date", "excerpt")
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """One post card exactly as a capture shows it; ``None`` or ``()`` means "not shown"."""
+
+    title: str | None = None
+    #: absolute permalink as it appears on the page (not canonicalised)
+    url: str | None = None
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    #: ``YYYY-MM-DD`` when the date could be read, otherwise the text as shown
+    date: str | None = None
+    excerpt: str | None = None
+
+    @property
+    def category(self) -> str | None:
+        """Categories as one text value (``"Linux, 抓包"``), the form stored in the database."""
+        return ", ".join(self.categories) if self.categories else None
+
+    def fields(self) -> dict[str, str | None]:
+        """The card as the flat field -> text mapping that versions are made of."""
+        return {
+            "title": self.title,
+            "url": self.url,
+            "category": self.category,
+            "tags": ", ".join(self.tags) if self.tags else None,
+            "date": self.date,
+            "excerpt": self.excerpt,
+        }
+
+
+@dataclass(slots=True)
+class ParsedPage:
+    """What one listing page gave: its cards in page order and where the next page is."""
+
+    cards: list[Card] = field(default_factory=list)
+    next_url: str | None = None

@@ -1,0 +1,67 @@
+"""Parsing stage: the bytes of one capture in, its post cards out (no database, no network)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import PurePath
+
+from archiver.errors import InputError
+from archiver.models import ParsedPage
+from archiver.parse.decode import decode_html, decode_text_capture, looks_binary
+from archiver.parse.html import parse_html
+from archiver.parse.profile import Profile, load_profile
+from archiver.parse.text import DEFAULT_CHROME_LINES, parse_text
+
+__all__ = [
+    "DEFAULT_CHROME_LINES",
+    "Profile",
+    "capture_kind",
+    "load_profile",
+    "parse_capture",
+    "require_cards",
+]
+
+_KINDS = {".txt": "text", ".html": "html", ".htm": "html"}
+
+
+def capture_kind(path: PurePath) -> str | None:
+    """'text' or 'html' from the file name, None for files that are not captures."""
+    return _KINDS.get(path.suffix.lower())
+
+
+def parse_capture(
+    data: bytes,
+    *,
+    kind: str,
+    source: str,
+    base_url: str | None = None,
+    profile: Profile | None = None,
+    encoding: str | None = None,
+    header_charset: str | None = None,
+    chrome_lines: Iterable[str] = DEFAULT_CHROME_LINES,
+) -> ParsedPage:
+    """Decode and parse one capture; unreadable input is an :class:`InputError` naming ``source``."""
+    if not data.strip():
+        raise InputError(f"{source}: empty capture (0 bytes of content)")
+    if looks_binary(data):
+        raise InputError(f"{source}: binary data, not a text or HTML capture")
+    if kind == "text":
+        text = decode_text_capture(data, source, encoding)
+        return ParsedPage(cards=parse_text(text, chrome_lines))
+    html = decode_html(data, source, header_charset=header_charset, encoding=encoding)
+    return parse_html(html, base_url=base_url, profile=profile)
+
+
+def require_cards(page: ParsedPage, source: str, profile: Profile | None) -> ParsedPage:
+    """A capture that gives no card is an error for imports: say which rule found nothing."""
+    if page.cards:
+        return page
+    if profile is not None:
+        raise InputError(
+            f"{source}: the profile's card selector {profile.card!r} matched no post card; "
+            "check the selector with `archiver probe` or run without --profile"
+        )
+    raise InputError(
+        f"{source}: no post cards found (is this a blog listing page?); "
+        "try `archiver probe` or pass --profile with a card selector"
+    )

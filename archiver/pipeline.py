@@ -1,0 +1,252 @@
+"""The pipeline: one capture through parse -> identify -> store, in one transaction.
+
+This is where the rules of SPEC sections 3-5 meet the database: :mod:`archiver.identity` decides,
+:mod:`archiver.store` writes. The CLI and the crawler both come through here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+from archiver.errors import InputError
+from archiver.identity import (
+    Outcome,
+    canonical_url,
+    digest,
+    key_prefix,
+    merge,
+    normalize,
+    pick_text_match,
+    text_key,
+)
+from archiver.models import Card
+from archiver.parse import (
+    DEFAULT_CHROME_LINES,
+    Profile,
+    capture_kind,
+    parse_capture,
+    require_cards,
+)
+from archiver.store import CaptureRecord, CurrentVersion, Store
+
+#: Site name for captures that carry no URL (text captures imported without --site).
+LOCAL_SITE = "local"
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_timestamp(value: str) -> str:
+    """A user-given --captured-at as the stored UTC form; a clear error when it is not a time."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(
+            f"--captured-at {value!r}: not an ISO 8601 time (e.g. 2026-01-11T08:00:00Z)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def site_of(url: str | None) -> str | None:
+    host = urlsplit(url).hostname if url else None
+    return host.lower() if host else None
+
+
+@dataclass(slots=True)
+class CaptureResult:
+    """What one capture did to the archive."""
+
+    source: str
+    capture_id: int
+    cards: int = 0
+    new_entries: int = 0
+    new_versions: int = 0
+    enriched: int = 0
+    #: ids of entries created because their text matched several entries (SPEC 3)
+    possible_duplicates: list[int] = field(default_factory=list)
+
+
+def ingest(store: Store, record: CaptureRecord, data: bytes | None, cards: Sequence[Card]) -> CaptureResult:
+    """Store one capture and apply its cards, all or nothing."""
+    with store.transaction():
+        if data is not None and record.sha256 is not None:
+            store.put_blob(record.sha256, data)
+        capture_id = store.insert_capture(record)
+        result = apply_cards(store, record, capture_id, cards)
+        store.finish_capture(capture_id, result.cards, result.new_entries, result.new_versions)
+    return result
+
+
+def apply_cards(
+    store: Store, record: CaptureRecord, capture_id: int, cards: Sequence[Card]
+) -> CaptureResult:
+    """Identify every card and bring its entry up to date (inside the caller's transaction)."""
+    result = CaptureResult(record.source, capture_id, cards=len(cards))
+    at, site = record.captured_at, record.site
+    url_keys = [canonical_url(card.url) if card.url else None for card in cards]
+    known = store.url_entries(site, sorted({k for k in url_keys if k}))
+    taken: set[int] = set()
+    seen_versions: list[int] = []
+    for card, url_key in zip(cards, url_keys, strict=True):
+        fields = card.fields()
+        current: CurrentVersion | None
+        if url_key:
+            current = known.get(url_key)
+            if current is not None and current.entry_id in taken:
+                continue  # the same permalink twice on one page (a pinned copy): one sighting
+        else:
+            text = text_key(card)
+            candidates = store.text_candidates(site, key_prefix(text))
+            texts = [(cv.entry_id, _entry_text(cv)) for cv in candidates]
+            match, ambiguous = pick_text_match(text, texts, taken)
+            current = next((cv for cv in candidates if cv.entry_id == match), None)
+        if current is None:
+            key = url_key or key_prefix(text_key(card))
+            entry_id = store.new_entry(site, "url" if url_key else "text", key)
+            version_id = store.add_version(entry_id, 1, fields, digest(fields), (), capture_id, at)
+            result.new_entries += 1
+            taken.add(entry_id)
+            if url_key:
+                known[url_key] = CurrentVersion(entry_id, version_id, 1, fields, digest(fields))
+            elif ambiguous:
+                store.add_possible_duplicates(entry_id, ambiguous, capture_id)
+                result.possible_duplicates.append(entry_id)
+            continue
+        taken.add(current.entry_id)
+        if digest(fields) == current.digest:
+            seen_versions.append(current.version_id)
+            continue
+        outcome = merge(current.fields, fields)
+        if outcome.outcome is Outcome.NEW_VERSION:
+            current.version += 1
+            current.version_id = store.add_version(
+                current.entry_id,
+                current.version,
+                outcome.fields,
+                digest(outcome.fields),
+                outcome.changed,
+                capture_id,
+                at,
+            )
+            result.new_versions += 1
+        else:
+            if outcome.updated:
+                store.update_version(current.version_id, outcome.fields, digest(outcome.fields))
+                result.enriched += outcome.outcome is Outcome.ENRICHED
+            seen_versions.append(current.version_id)
+        current.fields, current.digest = outcome.fields, digest(outcome.fields)
+    store.mark_seen(seen_versions, capture_id, at)
+    return result
+
+
+def _entry_text(current: CurrentVersion) -> str:
+    return normalize(" ".join(filter(None, (current.fields["title"], current.fields["excerpt"]))))
+
+
+# -- importing files -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOptions:
+    """How files are read on import; every field maps to an `archiver import` option."""
+
+    profile: Profile | None = None
+    profile_name: str | None = None
+    base_url: str | None = None
+    site: str | None = None
+    captured_at: str | None = None
+    encoding: str | None = None
+    chrome_lines: frozenset[str] = DEFAULT_CHROME_LINES
+
+
+@dataclass(frozen=True, slots=True)
+class ImportFile:
+    """A file to import and the URL it was published at (when a --base-url says so)."""
+
+    path: Path
+    kind: str
+    url: str | None
+
+
+def collect_files(paths: Iterable[Path], base_url: str | None) -> tuple[list[ImportFile], list[Path]]:
+    """Expand directories (files in name order) and split captures from files that are not.
+
+    Inside a directory given with --base-url, each page's URL is the base joined with its
+    relative path, so `page/2/index.html` resolves its links as `BASE/page/2/` would.
+    """
+    files: list[ImportFile] = []
+    ignored: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path}: no such file or directory")
+        if path.is_dir():
+            members = sorted(p for p in path.rglob("*") if p.is_file())
+            for member in members:
+                kind = capture_kind(member)
+                if kind is None:
+                    ignored.append(member)
+                    continue
+                rel = member.relative_to(path).as_posix()
+                url = urljoin(base_url, rel.removesuffix("index.html")) if base_url else None
+                files.append(ImportFile(member, kind, url))
+            continue
+        kind = capture_kind(path)
+        if kind is None:
+            raise InputError(f"{path}: not a capture (expected .txt, .html or .htm)")
+        files.append(ImportFile(path, kind, base_url))
+    return files, ignored
+
+
+def import_files(
+    store: Store,
+    files: Sequence[ImportFile],
+    options: ImportOptions,
+    on_done: Callable[[CaptureResult], None] | None = None,
+) -> Iterator[CaptureResult]:
+    """Import files in order, one transaction each; stops at the first bad file."""
+    captured_at = iso_timestamp(options.captured_at) if options.captured_at else None
+    for item in files:
+        source = str(item.path)
+        try:
+            data = item.path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{source}: cannot read: {exc.strerror}") from None
+        page = require_cards(
+            parse_capture(
+                data,
+                kind=item.kind,
+                source=source,
+                base_url=item.url,
+                profile=options.profile if item.kind == "html" else None,
+                encoding=options.encoding,
+                chrome_lines=options.chrome_lines,
+            ),
+            source,
+            options.profile if item.kind == "html" else None,
+        )
+        record = CaptureRecord(
+            site=options.site or site_of(item.url) or LOCAL_SITE,
+            source=source,
+            kind=item.kind,
+            captured_at=captured_at or utc_now(),
+            sha256=hashlib.sha256(data).hexdigest(),
+            parsed_with=_parsed_with(item.kind, options),
+        )
+        result = ingest(store, record, data, page.cards)
+        if on_done:
+            on_done(result)
+        yield result
+
+
+def _parsed_with(kind: str, options: ImportOptions) -> str:
+    if kind == "text":
+        return "text"
+    return options.profile_name or ("profile" if options.profile else "auto")

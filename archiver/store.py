@@ -1,0 +1,425 @@
+"""The SQLite archive: every SQL statement of the project lives here (the schema in schema.sql).
+
+The store knows tables, not rules: :mod:`archiver.pipeline` decides what a card means and calls
+these methods inside one transaction per capture.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+import zstandard
+
+from archiver.errors import InputError, StoreError
+from archiver.models import CARD_FIELDS
+
+#: Bumped whenever schema.sql changes in a way an existing file must be migrated for.
+SCHEMA_VERSION = 1
+
+_ZSTD_LEVEL = 3
+_compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
+_decompressor = zstandard.ZstdDecompressor()
+_VERSION_COLUMNS = ", ".join(CARD_FIELDS)
+
+
+def schema_sql() -> str:
+    """schema.sql: packaged next to the code in a wheel, at the repository root in a checkout."""
+    packaged = resources.files("archiver").joinpath("schema.sql")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parent.parent / "schema.sql").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureRecord:
+    """The facts about one capture that are known before its cards are applied."""
+
+    site: str
+    source: str
+    kind: str
+    captured_at: str
+    sha256: str | None
+    http_status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    parsed_with: str | None = None
+
+
+@dataclass(slots=True)
+class CurrentVersion:
+    """An entry's current version, as the pipeline needs it for comparison."""
+
+    entry_id: int
+    version_id: int
+    version: int
+    fields: dict[str, str | None]
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageState:
+    """What the last crawl learnt about one listing page URL."""
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+    sha256: str | None
+    last_cards: int | None
+
+
+class Store:
+    """One open archive file. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, path: Path | str, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise StoreError(f"{self.path}: no such archive (run `archiver import` first)")
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: is a directory, not a database file")
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot open database: {exc}") from None
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        with self._errors():
+            conn.execute("PRAGMA foreign_keys = ON")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path}: made by a newer archiver (schema {version}, this one knows "
+                    f"{SCHEMA_VERSION}); upgrade archiver to use it"
+                )
+            if version < SCHEMA_VERSION:
+                self._create_schema()
+            conn.execute("PRAGMA synchronous = NORMAL")
+
+    def _create_schema(self) -> None:
+        tables = self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if tables and not self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'entry_version'"
+        ).fetchone():
+            raise StoreError(f"{self.path}: is an SQLite database, but not an archiver archive")
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.executescript(f"BEGIN IMMEDIATE; {schema_sql()}; COMMIT;")
+        self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Turn SQLite's failures into one clear message naming the file."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            message = str(exc)
+            if "not a database" in message:
+                message = "not an SQLite database (or it is corrupt)"
+            elif "readonly" in message:
+                message = "read-only: cannot write to the database or its folder"
+            elif "disk is full" in message or "disk I/O" in message:
+                message = f"cannot write: {message}; free some space and run again"
+            raise StoreError(f"{self.path}: {message}") from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One capture, all or nothing: a crash leaves the file as after the last commit."""
+        with self._errors():
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    # -- raw bytes -------------------------------------------------------------------------
+
+    def put_blob(self, sha256: str, data: bytes) -> bool:
+        """Store bytes once per sha256; True when they were new."""
+        if self.conn.execute("SELECT 1 FROM blob WHERE sha256 = ?", (sha256,)).fetchone():
+            return False
+        self.conn.execute(
+            "INSERT INTO blob (sha256, size, compression, data) VALUES (?, ?, 'zstd', ?)",
+            (sha256, len(data), _compressor.compress(data)),
+        )
+        return True
+
+    def get_blob(self, sha256: str) -> bytes:
+        row = self.conn.execute(
+            "SELECT compression, data FROM blob WHERE sha256 = ?", (sha256,)
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path}: no stored bytes for sha256 {sha256}")
+        compression, data = row
+        return bytes(_decompressor.decompress(data)) if compression == "zstd" else bytes(data)
+
+    # -- captures --------------------------------------------------------------------------
+
+    def insert_capture(self, record: CaptureRecord) -> int:
+        cursor = self.conn.execute(
+            "INSERT INTO capture (site, source, kind, captured_at, http_status, etag,"
+            " last_modified, sha256, parsed_with) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.site,
+                record.source,
+                record.kind,
+                record.captured_at,
+                record.http_status,
+                record.etag,
+                record.last_modified,
+                record.sha256,
+                record.parsed_with,
+            ),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def finish_capture(self, capture_id: int, cards: int, new_entries: int, new_versions: int) -> None:
+        self.conn.execute(
+            "UPDATE capture SET cards = ?, new_entries = ?, new_versions = ? WHERE id = ?",
+            (cards, new_entries, new_versions, capture_id),
+        )
+
+    def stored_captures(self) -> list[tuple[int, str, str, str, str, str]]:
+        """(id, site, source, kind, captured_at, sha256) of every capture with a body, oldest first."""
+        return self.conn.execute(
+            "SELECT id, site, source, kind, captured_at, sha256 FROM capture"
+            " WHERE sha256 IS NOT NULL ORDER BY captured_at, id"
+        ).fetchall()
+
+    # -- entries and versions --------------------------------------------------------------
+
+    def _current(self, where: str, params: Sequence[Any]) -> list[tuple[str, CurrentVersion]]:
+        rows = self.conn.execute(
+            f"SELECT e.key, e.id, v.id, v.version, {_VERSION_COLUMNS}, v.digest"
+            " FROM entry e JOIN entry_version v ON v.id = e.current_version_id"
+            f" WHERE {where}",
+            params,
+        ).fetchall()
+        found = []
+        for row in rows:
+            values = dict(zip(CARD_FIELDS, row[4 : 4 + len(CARD_FIELDS)], strict=True))
+            found.append((row[0], CurrentVersion(row[1], row[2], row[3], values, row[-1])))
+        return found
+
+    def url_entries(self, site: str, keys: Sequence[str]) -> dict[str, CurrentVersion]:
+        """Current versions of the url-keyed entries among ``keys``, by key."""
+        found: dict[str, CurrentVersion] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            found.update(
+                self._current(
+                    f"e.site = ? AND e.key_kind = 'url' AND e.key IN ({marks})", [site, *chunk]
+                )
+            )
+        return found
+
+    def text_candidates(self, site: str, prefix: str) -> list[CurrentVersion]:
+        """Text-keyed entries whose key prefix equals ``prefix``: the only ones a cut can match."""
+        return [
+            cv
+            for _, cv in self._current(
+                "e.site = ? AND e.key_kind = 'text' AND e.key = ?", [site, prefix]
+            )
+        ]
+
+    def new_entry(self, site: str, key_kind: str, key: str) -> int:
+        cursor = self.conn.execute(
+            "INSERT INTO entry (site, key_kind, key) VALUES (?, ?, ?)", (site, key_kind, key)
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def add_version(
+        self,
+        entry_id: int,
+        version: int,
+        fields: dict[str, str | None],
+        digest: str,
+        changed: Sequence[str],
+        capture_id: int,
+        seen_at: str,
+    ) -> int:
+        cursor = self.conn.execute(
+            f"INSERT INTO entry_version (entry_id, version, {_VERSION_COLUMNS}, changed, digest,"
+            " first_seen_at, first_capture_id, last_seen_at, last_capture_id, seen_count)"
+            f" VALUES (?, ?, {', '.join('?' * len(CARD_FIELDS))}, ?, ?, ?, ?, ?, ?, 1)",
+            (
+                entry_id,
+                version,
+                *(fields.get(name) for name in CARD_FIELDS),
+                json.dumps(list(changed), ensure_ascii=False) if changed else None,
+                digest,
+                seen_at,
+                capture_id,
+                seen_at,
+                capture_id,
+            ),
+        )
+        version_id = cursor.lastrowid
+        assert version_id is not None
+        self.conn.execute(
+            "UPDATE entry SET current_version_id = ? WHERE id = ?", (version_id, entry_id)
+        )
+        return version_id
+
+    def update_version(self, version_id: int, fields: dict[str, str | None], digest: str) -> None:
+        """Fill in or lengthen fields of a version in place (enrichment, SPEC 4)."""
+        assignments = ", ".join(f"{name} = ?" for name in CARD_FIELDS)
+        self.conn.execute(
+            f"UPDATE entry_version SET {assignments}, digest = ? WHERE id = ?",
+            (*(fields.get(name) for name in CARD_FIELDS), digest, version_id),
+        )
+
+    def mark_seen(self, version_ids: Iterable[int], capture_id: int, seen_at: str) -> None:
+        """Bookkeeping for versions a capture showed again: the only write an unchanged card costs.
+
+        Captures may be imported out of time order (old saved copies), so first/last seen move
+        only outwards.
+        """
+        self.conn.executemany(
+            "UPDATE entry_version SET seen_count = seen_count + 1,"
+            " last_capture_id = CASE WHEN :at >= last_seen_at THEN :cid ELSE last_capture_id END,"
+            " last_seen_at = max(last_seen_at, :at),"
+            " first_capture_id = CASE WHEN :at < first_seen_at THEN :cid ELSE first_capture_id END,"
+            " first_seen_at = min(first_seen_at, :at)"
+            " WHERE id = :vid",
+            [{"at": seen_at, "cid": capture_id, "vid": vid} for vid in version_ids],
+        )
+
+    def add_possible_duplicates(self, entry_id: int, similar: Iterable[int], capture_id: int) -> None:
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO possible_duplicate (entry_id, similar_to_id, capture_id)"
+            " VALUES (?, ?, ?)",
+            [(entry_id, other, capture_id) for other in similar],
+        )
+
+    # -- crawl state -----------------------------------------------------------------------
+
+    def page_state(self, url: str) -> PageState | None:
+        row = self.conn.execute(
+            "SELECT url, etag, last_modified, sha256, last_cards FROM page WHERE url = ?", (url,)
+        ).fetchone()
+        return PageState(*row) if row else None
+
+    def site_had_cards(self, site: str) -> bool:
+        """Whether any earlier capture of the site gave cards (a zero-card page is then a fault)."""
+        return bool(
+            self.conn.execute(
+                "SELECT 1 FROM capture WHERE site = ? AND cards > 0 LIMIT 1", (site,)
+            ).fetchone()
+        )
+
+    def save_page_state(
+        self, site: str, state: PageState, capture_id: int
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO page (url, site, etag, last_modified, sha256, last_cards, last_capture_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET"
+            " etag = excluded.etag, last_modified = excluded.last_modified,"
+            " sha256 = excluded.sha256, last_cards = excluded.last_cards,"
+            " last_capture_id = excluded.last_capture_id",
+            (
+                state.url,
+                site,
+                state.etag,
+                state.last_modified,
+                state.sha256,
+                state.last_cards,
+                capture_id,
+            ),
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, int]:
+        with self._errors():
+            row = self.conn.execute(
+                "SELECT (SELECT count(*) FROM entry), (SELECT count(*) FROM entry_version),"
+                " (SELECT count(*) FROM capture), (SELECT coalesce(sum(cards), 0) FROM capture),"
+                " (SELECT count(*) FROM blob), (SELECT coalesce(sum(length(data)), 0) FROM blob),"
+                " (SELECT count(DISTINCT site) FROM entry),"
+                " (SELECT count(*) FROM possible_duplicate)"
+            ).fetchone()
+        keys = (
+            "entries",
+            "versions",
+            "captures",
+            "cards_seen",
+            "blobs",
+            "blob_bytes",
+            "sites",
+            "possible_duplicates",
+        )
+        return dict(zip(keys, row, strict=True))
+
+    def resolve_entry(self, ref: str) -> int:
+        """An entry id from a number or a permalink (any spelling that canonicalises the same)."""
+        from archiver.identity import canonical_url
+
+        with self._errors():
+            if ref.isdigit():
+                row = self.conn.execute("SELECT id FROM entry WHERE id = ?", (int(ref),)).fetchone()
+            else:
+                row = self.conn.execute(
+                    "SELECT id FROM entry WHERE key_kind = 'url' AND key = ?", (canonical_url(ref),)
+                ).fetchone()
+        if row is None:
+            raise InputError(f"no entry {ref!r} in {self.path} (give an entry id or a permalink)")
+        return int(row[0])
+
+    def history(self, entry_id: int) -> list[dict[str, Any]]:
+        with self._errors():
+            return list(
+                self.db.query(
+                    "SELECT * FROM version_history WHERE entry_id = ? ORDER BY version", [entry_id]
+                )
+            )
+
+    def current_entries(self) -> Iterator[dict[str, Any]]:
+        with self._errors():
+            yield from self.db.query("SELECT * FROM current_entries ORDER BY entry_id")
+
+    def search(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Current entries whose title or excerpt contains ``text`` (a plain substring, not syntax).
+
+        The text is quoted as one FTS5 phrase, so quotes, AND/OR/NEAR or '*' in it are just
+        characters. Trigrams need three characters; shorter strings fall back to a scan.
+        """
+        text = text.strip()
+        with self._errors():
+            if len(text) >= 3:
+                phrase = '"' + text.replace('"', '""') + '"'
+                return list(
+                    self.db.query(
+                        "SELECT c.* FROM entry_fts f JOIN current_entries c"
+                        " ON c.version_id = f.rowid WHERE entry_fts MATCH ?"
+                        " ORDER BY f.rank LIMIT ?",
+                        [phrase, limit],
+                    )
+                )
+            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            return list(
+                self.db.query(
+                    "SELECT * FROM current_entries WHERE title LIKE :p ESCAPE '\\'"
+                    " OR excerpt LIKE :p ESCAPE '\\' ORDER BY entry_id LIMIT :n",
+                    {"p": pattern, "n": limit},
+                )
+            )

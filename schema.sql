@@ -1,0 +1,152 @@
+-- archiver database schema: the one definition of the archive file.
+--
+-- Applied on every open; every statement is idempotent (IF NOT EXISTS). PRAGMA user_version holds
+-- the schema version (set by the code next to this file) so that later releases can migrate.
+--
+-- How the data fits together:
+--   capture        one row per fetched page or imported file (the input, never changed later)
+--   blob           the raw bytes of captures, stored once per distinct sha256, zstd-compressed
+--   entry          one row per post, whatever the number of times it was seen
+--   entry_version  versions 1..n of each entry; the newest is current; each version counts how
+--                  often and between which captures it was seen (no row per sighting)
+--   current_entries, version_history   the two views most queries want
+--
+-- Times are ISO 8601 UTC text ('2026-01-11T08:00:00Z'), so they sort and compare as text.
+
+PRAGMA foreign_keys = ON;
+
+-- Raw capture bytes, content-addressed like a WARC revisit record: a page fetched again unchanged
+-- costs no new blob, and any capture can be re-parsed later (`archiver reparse`).
+CREATE TABLE IF NOT EXISTS blob (
+    sha256      TEXT PRIMARY KEY,           -- hex sha256 of the uncompressed bytes
+    size        INTEGER NOT NULL,           -- uncompressed size in bytes
+    compression TEXT NOT NULL DEFAULT 'zstd' CHECK (compression IN ('zstd', 'none')),
+    data        BLOB NOT NULL
+);
+
+-- Every capture: a fetched page (source = URL) or an imported file (source = path).
+CREATE TABLE IF NOT EXISTS capture (
+    id            INTEGER PRIMARY KEY,
+    site          TEXT NOT NULL,            -- identity scope: the host, or the --site given on import
+    source        TEXT NOT NULL,            -- URL fetched or file imported
+    kind          TEXT NOT NULL CHECK (kind IN ('html', 'text')),
+    captured_at   TEXT NOT NULL,            -- when the page was fetched / the --captured-at given
+    http_status   INTEGER,                  -- NULL for files; 304 = unchanged, nothing parsed
+    etag          TEXT,                     -- validators the server sent, for conditional requests
+    last_modified TEXT,
+    sha256        TEXT REFERENCES blob (sha256),  -- NULL when no body (304)
+    cards         INTEGER NOT NULL DEFAULT 0,     -- cards the page gave (0 for a 304)
+    new_entries   INTEGER NOT NULL DEFAULT 0,
+    new_versions  INTEGER NOT NULL DEFAULT 0,     -- versions 2..n this capture created
+    parsed_with   TEXT                            -- 'text', 'auto' or the profile used
+);
+CREATE INDEX IF NOT EXISTS capture_source ON capture (source, captured_at);
+CREATE INDEX IF NOT EXISTS capture_sha256 ON capture (sha256);
+
+-- One row per post. How a post is recognised (SPEC 3):
+--   key_kind = 'url'  : key is the canonical permalink (unique per site)
+--   key_kind = 'text' : no permalink was shown; key is the first 64 characters of the normalised
+--                       title + excerpt, and the full text is compared truncation-aware
+CREATE TABLE IF NOT EXISTS entry (
+    id                 INTEGER PRIMARY KEY,
+    site               TEXT NOT NULL,
+    key_kind           TEXT NOT NULL CHECK (key_kind IN ('url', 'text')),
+    key                TEXT NOT NULL,
+    current_version_id INTEGER REFERENCES entry_version (id)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS entry_url_key ON entry (site, key) WHERE key_kind = 'url';
+CREATE INDEX IF NOT EXISTS entry_text_key ON entry (site, key) WHERE key_kind = 'text';
+
+-- Versions of an entry (SPEC 4). A field a card does not show never erases a value; a field seen
+-- for the first time is filled into the current version; only a contradiction makes a new version.
+CREATE TABLE IF NOT EXISTS entry_version (
+    id               INTEGER PRIMARY KEY,
+    entry_id         INTEGER NOT NULL REFERENCES entry (id),
+    version          INTEGER NOT NULL,      -- 1..n, n is current
+    title            TEXT,                  -- fields exactly as captured; NULL = never shown
+    url              TEXT,                  -- absolute permalink as shown on the page
+    category         TEXT,                  -- categories joined with ', '
+    tags             TEXT,                  -- tags joined with ', '
+    date             TEXT,                  -- 'YYYY-MM-DD' when readable, else the text shown
+    excerpt          TEXT,
+    changed          TEXT,                  -- JSON array of fields that differ from version - 1
+    digest           TEXT NOT NULL,         -- hash of the normalised fields, for quick compare
+    first_seen_at    TEXT NOT NULL,
+    first_capture_id INTEGER NOT NULL REFERENCES capture (id),
+    last_seen_at     TEXT NOT NULL,
+    last_capture_id  INTEGER NOT NULL REFERENCES capture (id),
+    seen_count       INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (entry_id, version)
+);
+
+-- A card that matched more than one text-keyed entry was stored as its own entry and listed
+-- here, for a person to decide (SPEC 3: an ambiguous match is never merged).
+CREATE TABLE IF NOT EXISTS possible_duplicate (
+    entry_id      INTEGER NOT NULL REFERENCES entry (id),
+    similar_to_id INTEGER NOT NULL REFERENCES entry (id),
+    capture_id    INTEGER NOT NULL REFERENCES capture (id),
+    PRIMARY KEY (entry_id, similar_to_id)
+) WITHOUT ROWID;
+
+-- Full-text search over the current versions' titles and excerpts. The trigram tokenizer
+-- matches any substring of 3+ characters, so Chinese text works without word splitting:
+--   SELECT * FROM current_entries WHERE version_id IN
+--     (SELECT rowid FROM entry_fts WHERE entry_fts MATCH '"注意力"');
+CREATE VIRTUAL TABLE IF NOT EXISTS entry_fts USING fts5 (
+    title, excerpt, content = 'entry_version', content_rowid = 'id', tokenize = 'trigram'
+);
+
+-- Keep entry_fts on current versions only: a new version replaces its predecessor in the index,
+-- a version filled in place (enrichment) is re-indexed.
+CREATE TRIGGER IF NOT EXISTS entry_version_indexed AFTER INSERT ON entry_version BEGIN
+    INSERT INTO entry_fts (entry_fts, rowid, title, excerpt)
+        SELECT 'delete', id, title, excerpt FROM entry_version
+        WHERE entry_id = new.entry_id AND version = new.version - 1;
+    INSERT INTO entry_fts (rowid, title, excerpt) VALUES (new.id, new.title, new.excerpt);
+END;
+CREATE TRIGGER IF NOT EXISTS entry_version_reindexed AFTER UPDATE OF title, excerpt ON entry_version
+BEGIN
+    INSERT INTO entry_fts (entry_fts, rowid, title, excerpt)
+        VALUES ('delete', old.id, old.title, old.excerpt);
+    INSERT INTO entry_fts (rowid, title, excerpt) VALUES (new.id, new.title, new.excerpt);
+END;
+
+-- Every post as it is now: one row per entry, fields of its current version.
+CREATE VIEW IF NOT EXISTS current_entries AS
+SELECT e.id            AS entry_id,
+       e.site,
+       e.key_kind,
+       v.title, v.url, v.category, v.tags, v.date, v.excerpt,
+       v.version,                                  -- how many versions the entry has
+       v.id            AS version_id,
+       (SELECT min(first_seen_at) FROM entry_version WHERE entry_id = e.id) AS first_seen_at,
+       v.last_seen_at
+FROM entry e
+JOIN entry_version v ON v.id = e.current_version_id;
+
+-- Every version of every entry, oldest first, with what changed and when it was seen.
+CREATE VIEW IF NOT EXISTS version_history AS
+SELECT v.entry_id,
+       v.version,
+       v.id = e.current_version_id AS is_current,
+       v.changed,                                  -- e.g. '["excerpt"]'; NULL for version 1
+       v.title, v.url, v.category, v.tags, v.date, v.excerpt,
+       v.first_seen_at, fc.source AS first_seen_in,
+       v.last_seen_at,  lc.source AS last_seen_in,
+       v.seen_count
+FROM entry_version v
+JOIN entry e ON e.id = v.entry_id
+JOIN capture fc ON fc.id = v.first_capture_id
+JOIN capture lc ON lc.id = v.last_capture_id
+ORDER BY v.entry_id, v.version;
+
+-- Conditional-request state and layout health per listing page URL, kept by `archiver crawl`.
+CREATE TABLE IF NOT EXISTS page (
+    url             TEXT PRIMARY KEY,          -- the page URL as requested
+    site            TEXT NOT NULL,
+    etag            TEXT,                      -- sent back as If-None-Match
+    last_modified   TEXT,                      -- sent back as If-Modified-Since
+    sha256          TEXT,                      -- last body seen: identical bytes are not re-parsed
+    last_cards      INTEGER,                   -- cards the last parsed body gave (layout check)
+    last_capture_id INTEGER REFERENCES capture (id)
+);
