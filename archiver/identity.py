@@ -21,7 +21,7 @@ MIN_PREFIX_CHARS = 64
 
 _WHITESPACE = re.compile(r"\s+")
 _TRUNCATION_TAIL = re.compile(
-    r"(?:\s*(?:\.{3,}|…|\[\s*(?:…|\.{3})\s*\]|read\s+more|阅读全文|繼續閱讀|继续阅读)\s*[»›>→]*)+$",
+    r"(?:\s*(?:\.{3,}|…|\[\s*(?:…|\.{3})\s*\]|read\s+more|阅读全文|繼續閱讀|继续阅读)\s*[»>→\u203a]*)+$",
     re.IGNORECASE,
 )
 _TRACKING_PARAMS = frozenset(

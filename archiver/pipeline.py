@@ -74,7 +74,9 @@ class CaptureResult:
     possible_duplicates: list[int] = field(default_factory=list)
 
 
-def ingest(store: Store, record: CaptureRecord, data: bytes | None, cards: Sequence[Card]) -> CaptureResult:
+def ingest(
+    store: Store, record: CaptureRecord, data: bytes | None, cards: Sequence[Card]
+) -> CaptureResult:
     """Store one capture and apply its cards, all or nothing."""
     with store.transaction():
         if data is not None and record.sha256 is not None:
@@ -176,7 +178,9 @@ class ImportFile:
     url: str | None
 
 
-def collect_files(paths: Iterable[Path], base_url: str | None) -> tuple[list[ImportFile], list[Path]]:
+def collect_files(
+    paths: Iterable[Path], base_url: str | None
+) -> tuple[list[ImportFile], list[Path]]:
     """Expand directories (files in name order) and split captures from files that are not.
 
     Inside a directory given with --base-url, each page's URL is the base joined with its

@@ -104,9 +104,12 @@ class Store:
 
     def _create_schema(self) -> None:
         tables = self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if tables and not self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE name = 'entry_version'"
-        ).fetchone():
+        if (
+            tables
+            and not self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'entry_version'"
+            ).fetchone()
+        ):
             raise StoreError(f"{self.path}: is an SQLite database, but not an archiver archive")
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.executescript(f"BEGIN IMMEDIATE; {schema_sql()}; COMMIT;")
@@ -190,7 +193,9 @@ class Store:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    def finish_capture(self, capture_id: int, cards: int, new_entries: int, new_versions: int) -> None:
+    def finish_capture(
+        self, capture_id: int, cards: int, new_entries: int, new_versions: int
+    ) -> None:
         self.conn.execute(
             "UPDATE capture SET cards = ?, new_entries = ?, new_versions = ? WHERE id = ?",
             (cards, new_entries, new_versions, capture_id),
@@ -304,7 +309,9 @@ class Store:
             [{"at": seen_at, "cid": capture_id, "vid": vid} for vid in version_ids],
         )
 
-    def add_possible_duplicates(self, entry_id: int, similar: Iterable[int], capture_id: int) -> None:
+    def add_possible_duplicates(
+        self, entry_id: int, similar: Iterable[int], capture_id: int
+    ) -> None:
         self.conn.executemany(
             "INSERT OR IGNORE INTO possible_duplicate (entry_id, similar_to_id, capture_id)"
             " VALUES (?, ?, ?)",
@@ -327,9 +334,7 @@ class Store:
             ).fetchone()
         )
 
-    def save_page_state(
-        self, site: str, state: PageState, capture_id: int
-    ) -> None:
+    def save_page_state(self, site: str, state: PageState, capture_id: int) -> None:
         self.conn.execute(
             "INSERT INTO page (url, site, etag, last_modified, sha256, last_cards, last_capture_id)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET"

@@ -57,7 +57,9 @@ def decode_text_capture(data: bytes, source: str, encoding: str | None = None) -
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         guess = from_bytes(data[:65536]).best()
-        hint = f" (it looks like {guess.encoding}; pass --encoding {guess.encoding})" if guess else ""
+        hint = (
+            f" (it looks like {guess.encoding}; pass --encoding {guess.encoding})" if guess else ""
+        )
         raise InputError(
             f"{source}: not valid UTF-8 at byte {exc.start}{hint}; "
             "pass --encoding NAME to read it in another encoding"

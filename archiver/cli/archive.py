@@ -1,129 +1,69 @@
-"""The `archiver` command: a thin typer layer over the library API.
-
-Every command turns an :class:`ArchiverError` into one line on stderr and its exit status, so a
-user never sees a traceback for bad input.
-"""
+"""Commands that import captures and read the archive: import, parse, stats, history, search, export."""
 
 from __future__ import annotations
 
 import csv
-import functools
 import json
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from archiver import __version__
-from archiver.errors import ArchiverError, InputError
-from archiver.parse import DEFAULT_CHROME_LINES, Profile, capture_kind, load_profile, parse_capture
-from archiver.pipeline import CaptureResult, ImportOptions, collect_files, import_files
-from archiver.store import Store
-
-app = typer.Typer(
-    help="Archive blog listing pages into one versioned, deduplicated SQLite file.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-    add_completion=False,
+from archiver.cli._common import (
+    DEFAULT_DB,
+    BaseUrlOption,
+    DbOption,
+    ProfileOption,
+    QuietOption,
+    clip,
+    err,
+    open_store,
+    out,
+    read_profile,
+    reports_errors,
 )
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False, soft_wrap=True)
+from archiver.errors import InputError
+from archiver.parse import DEFAULT_CHROME_LINES, capture_kind, parse_capture
+from archiver.pipeline import CaptureResult, ImportOptions, collect_files, import_files
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-DbOption = Annotated[
-    Path,
-    typer.Option(
-        "--db",
-        envvar="ARCHIVER_DB",
-        help="Archive file (created when missing). Default: $ARCHIVER_DB, else archive.db here.",
-        dir_okay=False,
-    ),
-]
-ProfileOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--profile",
-        help="Site profile (TOML with CSS selectors); without it cards are found automatically.",
-        dir_okay=False,
-    ),
-]
-BaseUrlOption = Annotated[
-    str | None,
-    typer.Option("--base-url", help="URL the page was published at; relative links resolve against it."),
-]
+_commands: list[tuple[str | None, Callable[..., Any]]] = []
 
 
-def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Print an ArchiverError as one line naming the file/URL, and exit with its status."""
+def command(name: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def add(function: Callable[..., Any]) -> Callable[..., Any]:
+        _commands.append((name, function))
+        return function
 
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except ArchiverError as exc:
-            err.print(f"archiver: error: {exc}", markup=False)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            err.print("archiver: interrupted; every finished capture is saved", markup=False)
-            raise typer.Exit(130) from None
-
-    return wrapper
+    return add
 
 
-@contextmanager
-def open_store(db: Path, *, create: bool = True) -> Iterator[Store]:
-    store = Store(db, create=create)
-    try:
-        yield store
-    finally:
-        store.close()
+def register(app: typer.Typer) -> None:
+    for name, function in _commands:
+        app.command(name)(function)
 
 
-def _profile(path: Path | None) -> Profile | None:
-    return load_profile(path) if path else None
-
-
-def _version(value: bool) -> None:
-    if value:
-        out.print(f"archiver {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
-    ] = False,
-) -> None:
-    """Archive blog listing pages into one versioned, deduplicated SQLite file.
-
-    Exit statuses: 0 done; 1 failed (bad input, network, server, storage); 2 usage;
-    3 layout broken (a page gave no cards where it used to); 75 another run holds the lock.
-    """
-
-
-@app.command("import")
+@command("import")
 @reports_errors
 def import_(
-    paths: Annotated[list[Path], typer.Argument(help="Capture files (.txt, .html, .htm) or directories.")],
-    db: DbOption = Path("archive.db"),
+    paths: Annotated[
+        list[Path], typer.Argument(help="Capture files (.txt, .html, .htm) or directories.")
+    ],
+    db: DbOption = DEFAULT_DB,
     profile: ProfileOption = None,
     base_url: BaseUrlOption = None,
     captured_at: Annotated[
         str | None,
-        typer.Option("--captured-at", help="When the captures were taken (ISO 8601). Default: now."),
+        typer.Option(
+            "--captured-at", help="When the captures were taken (ISO 8601). Default: now."
+        ),
     ] = None,
     encoding: Annotated[
-        str | None, typer.Option("--encoding", help="Character encoding of the files, e.g. gb18030.")
+        str | None,
+        typer.Option("--encoding", help="Character encoding of the files, e.g. gb18030."),
     ] = None,
     site: Annotated[
         str | None,
@@ -131,9 +71,11 @@ def import_(
     ] = None,
     chrome_line: Annotated[
         list[str] | None,
-        typer.Option("--chrome-line", help="Extra site-chrome line to skip in text captures (repeatable)."),
+        typer.Option(
+            "--chrome-line", help="Extra site-chrome line to skip in text captures (repeatable)."
+        ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Import saved captures: text snapshots and HTML listing pages.
 
@@ -143,7 +85,7 @@ def import_(
     Example: archiver import fixtures/seeds/ --db archive.db
     """
     options = ImportOptions(
-        profile=_profile(profile),
+        profile=read_profile(profile),
         profile_name=str(profile) if profile else None,
         base_url=base_url,
         site=site,
@@ -156,7 +98,9 @@ def import_(
         if not quiet:
             err.print(f"skipped {path}: not a capture file (.txt, .html, .htm)", markup=False)
     if not files:
-        raise InputError(f"{', '.join(map(str, paths))}: no capture files (.txt, .html, .htm) found")
+        raise InputError(
+            f"{', '.join(map(str, paths))}: no capture files (.txt, .html, .htm) found"
+        )
     totals = CaptureResult(source="", capture_id=0)
     show_bar = not quiet and err.is_terminal and len(files) > 1
     with open_store(db) as store, Progress(console=err, disable=not show_bar) as progress:
@@ -183,16 +127,20 @@ def import_(
         )
 
 
-
-
-@app.command()
+@command()
 @reports_errors
 def parse(
-    file: Annotated[Path, typer.Argument(help="A capture file (.html, .htm or .txt).", dir_okay=False)],
+    file: Annotated[
+        Path, typer.Argument(help="A capture file (.html, .htm or .txt).", dir_okay=False)
+    ],
     profile: ProfileOption = None,
     base_url: BaseUrlOption = None,
-    format: Annotated[str, typer.Option("--format", help="jsonl (one object per card) or table.")] = "table",
-    encoding: Annotated[str | None, typer.Option("--encoding", help="Character encoding of the file.")] = None,
+    format: Annotated[
+        str, typer.Option("--format", help="jsonl (one object per card) or table.")
+    ] = "table",
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="Character encoding of the file.")
+    ] = None,
 ) -> None:
     """Print the cards a capture gives, in page order, without touching any database.
 
@@ -210,7 +158,12 @@ def parse(
     except OSError as exc:
         raise InputError(f"{file}: cannot read: {exc.strerror}") from None
     page = parse_capture(
-        data, kind=kind, source=str(file), base_url=base_url, profile=_profile(profile), encoding=encoding
+        data,
+        kind=kind,
+        source=str(file),
+        base_url=base_url,
+        profile=read_profile(profile),
+        encoding=encoding,
     )
     if format == "jsonl":
         for card in page.cards:
@@ -233,23 +186,21 @@ def parse(
             card.date or "",
             card.category or "",
             card.url or "",
-            _clip(card.excerpt, 60),
+            clip(card.excerpt, 60),
         )
     out.print(table)
-    out.print(f"{len(page.cards)} cards" + (f"; next page: {page.next_url}" if page.next_url else ""))
+    out.print(
+        f"{len(page.cards)} cards" + (f"; next page: {page.next_url}" if page.next_url else "")
+    )
 
 
-def _clip(text: str | None, width: int) -> str:
-    if not text:
-        return ""
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-@app.command()
+@command()
 @reports_errors
 def stats(
-    db: DbOption = Path("archive.db"),
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object instead of text.")] = False,
+    db: DbOption = DEFAULT_DB,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object instead of text.")
+    ] = False,
 ) -> None:
     """Counts of entries, versions, captures, cards seen and stored blobs."""
     with open_store(db, create=False) as store:
@@ -261,11 +212,11 @@ def stats(
         out.print(f"{key.replace('_', ' '):>20}: {value}", markup=False)
 
 
-@app.command()
+@command()
 @reports_errors
 def history(
     entry: Annotated[str, typer.Argument(help="Entry id or permalink.")],
-    db: DbOption = Path("archive.db"),
+    db: DbOption = DEFAULT_DB,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per version.")] = False,
 ) -> None:
     """Every version of one entry: when first and last seen, and which fields changed.
@@ -289,14 +240,16 @@ def history(
         )
         for name in ("title", "url", "category", "date", "excerpt"):
             if row[name] is not None:
-                out.print(f"  {name:>8}: {_clip(row[name], 100)}", markup=False)
+                out.print(f"  {name:>8}: {clip(row[name], 100)}", markup=False)
 
 
-@app.command()
+@command()
 @reports_errors
 def search(
-    text: Annotated[str, typer.Argument(help="Text to find in current titles and excerpts (any substring).")],
-    db: DbOption = Path("archive.db"),
+    text: Annotated[
+        str, typer.Argument(help="Text to find in current titles and excerpts (any substring).")
+    ],
+    db: DbOption = DEFAULT_DB,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Most results to show.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per result.")] = False,
 ) -> None:
@@ -311,7 +264,7 @@ def search(
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         return
     for row in rows:
-        label = row["title"] or _clip(row["excerpt"], 50)
+        label = row["title"] or clip(row["excerpt"], 50)
         out.print(f"{row['entry_id']:>6}  {row['date'] or '':10}  {label}", markup=False)
         if row["url"]:
             out.print(f"        {row['url']}", markup=False)
@@ -319,14 +272,14 @@ def search(
         err.print(f"no current entry contains {text!r}", markup=False)
 
 
-@app.command()
+@command()
 @reports_errors
 def export(
     format: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write. Default: standard output.")
     ] = None,
-    db: DbOption = Path("archive.db"),
+    db: DbOption = DEFAULT_DB,
 ) -> None:
     """Write every current entry as JSON lines or CSV.
 

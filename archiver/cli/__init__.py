@@ -1,0 +1,49 @@
+"""The `archiver` command: a thin typer layer over the library API.
+
+Commands live by subject: :mod:`.archive` (import and reading the archive). Every command
+turns an :class:`~archiver.errors.ArchiverError` into one line on stderr and its exit status, so a
+user never sees a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from archiver import __version__
+from archiver.cli import archive
+from archiver.cli._common import out
+
+app = typer.Typer(
+    help="Archive blog listing pages into one versioned, deduplicated SQLite file.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"archiver {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Archive blog listing pages into one versioned, deduplicated SQLite file.
+
+    Exit statuses: 0 done; 1 failed (bad input, network, server, storage); 2 usage;
+    3 layout broken (a page gave no cards where it used to); 75 another run holds the lock.
+    """
+
+
+for module in (archive,):
+    module.register(app)
+
+__all__ = ["app"]
