@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS capture (
     id            INTEGER PRIMARY KEY,
     site          TEXT NOT NULL,            -- identity scope: the host, or the --site given on import
     source        TEXT NOT NULL,            -- URL fetched or file imported
+    page_url      TEXT,                     -- URL the page was published at (links resolve
+                                            -- against it); NULL for files imported without one
     kind          TEXT NOT NULL CHECK (kind IN ('html', 'text')),
     captured_at   TEXT NOT NULL,            -- when the page was fetched / the --captured-at given
     http_status   INTEGER,                  -- NULL for files; 304 = unchanged, nothing parsed
@@ -38,7 +40,8 @@ CREATE TABLE IF NOT EXISTS capture (
     cards         INTEGER NOT NULL DEFAULT 0,     -- cards the page gave (0 for a 304)
     new_entries   INTEGER NOT NULL DEFAULT 0,
     new_versions  INTEGER NOT NULL DEFAULT 0,     -- versions 2..n this capture created
-    parsed_with   TEXT                            -- 'text', 'auto' or the profile used
+    parsed_with   TEXT                            -- 'text', 'auto' or the profile used; NULL
+                                                  -- when nothing was parsed (304, same bytes)
 );
 CREATE INDEX IF NOT EXISTS capture_source ON capture (source, captured_at);
 CREATE INDEX IF NOT EXISTS capture_sha256 ON capture (sha256);

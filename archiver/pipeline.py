@@ -74,9 +74,7 @@ class CaptureResult:
     possible_duplicates: list[int] = field(default_factory=list)
 
 
-def ingest(
-    store: Store, record: CaptureRecord, data: bytes | None, cards: Sequence[Card]
-) -> CaptureResult:
+def ingest(store: Store, record: CaptureRecord, data: bytes | None, cards: Sequence[Card]) -> CaptureResult:
     """Store one capture and apply its cards, all or nothing."""
     with store.transaction():
         if data is not None and record.sha256 is not None:
@@ -87,9 +85,7 @@ def ingest(
     return result
 
 
-def apply_cards(
-    store: Store, record: CaptureRecord, capture_id: int, cards: Sequence[Card]
-) -> CaptureResult:
+def apply_cards(store: Store, record: CaptureRecord, capture_id: int, cards: Sequence[Card]) -> CaptureResult:
     """Identify every card and bring its entry up to date (inside the caller's transaction)."""
     result = CaptureResult(record.source, capture_id, cards=len(cards))
     at, site = record.captured_at, record.site
@@ -178,9 +174,7 @@ class ImportFile:
     url: str | None
 
 
-def collect_files(
-    paths: Iterable[Path], base_url: str | None
-) -> tuple[list[ImportFile], list[Path]]:
+def collect_files(paths: Iterable[Path], base_url: str | None) -> tuple[list[ImportFile], list[Path]]:
     """Expand directories (files in name order) and split captures from files that are not.
 
     Inside a directory given with --base-url, each page's URL is the base joined with its
@@ -242,6 +236,7 @@ def import_files(
             kind=item.kind,
             captured_at=captured_at or utc_now(),
             sha256=hashlib.sha256(data).hexdigest(),
+            page_url=item.url,
             parsed_with=_parsed_with(item.kind, options),
         )
         result = ingest(store, record, data, page.cards)
@@ -254,3 +249,67 @@ def _parsed_with(kind: str, options: ImportOptions) -> str:
     if kind == "text":
         return "text"
     return options.profile_name or ("profile" if options.profile else "auto")
+
+
+# -- re-parsing stored captures ------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ReparseResult:
+    """What re-applying every stored capture gave, against what the archive held before."""
+
+    captures: int = 0
+    cards: int = 0
+    entries_before: int = 0
+    versions_before: int = 0
+    entries: int = 0
+    versions: int = 0
+
+
+def reparse(
+    store: Store,
+    profile: Profile | None = None,
+    profile_name: str | None = None,
+    site: str | None = None,
+    on_capture: Callable[[int], None] | None = None,
+) -> ReparseResult:
+    """Rebuild every entry and version from the stored raw captures, in the order they came.
+
+    The outcome is the archive as if each capture had been imported with today's extractor (and
+    ``profile`` for the HTML captures of ``site``) in the first place. It runs as one transaction:
+    if any capture fails to parse, nothing changes.
+    """
+    before = store.stats()
+    result = ReparseResult(entries_before=before["entries"], versions_before=before["versions"])
+    html_sites = {record.site for _, record in store.parsed_captures() if record.kind == "html"}
+    if profile is not None and site is None and len(html_sites) > 1:
+        raise InputError(
+            f"the archive holds HTML captures of {len(html_sites)} sites "
+            f"({', '.join(sorted(html_sites))}); name the one the profile is for with --site"
+        )
+    with store.transaction():
+        store.forget_entries()
+        for capture_id, record in list(store.parsed_captures()):
+            use_profile = profile if record.kind == "html" and site in (None, record.site) else None
+            page = parse_capture(
+                store.get_blob(str(record.sha256)),
+                kind=record.kind,
+                source=record.source,
+                base_url=record.page_url,
+                profile=use_profile,
+            )
+            if use_profile is not None:
+                require_cards(page, record.source, use_profile)
+            applied = apply_cards(store, record, capture_id, page.cards)
+            store.finish_capture(capture_id, applied.cards, applied.new_entries, applied.new_versions)
+            if use_profile is not None:
+                store.set_parsed_with(capture_id, profile_name or "profile")
+            elif record.kind == "html":
+                store.set_parsed_with(capture_id, "auto")
+            result.captures += 1
+            result.cards += applied.cards
+            if on_capture:
+                on_capture(capture_id)
+    after = store.stats()
+    result.entries, result.versions = after["entries"], after["versions"]
+    return result

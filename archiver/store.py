@@ -47,6 +47,7 @@ class CaptureRecord:
     kind: str
     captured_at: str
     sha256: str | None
+    page_url: str | None = None
     http_status: int | None = None
     etag: str | None = None
     last_modified: str | None = None
@@ -106,9 +107,7 @@ class Store:
         tables = self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if (
             tables
-            and not self.conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE name = 'entry_version'"
-            ).fetchone()
+            and not self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'entry_version'").fetchone()
         ):
             raise StoreError(f"{self.path}: is an SQLite database, but not an archiver archive")
         self.conn.execute("PRAGMA journal_mode = WAL")
@@ -164,9 +163,7 @@ class Store:
         return True
 
     def get_blob(self, sha256: str) -> bytes:
-        row = self.conn.execute(
-            "SELECT compression, data FROM blob WHERE sha256 = ?", (sha256,)
-        ).fetchone()
+        row = self.conn.execute("SELECT compression, data FROM blob WHERE sha256 = ?", (sha256,)).fetchone()
         if row is None:
             raise StoreError(f"{self.path}: no stored bytes for sha256 {sha256}")
         compression, data = row
@@ -176,11 +173,12 @@ class Store:
 
     def insert_capture(self, record: CaptureRecord) -> int:
         cursor = self.conn.execute(
-            "INSERT INTO capture (site, source, kind, captured_at, http_status, etag,"
-            " last_modified, sha256, parsed_with) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO capture (site, source, page_url, kind, captured_at, http_status, etag,"
+            " last_modified, sha256, parsed_with) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.site,
                 record.source,
+                record.page_url,
                 record.kind,
                 record.captured_at,
                 record.http_status,
@@ -193,20 +191,45 @@ class Store:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    def finish_capture(
-        self, capture_id: int, cards: int, new_entries: int, new_versions: int
-    ) -> None:
+    def finish_capture(self, capture_id: int, cards: int, new_entries: int, new_versions: int) -> None:
         self.conn.execute(
             "UPDATE capture SET cards = ?, new_entries = ?, new_versions = ? WHERE id = ?",
             (cards, new_entries, new_versions, capture_id),
         )
 
-    def stored_captures(self) -> list[tuple[int, str, str, str, str, str]]:
-        """(id, site, source, kind, captured_at, sha256) of every capture with a body, oldest first."""
-        return self.conn.execute(
-            "SELECT id, site, source, kind, captured_at, sha256 FROM capture"
-            " WHERE sha256 IS NOT NULL ORDER BY captured_at, id"
-        ).fetchall()
+    def parsed_captures(self) -> Iterator[tuple[int, CaptureRecord]]:
+        """Every capture whose body was parsed, in the order it was archived."""
+        rows = self.conn.execute(
+            "SELECT id, site, source, kind, captured_at, sha256, page_url, parsed_with FROM capture"
+            " WHERE sha256 IS NOT NULL AND parsed_with IS NOT NULL ORDER BY id"
+        )
+        for row in rows:
+            yield (
+                row[0],
+                CaptureRecord(
+                    site=row[1],
+                    source=row[2],
+                    kind=row[3],
+                    captured_at=row[4],
+                    sha256=row[5],
+                    page_url=row[6],
+                    parsed_with=row[7],
+                ),
+            )
+
+    def set_parsed_with(self, capture_id: int, parsed_with: str) -> None:
+        self.conn.execute("UPDATE capture SET parsed_with = ? WHERE id = ?", (parsed_with, capture_id))
+
+    def forget_entries(self) -> None:
+        """Drop every entry and version (inside a transaction) so captures can be applied anew."""
+        for statement in (
+            "DELETE FROM possible_duplicate",
+            "UPDATE entry SET current_version_id = NULL",
+            "INSERT INTO entry_fts (entry_fts) VALUES ('delete-all')",
+            "DELETE FROM entry_version",
+            "DELETE FROM entry",
+        ):
+            self.conn.execute(statement)
 
     # -- entries and versions --------------------------------------------------------------
 
@@ -230,19 +253,14 @@ class Store:
             chunk = keys[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             found.update(
-                self._current(
-                    f"e.site = ? AND e.key_kind = 'url' AND e.key IN ({marks})", [site, *chunk]
-                )
+                self._current(f"e.site = ? AND e.key_kind = 'url' AND e.key IN ({marks})", [site, *chunk])
             )
         return found
 
     def text_candidates(self, site: str, prefix: str) -> list[CurrentVersion]:
         """Text-keyed entries whose key prefix equals ``prefix``: the only ones a cut can match."""
         return [
-            cv
-            for _, cv in self._current(
-                "e.site = ? AND e.key_kind = 'text' AND e.key = ?", [site, prefix]
-            )
+            cv for _, cv in self._current("e.site = ? AND e.key_kind = 'text' AND e.key = ?", [site, prefix])
         ]
 
     def new_entry(self, site: str, key_kind: str, key: str) -> int:
@@ -280,9 +298,7 @@ class Store:
         )
         version_id = cursor.lastrowid
         assert version_id is not None
-        self.conn.execute(
-            "UPDATE entry SET current_version_id = ? WHERE id = ?", (version_id, entry_id)
-        )
+        self.conn.execute("UPDATE entry SET current_version_id = ? WHERE id = ?", (version_id, entry_id))
         return version_id
 
     def update_version(self, version_id: int, fields: dict[str, str | None], digest: str) -> None:
@@ -309,12 +325,9 @@ class Store:
             [{"at": seen_at, "cid": capture_id, "vid": vid} for vid in version_ids],
         )
 
-    def add_possible_duplicates(
-        self, entry_id: int, similar: Iterable[int], capture_id: int
-    ) -> None:
+    def add_possible_duplicates(self, entry_id: int, similar: Iterable[int], capture_id: int) -> None:
         self.conn.executemany(
-            "INSERT OR IGNORE INTO possible_duplicate (entry_id, similar_to_id, capture_id)"
-            " VALUES (?, ?, ?)",
+            "INSERT OR IGNORE INTO possible_duplicate (entry_id, similar_to_id, capture_id) VALUES (?, ?, ?)",
             [(entry_id, other, capture_id) for other in similar],
         )
 
@@ -393,9 +406,7 @@ class Store:
     def history(self, entry_id: int) -> list[dict[str, Any]]:
         with self._errors():
             return list(
-                self.db.query(
-                    "SELECT * FROM version_history WHERE entry_id = ? ORDER BY version", [entry_id]
-                )
+                self.db.query("SELECT * FROM version_history WHERE entry_id = ? ORDER BY version", [entry_id])
             )
 
     def current_entries(self) -> Iterator[dict[str, Any]]:

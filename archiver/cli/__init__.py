@@ -1,6 +1,7 @@
 """The `archiver` command: a thin typer layer over the library API.
 
-Commands live by subject: :mod:`.archive` (import and reading the archive). Every command
+Commands live by subject: :mod:`.archive` (import and reading the archive), :mod:`.extract`
+(probe and reparse). Every command
 turns an :class:`~archiver.errors.ArchiverError` into one line on stderr and its exit status, so a
 user never sees a traceback for bad input.
 """
@@ -12,7 +13,7 @@ from typing import Annotated
 import typer
 
 from archiver import __version__
-from archiver.cli import archive
+from archiver.cli import archive, extract
 from archiver.cli._common import out
 
 app = typer.Typer(
@@ -43,7 +44,7 @@ def main(
     """
 
 
-for module in (archive,):
+for module in (archive, extract):
     module.register(app)
 
 __all__ = ["app"]

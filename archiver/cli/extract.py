@@ -1,0 +1,121 @@
+"""Commands about extraction itself: probe a page, and re-parse the stored captures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from archiver.cli._common import (
+    DEFAULT_DB,
+    BaseUrlOption,
+    DbOption,
+    ProfileOption,
+    QuietOption,
+    clip,
+    err,
+    open_store,
+    out,
+    read_profile,
+    reports_errors,
+)
+from archiver.errors import InputError
+from archiver.parse.auto import detect
+from archiver.parse.decode import decode_html, looks_binary
+from archiver.pipeline import reparse as rebuild
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(probe)
+    app.command()(reparse)
+
+
+@reports_errors
+def probe(
+    page: Annotated[Path, typer.Argument(help="A saved listing page (.html).", dir_okay=False)],
+    base_url: BaseUrlOption = None,
+    profile_only: Annotated[
+        bool, typer.Option("--profile-only", help="Print only the TOML profile (to redirect to a file).")
+    ] = False,
+) -> None:
+    """Find the post cards on a listing page and print a profile that pins them.
+
+    Shows the cards found, how sure the detection is, and a ready-to-save TOML profile. Save it,
+    edit it if a field is wrong, and pass it back with --profile.
+
+    Example: archiver probe saved/index.html --base-url https://blog.example/ --profile-only > blog.toml
+    """
+    try:
+        data = page.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{page}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{page}: cannot read: {exc.strerror}") from None
+    if not data.strip() or looks_binary(data):
+        raise InputError(f"{page}: not an HTML page (empty or binary)")
+    detection = detect(decode_html(data, str(page)), base_url=base_url)
+    if detection.profile is None or not detection.cards:
+        raise InputError(f"{page}: no post cards found; is this a blog listing page?")
+    profile_toml = detection.profile.to_toml()
+    if profile_only:
+        typer.echo(profile_toml, nl=False)
+        return
+    table = Table("#", "title", "date", "category", "url", "excerpt", title=f"{len(detection.cards)} cards")
+    for number, card in enumerate(detection.cards, 1):
+        table.add_row(
+            str(number),
+            card.title or "",
+            card.date or "",
+            card.category or "",
+            card.url or "",
+            clip(card.excerpt, 40),
+        )
+    out.print(table)
+    out.print(
+        f"confidence: {detection.confidence:.2f}"
+        + (f"; next page: {detection.next_url}" if detection.next_url else "")
+    )
+    out.print("\n# profile (save as site.toml, pass with --profile site.toml):", markup=False)
+    out.print(profile_toml, markup=False, end="")
+
+
+@reports_errors
+def reparse(
+    db: DbOption = DEFAULT_DB,
+    profile: ProfileOption = None,
+    site: Annotated[
+        str | None, typer.Option("--site", help="Apply --profile to this site's HTML captures only.")
+    ] = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Re-extract every stored capture with today's extractor or a corrected profile.
+
+    Entries and versions are rebuilt as if every capture had been imported with the new
+    extraction in the first place; where nothing changed, nothing changes. All or nothing: if a
+    capture fails, the archive stays as it was.
+
+    Example: archiver reparse --profile blog.toml --site blog.example
+    """
+    chosen = read_profile(profile)
+    with open_store(db, create=False) as store:
+        total = store.stats()["captures"]
+        show_bar = not quiet and err.is_terminal
+        with Progress(console=err, disable=not show_bar) as progress:
+            task = progress.add_task("re-parsing", total=total)
+            result = rebuild(
+                store,
+                chosen,
+                profile_name=str(profile) if profile else None,
+                site=site,
+                on_capture=lambda _: progress.advance(task),
+            )
+    if not quiet:
+        out.print(
+            f"re-parsed {result.captures} captures ({result.cards} cards): entries "
+            f"{result.entries_before} -> {result.entries}, versions {result.versions_before} -> "
+            f"{result.versions}",
+            markup=False,
+        )
