@@ -74,14 +74,27 @@ class CaptureResult:
     possible_duplicates: list[int] = field(default_factory=list)
 
 
-def ingest(store: Store, record: CaptureRecord, data: bytes | None, cards: Sequence[Card]) -> CaptureResult:
-    """Store one capture and apply its cards, all or nothing."""
+def ingest(
+    store: Store,
+    record: CaptureRecord,
+    data: bytes | None,
+    cards: Sequence[Card],
+    *,
+    then: Callable[[CaptureResult], None] | None = None,
+) -> CaptureResult:
+    """Store one capture and apply its cards, all or nothing.
+
+    ``then`` runs inside the same transaction with the result, so a crawler's bookkeeping (page
+    validators, backfill progress) commits or rolls back together with the capture it describes.
+    """
     with store.transaction():
         if data is not None and record.sha256 is not None:
             store.put_blob(record.sha256, data)
         capture_id = store.insert_capture(record)
         result = apply_cards(store, record, capture_id, cards)
         store.finish_capture(capture_id, result.cards, result.new_entries, result.new_versions)
+        if then is not None:
+            then(result)
     return result
 
 
@@ -203,13 +216,17 @@ def collect_files(paths: Iterable[Path], base_url: str | None) -> tuple[list[Imp
     return files, ignored
 
 
-def import_files(
-    store: Store,
-    files: Sequence[ImportFile],
-    options: ImportOptions,
-    on_done: Callable[[CaptureResult], None] | None = None,
-) -> Iterator[CaptureResult]:
-    """Import files in order, one transaction each; stops at the first bad file."""
+@dataclass(frozen=True, slots=True)
+class ReadCapture:
+    """A capture file read and parsed, ready to be stored."""
+
+    record: CaptureRecord
+    data: bytes
+    cards: list[Card]
+
+
+def read_captures(files: Sequence[ImportFile], options: ImportOptions) -> Iterator[ReadCapture]:
+    """Read and parse files in order (the parse stage of an import); a bad file raises."""
     captured_at = iso_timestamp(options.captured_at) if options.captured_at else None
     for item in files:
         source = str(item.path)
@@ -217,18 +234,15 @@ def import_files(
             data = item.path.read_bytes()
         except OSError as exc:
             raise InputError(f"{source}: cannot read: {exc.strerror}") from None
-        page = require_cards(
-            parse_capture(
-                data,
-                kind=item.kind,
-                source=source,
-                base_url=item.url,
-                profile=options.profile if item.kind == "html" else None,
-                encoding=options.encoding,
-                chrome_lines=options.chrome_lines,
-            ),
-            source,
-            options.profile if item.kind == "html" else None,
+        profile = options.profile if item.kind == "html" else None
+        page = parse_capture(
+            data,
+            kind=item.kind,
+            source=source,
+            base_url=item.url,
+            profile=profile,
+            encoding=options.encoding,
+            chrome_lines=options.chrome_lines,
         )
         record = CaptureRecord(
             site=options.site or site_of(item.url) or LOCAL_SITE,
@@ -239,10 +253,25 @@ def import_files(
             page_url=item.url,
             parsed_with=_parsed_with(item.kind, options),
         )
-        result = ingest(store, record, data, page.cards)
-        if on_done:
-            on_done(result)
-        yield result
+        yield ReadCapture(record, data, require_cards(page, source, profile).cards)
+
+
+def import_files(
+    open_store: Callable[[], Store], files: Sequence[ImportFile], options: ImportOptions
+) -> Iterator[CaptureResult]:
+    """Import files in order, one transaction each; stops at the first bad file.
+
+    The archive is opened only once the first file has parsed, so an import that fails on its
+    first file leaves no trace, not even a new empty database.
+    """
+    store: Store | None = None
+    try:
+        for capture in read_captures(files, options):
+            store = store or open_store()
+            yield ingest(store, capture.record, capture.data, capture.cards)
+    finally:
+        if store is not None:
+            store.close()
 
 
 def _parsed_with(kind: str, options: ImportOptions) -> str:

@@ -63,9 +63,7 @@ def test_page_without_cards_and_without_profile_is_an_error(run: Runner, db: Pat
     assert dump(db) == []
 
 
-def test_a_bad_file_stops_the_import_and_keeps_earlier_files(
-    run: Runner, db: Path, tmp_path: Path
-) -> None:
+def test_a_bad_file_stops_the_import_and_keeps_earlier_files(run: Runner, db: Path, tmp_path: Path) -> None:
     folder = tmp_path / "captures"
     folder.mkdir()
     (folder / "1.txt").write_bytes((SEEDS / "000_9b671d25390876c8.txt").read_bytes())
@@ -83,7 +81,7 @@ def test_unknown_encoding_and_bad_time_are_usage_errors(run: Runner, db: Path) -
     assert result.exit_code == 1 and "unknown encoding 'klingon'" in result.stderr
     result = run("import", seed, "--db", db, "--captured-at", "yesterday")
     assert result.exit_code == 1 and "--captured-at 'yesterday'" in result.stderr
-    assert dump(db) == [] or "INSERT INTO \"entry\"" not in "\n".join(dump(db))
+    assert dump(db) == [] or 'INSERT INTO "entry"' not in "\n".join(dump(db))
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import pytest
 import typer.main
 
 from archiver.cli import app
+
 from conftest import ROOT, SEEDS, SITE, SITE_URL, Runner
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -65,8 +65,14 @@ def test_same_text_needs_a_meaningful_prefix() -> None:
 
 
 def test_merge_follows_the_field_rules() -> None:
-    current: dict[str, str | None] = {"title": "T", "url": None, "category": None, "tags": None,
-                                      "date": "2026-01-11", "excerpt": "abc def"}
+    current: dict[str, str | None] = {
+        "title": "T",
+        "url": None,
+        "category": None,
+        "tags": None,
+        "date": "2026-01-11",
+        "excerpt": "abc def",
+    }
     silent = merge(current, {"title": None, "excerpt": None})
     assert silent.outcome is Outcome.UNCHANGED and silent.fields == current
     filled = merge(current, {"category": "NLP"})

@@ -58,15 +58,20 @@ def test_reimporting_the_same_captures_changes_only_bookkeeping(run: Runner, db:
     }
     assert after["captures"] == 10
     with sqlite3.connect(db) as conn:
-        assert conn.execute(
-            "SELECT id, title, url, category, tags, date, excerpt, changed FROM entry_version ORDER BY id"
-        ).fetchall() == versions_before
+        assert (
+            conn.execute(
+                "SELECT id, title, url, category, tags, date, excerpt, changed FROM entry_version ORDER BY id"
+            ).fetchall()
+            == versions_before
+        )
         assert conn.execute("SELECT min(seen_count), max(seen_count) FROM entry_version").fetchone()[0] >= 2
     growth_per_capture = (db.stat().st_size - size_before) / 5
     assert growth_per_capture < 4096
 
 
-def test_text_capture_with_bom_and_crlf_reads_like_the_original(run: Runner, db: Path, tmp_path: Path) -> None:
+def test_text_capture_with_bom_and_crlf_reads_like_the_original(
+    run: Runner, db: Path, tmp_path: Path
+) -> None:
     original = (SEEDS / "000_9b671d25390876c8.txt").read_bytes()
     variant = tmp_path / "000_bom_crlf.txt"
     variant.write_bytes(b"\xef\xbb\xbf" + original.replace(b"\n", b"\r\n"))
@@ -97,7 +102,9 @@ def test_gb18030_capture_imports_with_encoding_option(run: Runner, db: Path, tmp
 
 def test_captured_at_sets_first_and_last_seen(run: Runner, db: Path) -> None:
     run("import", SEEDS / "000_9b671d25390876c8.txt", "--db", db, "--captured-at", "2026-01-12T08:00:00Z")
-    run("import", SEEDS / "000_9b671d25390876c8.txt", "--db", db, "--captured-at", "2026-01-11T08:00:00+00:00")
+    run(
+        "import", SEEDS / "000_9b671d25390876c8.txt", "--db", db, "--captured-at", "2026-01-11T08:00:00+00:00"
+    )
     with sqlite3.connect(db) as conn:
         row = conn.execute(
             "SELECT min(first_seen_at), max(last_seen_at), min(seen_count) FROM entry_version"

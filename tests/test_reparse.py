@@ -25,9 +25,7 @@ def _import_site(run: Runner, db: Path, profile: Path, at: str) -> None:
     assert result.exit_code == 0, result.stderr
 
 
-def test_reparse_with_a_fixed_profile_equals_importing_right_first_time(
-    run: Runner, tmp_path: Path
-) -> None:
+def test_reparse_with_a_fixed_profile_equals_importing_right_first_time(run: Runner, tmp_path: Path) -> None:
     wrong = tmp_path / "wrong.toml"  # reads the title as the excerpt: a plausible selector slip
     wrong.write_text(SITE_PROFILE.read_text(encoding="utf-8").replace('".post-excerpt"', '"h2.post-title"'))
     fixed_later, right_away = tmp_path / "fixed.db", tmp_path / "right.db"

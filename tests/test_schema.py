@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from archiver.store import SCHEMA_VERSION, Store, schema_sql
+
 from conftest import ROOT, SEEDS, Runner
 
 CREATE = re.compile(r"^CREATE (?:VIRTUAL )?(TABLE|VIEW) IF NOT EXISTS (\w+)", re.MULTILINE)

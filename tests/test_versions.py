@@ -55,7 +55,9 @@ def test_change_and_revert_make_three_versions(run: Runner, db: Path, tmp_path: 
     assert "version 1: first version" in history.stdout
     assert "version 2: excerpt" in history.stdout
     assert "version 3 (current): excerpt" in history.stdout
-    as_json = [json.loads(line) for line in run("history", PERMALINK, "--db", db, "--json").stdout.splitlines()]
+    as_json = [
+        json.loads(line) for line in run("history", PERMALINK, "--db", db, "--json").stdout.splitlines()
+    ]
     assert [row["first_seen_at"] for row in as_json] == [
         "2026-01-11T00:00:00Z",
         "2026-01-12T00:00:00Z",
@@ -68,7 +70,7 @@ def test_a_field_seen_for_the_first_time_fills_in_without_a_version(
     run: Runner, db: Path, tmp_path: Path
 ) -> None:
     title = str(PAGE1_POST["title"])
-    marker = f">{title}</a></h2>\n          <div class=\"post-meta\">"
+    marker = f'>{title}</a></h2>\n          <div class="post-meta">'
     html = (SITE / "index.html").read_text(encoding="utf-8")
     assert html.count(marker) == 1, "fixture layout changed"
     dated = _page(tmp_path, "dated.html", (marker, marker + '<time datetime="2025-12-30">2025-12-30</time>'))

@@ -29,6 +29,7 @@ from archiver.cli._common import (
 from archiver.errors import InputError
 from archiver.parse import DEFAULT_CHROME_LINES, capture_kind, parse_capture
 from archiver.pipeline import CaptureResult, ImportOptions, collect_files, import_files
+from archiver.store import Store
 
 _commands: list[tuple[str | None, Callable[..., Any]]] = []
 
@@ -103,9 +104,9 @@ def import_(
         )
     totals = CaptureResult(source="", capture_id=0)
     show_bar = not quiet and err.is_terminal and len(files) > 1
-    with open_store(db) as store, Progress(console=err, disable=not show_bar) as progress:
+    with Progress(console=err, disable=not show_bar) as progress:
         task = progress.add_task("importing", total=len(files))
-        for result in import_files(store, files, options):
+        for result in import_files(lambda: Store(db), files, options):
             progress.advance(task)
             totals.capture_id += 1
             totals.cards += result.cards
