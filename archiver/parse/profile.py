@@ -8,6 +8,9 @@ Format::
     name = "Example blog"                       # optional, for messages
     start_url = "https://blog.example/"         # optional: lets `archiver crawl --profile F` run alone
     date_formats = ["%d.%m.%Y"]                 # optional strptime formats, tried first
+    category_separator = "·"                    # optional: category matches are meta lines
+                                                # ("技术 · 开源 · Jul 11, 2026 · 4 min"): split
+                                                # them, keep the segments before the date
 
     [selectors]
     card = "article.post"                       # required: one element per post card
@@ -57,6 +60,7 @@ class Profile:
     name: str | None = None
     start_url: str | None = None
     date_formats: tuple[str, ...] = field(default_factory=tuple)
+    category_separator: str | None = None
 
     def selectors(self) -> dict[str, str]:
         """The selectors that are set, by key, in the file's order."""
@@ -71,6 +75,8 @@ class Profile:
             lines.append(f"start_url = {_toml_str(self.start_url)}")
         if self.date_formats:
             lines.append("date_formats = [" + ", ".join(map(_toml_str, self.date_formats)) + "]")
+        if self.category_separator:
+            lines.append(f"category_separator = {_toml_str(self.category_separator)}")
         if lines:
             lines.append("")
         lines.append("[selectors]")
@@ -104,8 +110,7 @@ def profile_from_dict(data: dict[str, object], *, source: str = "profile") -> Pr
     unknown = set(selectors) - set(SELECTOR_KEYS)
     if unknown:
         raise ProfileError(
-            f"{source}: unknown selector(s) {', '.join(sorted(unknown))}; "
-            f"known: {', '.join(SELECTOR_KEYS)}"
+            f"{source}: unknown selector(s) {', '.join(sorted(unknown))}; known: {', '.join(SELECTOR_KEYS)}"
         )
     for key, value in selectors.items():
         if not isinstance(value, str) or not value.strip():
@@ -124,9 +129,13 @@ def profile_from_dict(data: dict[str, object], *, source: str = "profile") -> Pr
         raise ProfileError(f"{source}: name must be a string")
     if start_url is not None and not isinstance(start_url, str):
         raise ProfileError(f"{source}: start_url must be a string")
+    separator = data.get("category_separator")
+    if separator is not None and (not isinstance(separator, str) or not separator.strip()):
+        raise ProfileError(f"{source}: category_separator must be a non-empty string")
     return Profile(
         **{k: v.strip() for k, v in selectors.items()},
         name=name,
         start_url=start_url,
         date_formats=tuple(formats),
+        category_separator=separator.strip() if separator else None,
     )

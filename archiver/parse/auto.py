@@ -1,0 +1,758 @@
+"""Zero-configuration card detection: find the post list in any blog theme's listing page.
+
+The detector never extracts fields itself. It finds the card elements, writes a
+:class:`~archiver.parse.profile.Profile` (CSS selectors) that describes them, and runs that profile
+through :func:`archiver.parse.html.extract_cards`. So ``archiver probe`` can print the profile and
+the user gets exactly the detected cards back when they pin it, and a profile only ever has to be
+written when detection is wrong.
+
+How the post list is found (one pass over the page's links, no per-theme rules):
+
+1. every link to an internal page that is not a taxonomy, archive, pagination or asset URL is a
+   *post link*;
+2. walking up from each post link records, for every element, which post links it contains;
+   sibling elements with the same tag under same-looking parents form *candidate groups* (so a
+   grid of rows still forms one group);
+3. a group scores by its members: each contributes more when it holds one permalink (not many),
+   a heading, a date and text beyond its title; groups inside navigation, sidebars, footers and
+   widgets are discounted. The best group's members are the cards;
+4. a card selector is derived from the members' shared tag/classes (with parent context or
+   ``:not(.x)`` when needed) and checked against the whole page; field selectors are chosen per
+   field by how many cards they read the same way as the per-card analysis did.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from archiver.models import Card
+from archiver.parse.dates import find_date, parse_date
+from archiver.parse.html import (
+    Selector,
+    extract_cards,
+    find_next_url,
+    first_date,
+    first_link,
+    first_text,
+    joined_text,
+    node_date,
+    node_link,
+    select_cards,
+    split_meta_line,
+    text_cache,
+    visible_text,
+)
+from archiver.parse.profile import Profile
+
+#: Path segments of index pages: categories, tags, authors, search, feeds.
+_TAXONOMY = frozenset(
+    {
+        "tags", "tag", "categories", "category", "author", "authors", "search", "feed", "rss",
+        "topics", "topic", "label", "labels", "series",
+    }
+)  # fmt: skip
+_ASSET = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|ico|css|js|xml|json|txt|pdf|zip|gz|mp3|mp4|woff2?)$", re.I)
+_PAGINATION = re.compile(r"^page\d*$", re.I)
+_DATE_ARCHIVE = re.compile(r"^(?:archives?|\d{4})$", re.I)
+_CHROME = re.compile(
+    r"(?:^|[\s_-])(?:sidebar|side|widget|widgets|aside|footer|nav|navbar|navigation|menu|toc"
+    r"|related|comments?|breadcrumbs?|pagination|pager|header|topbar|tagcloud|tag-cloud"
+    r"|archive-list|profile|author)(?:$|[\s_-])",
+    re.I,
+)
+_CHROME_TAGS = frozenset({"nav", "aside", "footer", "header"})
+_SIMPLE_CLASS = re.compile(r"^-?[A-Za-z_][\w-]*$")
+_HEADINGS = "h1, h2, h3, h4, h5, h6"
+_HEADLINE = "[itemprop~=headline], [property=headline]"
+_TIME_SELECTORS = (
+    "time[itemprop~=datePublished]",
+    "time[itemprop~=dateCreated]",
+    "time",
+    "[itemprop~=datePublished]",
+    "[property=datePublished]",
+    'meta[property="article:published_time"]',
+    "[itemprop~=dateCreated]",
+)
+#: The most a member can add to its group's score (see :func:`_card_quality`).
+_MAX_QUALITY = 6.0
+#: A cheap "there is a date in here" test for scoring; fields use :func:`find_date`.
+_LOOKS_DATED = re.compile(
+    r"(?:19|20)\d\d\s*[-/.年]\s*\d{1,2}|\b[A-Za-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d"
+    r"|\b\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+(?:19|20)\d\d|月\s*\d{1,2}\s*,?\s*(?:19|20)\d\d"
+)
+_SEMANTIC_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "time", "article"})
+_ALL_TIME_SELECTORS = ", ".join(_TIME_SELECTORS)
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_SEPARATORS = ("·", "|", "•", "/", "—", "｜")
+_COUNT_LIKE = re.compile(r"^[\W\d\s]*$|^.{0,12}\d+\s*(?:字|分钟|min|words?|views?)", re.I)
+#: Most cards used to compare candidate field selectors (spread over the page); enough to see
+#: every card variant, few enough to keep detection cheap on 70-card pages.
+_SAMPLE = 5
+
+
+@dataclass
+class Detection:
+    """What zero-configuration analysis found on a page, and the profile that reproduces it."""
+
+    cards: list[Card]
+    profile: Profile | None
+    #: 0..1: how sure the detector is that these are the page's post cards
+    confidence: float
+    next_url: str | None
+
+
+@dataclass
+class _Group:
+    """Candidate card elements: same tag, same-looking parents, each holding post links."""
+
+    members: list[LexborNode] = field(default_factory=list)
+    keys: list[set[str]] = field(default_factory=list)
+    score: float = 0.0
+    #: each member's :func:`_card_quality`, once scored
+    qualities: list[float] = field(default_factory=list)
+
+
+def detect(html: str, *, base_url: str | None = None) -> Detection:
+    """Find the post cards of a listing page without any configuration."""
+    return detect_tree(LexborHTMLParser(html), base_url=base_url)
+
+
+def detect_tree(tree: LexborHTMLParser, *, base_url: str | None = None) -> Detection:
+    """:func:`detect` on an already parsed page (``parse_html`` parses only once)."""
+    with text_cache():
+        return _detect(tree, base_url)
+
+
+def _detect(tree: LexborHTMLParser, base_url: str | None) -> Detection:
+    groups, edges = _candidate_groups(tree, base_url)
+    if not groups:
+        return Detection([], None, 0.0, find_next_url(tree, base_url, None, []))
+    _score_groups(groups)
+    best = groups[0]
+    members = _descend(_climb(best.members, edges))
+    threshold = 0.5 * sorted(best.qualities)[len(best.qualities) // 2]
+    card_selector = _card_selector(tree, members, threshold, base_url)
+    nodes = select_cards(tree, card_selector)
+    profile = _infer_profile(nodes, card_selector, base_url)
+    cards = extract_cards(nodes, profile, base_url)
+    # A rival is a list of *other* posts (the same cards seen one level up or down is not).
+    posts = set().union(*best.keys)
+    rivals = [g.score for g in groups[1:] if len(set().union(*g.keys) & posts) * 2 < len(posts)]
+    runner_up = max(rivals, default=0.0)
+    complete = sum(1 for c in cards if c.title and c.url) / len(cards) if cards else 0.0
+    confidence = complete * min(1.0, len(cards) / 3) * (1 - 0.5 * min(1.0, runner_up / best.score))
+    return Detection(
+        cards=cards,
+        profile=profile if cards else None,
+        confidence=round(max(0.0, min(1.0, confidence)), 3),
+        next_url=find_next_url(tree, base_url, profile, nodes),
+    )
+
+
+# --- finding the post list -------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8192)
+def _post_key(href: str | None, base_url: str | None, base_host: str | None) -> str | None:
+    """A comparable key for a link that may be a post permalink, else ``None``.
+
+    Taxonomy/archive/pagination/asset links and links off the site are never permalinks, and
+    the fragment is dropped so ``/post/#more`` is the same post as ``/post/``.
+    """
+    if not href:
+        return None
+    href = href.strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+        return None
+    if href.startswith(("http://", "https://")) or not base_url:
+        parts = urlsplit(href)
+    elif href.startswith("/") and not href.startswith("//"):
+        parts = urlsplit(base_url)._replace(path="", query="", fragment="")
+        parts = urlsplit(parts.geturl() + href)
+    else:
+        parts = urlsplit(urljoin(base_url, href))
+    if parts.scheme not in ("http", "https", ""):
+        return None
+    if base_host and parts.netloc and parts.netloc.lower() != base_host:
+        return None
+    segments = [s for s in parts.path.split("/") if s]
+    if not segments or _ASSET.search(parts.path):
+        return None
+    lowered = [s.lower() for s in segments]
+    if any(s in _TAXONOMY or _PAGINATION.match(s) for s in lowered):
+        return None
+    if all(_DATE_ARCHIVE.match(s) or (s.isdigit() and len(s) <= 2) for s in lowered):
+        return None  # /archives/, /2021/, /2021/05/: date archives
+    return f"{parts.netloc.lower()}{parts.path.rstrip('/')}?{parts.query}"
+
+
+def _signature(node: LexborNode | None) -> str:
+    """tag#id.classes: what makes two containers "the same" for grouping."""
+    if node is None:
+        return ""
+    attrs = node.attributes
+    classes = ".".join(sorted(_simple_classes(attrs.get("class"))))
+    ident = attrs.get("id") or ""
+    return f"{node.tag}#{ident}.{classes}"
+
+
+def _simple_classes(value: str | None) -> list[str]:
+    """Class names usable in a selector without escaping (skips ``md:hover:x`` utilities)."""
+    return [c for c in (value or "").split() if _SIMPLE_CLASS.match(c)]
+
+
+_Edges = dict[int, tuple[LexborNode, LexborNode, set[str]]]
+
+
+def _candidate_groups(tree: LexborHTMLParser, base_url: str | None) -> tuple[list[_Group], _Edges]:
+    """Every group of same-tag elements under same-looking parents that hold post links.
+
+    Also returns, per element that holds post links, its parent and the post keys inside it.
+    """
+    base_host = urlsplit(base_url).netloc.lower() if base_url else None
+    anchors = tree.css("a[href]")
+    keyed = [(a, _post_key(a.attributes.get("href"), base_url, base_host)) for a in anchors]
+    links = [(a, k) for a, k in keyed if k]
+    if not links and base_host:
+        # Permalinks may point to another host (a custom domain): accept any host.
+        keyed = [(a, _post_key(a.attributes.get("href"), base_url, None)) for a in anchors]
+        links = [(a, k) for a, k in keyed if k]
+    here = _post_key(base_url, base_url, None) if base_url else None
+    edges: _Edges = {}
+    for anchor, key in links:
+        if key == here:
+            continue
+        child: LexborNode = anchor
+        parent = anchor.parent
+        while parent is not None and parent.tag not in ("html", "-document", None):
+            entry = edges.get(child.mem_id)
+            if entry is None:
+                edges[child.mem_id] = (child, parent, {key})
+            elif key in entry[2]:
+                break  # this key was already walked up from here
+            else:
+                entry[2].add(key)
+            child, parent = parent, parent.parent
+    groups: dict[tuple[str, str, str], _Group] = {}
+    sig_cache: dict[int, str] = {}
+    for child, parent, keys in edges.values():
+        if child.tag in ("a", "body"):
+            continue
+        outer = edges.get(parent.mem_id)
+        if outer is not None and outer[2] == keys and parent.tag not in ("body", "main"):
+            # The parent holds the same posts: it is the same card seen from outside (or a
+            # card made of parts), and :func:`_climb` would step out to it anyway.
+            continue
+        grand = parent.parent
+        parent_sig = sig_cache.get(parent.mem_id)
+        if parent_sig is None:
+            parent_sig = sig_cache[parent.mem_id] = _signature(parent)
+        grand_sig = sig_cache.get(grand.mem_id) if grand is not None else ""
+        if grand_sig is None and grand is not None:
+            grand_sig = sig_cache[grand.mem_id] = _signature(grand)
+        group = groups.setdefault((grand_sig or "", parent_sig, child.tag or ""), _Group())
+        group.members.append(child)
+        group.keys.append(keys)
+    # Anchors were walked in document order, so members already are in page order.
+    return list(groups.values()), edges
+
+
+def _score_groups(groups: list[_Group]) -> None:
+    """Score the groups, best first, skipping those that cannot beat the best so far.
+
+    A member scores at most :data:`_MAX_QUALITY`, so a group's size bounds its score; most
+    groups (one-element wrappers, rows of a grid) are never looked at closely.
+    """
+    factors: dict[int, float] = {}
+    bounds = []
+    for group in groups:
+        key = _parent_id(group.members[0])
+        if key not in factors:
+            factors[key] = _context_factor(group.members[0])
+        bounds.append(len(group.members) * _MAX_QUALITY * factors[key])
+    order = sorted(range(len(groups)), key=lambda i: -bounds[i])
+    top = 0.0
+    for i in order:
+        if bounds[i] <= top:
+            break
+        groups[i].score = _score(groups[i], factors[_parent_id(groups[i].members[0])])
+        top = max(top, groups[i].score)
+    groups.sort(key=lambda g: g.score, reverse=True)
+
+
+def _parent_id(node: LexborNode) -> int:
+    parent = node.parent
+    return parent.mem_id if parent is not None else 0
+
+
+def _score(group: _Group, context: float) -> float:
+    """How much a group looks like the page's post list (see the module docstring)."""
+    total = 0.0
+    parts = 0
+    previous: tuple[int, set[str]] | None = None
+    for node, keys in zip(group.members, group.keys, strict=True):
+        quality = _card_quality(node)
+        group.qualities.append(quality)
+        total += quality / len(keys)
+        parent = node.parent
+        parent_id = parent.mem_id if parent is not None else 0
+        if previous is not None and previous[0] == parent_id and previous[1] & keys:
+            parts += 1  # the same post as the previous sibling: both are parts of one card
+        previous = (parent_id, keys)
+    total *= 1 - parts / len(group.members)
+    if len(group.members) == 1:
+        total *= 0.5
+    return total * context
+
+
+def _card_quality(node: LexborNode) -> float:
+    """1 for a post link, plus a heading, a date and up to 3 for text beyond the title."""
+    text = node.text(deep=True)
+    length = len(text) - text.count(" ") - text.count("\n")
+    heading = node.css_first(f"{_HEADINGS}, {_HEADLINE}")
+    title_length = len(heading.text().strip()) if heading is not None else min(length, 40)
+    has_date = node.css_first("time, [itemprop~=datePublished], [property=datePublished]")
+    dated = has_date is not None or _LOOKS_DATED.search(text, 0, 3000) is not None
+    extra = max(0, length - title_length)
+    return 1.0 + (heading is not None) + dated + min(extra, 300) / 100
+
+
+def _context_factor(node: LexborNode) -> float:
+    """Discount for lists inside navigation, sidebars, footers and widgets."""
+    current = node.parent
+    while current is not None and current.tag not in ("body", "html"):
+        attrs = current.attributes
+        hint = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+        if current.tag in _CHROME_TAGS or _CHROME.search(hint) or attrs.get("role") == "navigation":
+            return 0.25
+        current = current.parent
+    return 1.0
+
+
+def _climb(members: list[LexborNode], edges: _Edges) -> list[LexborNode]:
+    """Step out to the parents while each parent holds the same posts as its one member.
+
+    The best-scoring level can be the text column of a card whose thumbnail link sits beside
+    it; the parent is the whole card. A single member is never climbed (its parent could be
+    the whole list).
+    """
+    while len(members) > 1:
+        parents = []
+        for node in members:
+            own = edges.get(node.mem_id)
+            parent = node.parent
+            outer = edges.get(parent.mem_id) if parent is not None else None
+            if own is None or outer is None or parent is None or outer[2] != own[2]:
+                return members
+            if parent.tag in ("body", "main") or parent.attributes.get("role") == "main":
+                return members
+            parents.append(parent)
+        if len({p.mem_id for p in parents}) != len(parents) or len({p.tag for p in parents}) != 1:
+            return members
+        members = parents
+    return members
+
+
+def _descend(members: list[LexborNode]) -> list[LexborNode]:
+    """Step into single-child wrappers (``li > article``) while every member is one.
+
+    The inner element usually carries the classes that make a good card selector.
+    """
+    while True:
+        inner = []
+        for node in members:
+            children = list(node.iter())
+            own_text = node.text(deep=False).strip()
+            if len(children) != 1 or own_text or children[0].tag == "a":
+                return members
+            inner.append(children[0])
+        if len({n.tag for n in inner}) != 1:
+            return members
+        members = inner
+
+
+# --- the card selector -----------------------------------------------------------------------
+
+
+def _card_selector(
+    tree: LexborHTMLParser, members: list[LexborNode], threshold: float, base_url: str | None
+) -> str:
+    """A page-wide CSS selector that matches the members (plus harmless extras).
+
+    Extras are acceptable when they give no card (empty spacers) or are cards themselves
+    (pinned posts in their own container: a post link and at least ``threshold`` quality);
+    anything else makes the selector more specific.
+    """
+    member_ids = {n.mem_id for n in members}
+    tag = members[0].tag or "div"
+    common = set(_simple_classes(members[0].attributes.get("class")))
+    for node in members[1:]:
+        common &= set(_simple_classes(node.attributes.get("class")))
+    # In the markup's order: themes put the defining class first ("card post featured").
+    classes = [c for c in _simple_classes(members[0].attributes.get("class")) if c in common]
+    parents = [n.parent for n in members if n.parent is not None]
+    parent_sel = _shared_selector(parents)
+    bases = [tag] + [f"{tag}.{c}" for c in classes[:3]]
+    if len(classes) > 1:
+        bases.append(tag + "".join(f".{c}" for c in classes))
+    candidates = bases + ([f"{parent_sel} > {b}" for b in bases] if parent_sel else [])
+    fallback: tuple[int, str] | None = None
+    for selector in candidates:
+        bad = _unacceptable(tree, selector, member_ids, threshold, base_url)
+        if bad is None:
+            continue
+        if not bad:
+            return selector
+        refined = _exclude(selector, bad, members)
+        if refined and _unacceptable(tree, refined, member_ids, threshold, base_url) == []:
+            return refined
+        if fallback is None or len(bad) < fallback[0]:
+            fallback = (len(bad), selector)
+    return fallback[1] if fallback else tag
+
+
+def _shared_selector(nodes: Sequence[LexborNode]) -> str | None:
+    """``tag.class`` (or ``#id``) shared by all the nodes, for a ``parent > card`` selector."""
+    if not nodes or len({n.tag for n in nodes}) != 1:
+        return None
+    ids = {n.attributes.get("id") for n in nodes}
+    if len(ids) == 1 and (ident := ids.pop()) and _SIMPLE_CLASS.match(ident):
+        return f"#{ident}"
+    common = set(_simple_classes(nodes[0].attributes.get("class")))
+    for node in nodes[1:]:
+        common &= set(_simple_classes(node.attributes.get("class")))
+    return (nodes[0].tag or "div") + "".join(f".{c}" for c in sorted(common))
+
+
+def _unacceptable(
+    tree: LexborHTMLParser,
+    selector: str,
+    member_ids: set[int],
+    threshold: float,
+    base_url: str | None,
+) -> list[LexborNode] | None:
+    """Matches of ``selector`` that would be wrong cards; ``None`` if it misses a member."""
+    matched = select_cards(tree, selector)
+    if not member_ids <= {n.mem_id for n in matched}:
+        return None
+    bad = []
+    for node in matched:
+        if node.mem_id in member_ids:
+            continue
+        empty = not node.text(deep=True).strip() and node.css_first("a[href]") is None
+        if not empty and not (_has_post_link(node, base_url) and _card_quality(node) >= threshold):
+            bad.append(node)
+    return bad
+
+
+def _has_post_link(node: LexborNode, base_url: str | None) -> bool:
+    host = urlsplit(base_url).netloc.lower() if base_url else None
+    return any(_post_key(a.attributes.get("href"), base_url, host) for a in node.css("a[href]"))
+
+
+def _exclude(selector: str, bad: list[LexborNode], members: list[LexborNode]) -> str | None:
+    """``selector:not(.x)`` for a class every bad match has and no member has."""
+    member_classes: set[str] = set()
+    for node in members:
+        member_classes.update(_simple_classes(node.attributes.get("class")))
+    shared = set(_simple_classes(bad[0].attributes.get("class")))
+    for node in bad[1:]:
+        shared &= set(_simple_classes(node.attributes.get("class")))
+    usable = sorted(shared - member_classes)
+    return f"{selector}:not(.{usable[0]})" if usable else None
+
+
+# --- field selectors -------------------------------------------------------------------------
+
+
+def _infer_profile(nodes: list[LexborNode], card: str, base_url: str | None) -> Profile:
+    """Field selectors that read the sampled cards the way the per-card analysis does."""
+    if len(nodes) > _SAMPLE:
+        sample = [nodes[round(i * (len(nodes) - 1) / (_SAMPLE - 1))] for i in range(_SAMPLE)]
+    else:
+        sample = nodes
+    titles = [_pick_title(n) for n in sample]
+    title = _best(
+        sample,
+        titles,
+        first_text,
+        lambda n: visible_text(n) or None,
+    )
+    links = [_pick_link(n, t) for n, t in zip(sample, titles, strict=True)]
+    permalink = _best(
+        sample,
+        links,
+        lambda c, s: first_link(c, s, base_url),
+        lambda n: node_link(n, None, n, base_url),
+        extra=("a[href]",),
+    )
+    dates = [_pick_date(n) for n in sample]
+    date = _best(
+        sample,
+        [d for d, _ in dates],
+        lambda c, s: first_date(c, s, ()),
+        lambda n: node_date(n, None, ()),
+        extra=_TIME_SELECTORS,
+    )
+    category, separator = _category_selector(sample, dates)
+    tags = _taxonomy_selector(sample, _TAG_RULES)
+    avoid_css = ", ".join(s for s in (category, tags) if s)
+    excerpts = []
+    for n, t, (d, _) in zip(sample, titles, dates, strict=True):
+        avoid = [x for x in (t, d) if x is not None] + (n.css(avoid_css) if avoid_css else [])
+        excerpts.append(_pick_excerpt(n, avoid))
+    excerpt = _best(
+        sample,
+        excerpts,
+        joined_text,
+        lambda n: visible_text(n) or None,
+    )
+    return Profile(
+        card=card,
+        title=title,
+        permalink=permalink,
+        category=category,
+        tags=tags,
+        date=date,
+        excerpt=excerpt,
+        category_separator=separator,
+    )
+
+
+def _best(
+    cards: list[LexborNode],
+    picks: Sequence[LexborNode | None],
+    read: Callable[[LexborNode, Selector], str | tuple[str, ...] | None],
+    value_of: Callable[[LexborNode], str | None],
+    extra: Sequence[str] = (),
+) -> str | None:
+    """The candidate selector that reads the most cards the same way as the picked elements.
+
+    Candidates come from the picked elements' own tag/classes/attributes and their path from
+    the card, plus ``extra`` generic selectors. Ties go to a qualified selector (see
+    :func:`_qualified`), then to the shortest, as the easiest to read and edit in a profile.
+    """
+    wanted = [value_of(p) if p is not None else None for p in picks]
+    if not any(wanted):
+        return None
+    candidates: list[str] = []
+    sources = 0
+    for card, pick in zip(cards, picks, strict=True):
+        if pick is not None and sources < 2:  # two cards' markup give every useful candidate
+            sources += 1
+            for candidate in _candidates_for(card, pick):
+                if candidate not in candidates:
+                    candidates.append(candidate)
+    candidates += [e for e in extra if e not in candidates]
+    # Best-first, so the first selector that reads every card right is the answer.
+    candidates.sort(key=lambda c: (not _qualified(c), len(c)))
+    best: tuple[int, str] | None = None
+    for candidate in candidates:
+        selector = Selector.parse(candidate)
+        assert selector is not None
+        agree = sum(1 for card, want in zip(cards, wanted, strict=True) if read(card, selector) == want)
+        if best is None or agree > best[0]:
+            best = (agree, candidate)
+            if agree == len(cards):
+                break
+    return best[1] if best and best[0] > 0 else None
+
+
+def _qualified(selector: str) -> bool:
+    """Whether a selector says *what* it selects (a class, an attribute value, a heading or
+    ``time``) rather than being a bare ``p``/``span`` that only happens to fit these cards."""
+    return "." in selector or "=" in selector or selector in _SEMANTIC_TAGS
+
+
+def _candidates_for(card: LexborNode, node: LexborNode) -> list[str]:
+    """Selectors for ``node`` inside ``card``: attributes, tag.classes, then the path from card."""
+    attrs = node.attributes
+    tag = node.tag or "*"
+    out = []
+    for attr in ("itemprop", "property"):
+        value = attrs.get(attr)
+        if value and _SIMPLE_CLASS.match(value.split()[0]):
+            out.append(f"{tag}[{attr}~={value.split()[0]}]")
+    classes = _simple_classes(attrs.get("class"))
+    own = tag + "".join(f".{c}" for c in classes)
+    if classes:
+        out += [own, *(f"{tag}.{c}" for c in classes[:4])]
+    steps = [own]
+    current = node.parent
+    while current is not None and current.mem_id != card.mem_id:
+        steps.append(
+            (current.tag or "*") + "".join(f".{c}" for c in _simple_classes(current.attributes.get("class")))
+        )
+        current = current.parent
+    if len(steps) > 1:
+        out.append(" > ".join(reversed(steps)))
+    out.append(tag)
+    return out
+
+
+def _pick_title(card: LexborNode) -> LexborNode | None:
+    """The headline: a marked-up headline, a heading, else the longest short post link."""
+    marked = card.css_first(_HEADLINE)
+    if marked is not None and marked.text().strip():
+        return marked
+    for heading in card.css(f"{_HEADINGS}, .h1, .h2, .h3, .h4, .h5, .h6"):
+        if heading.text().strip():
+            return heading
+    best: LexborNode | None = None
+    best_length = 0
+    for link in card.css("a[href]"):
+        text = link.text().strip()
+        if best_length < len(text) <= 200:
+            best, best_length = link, len(text)
+    return best
+
+
+def _pick_link(card: LexborNode, title: LexborNode | None) -> LexborNode | None:
+    """The permalink anchor: the one around or inside the title, else the most repeated href."""
+    if title is not None:
+        if title.tag == "a" and title.attributes.get("href"):
+            return title
+        inner = title.css_first("a[href]")
+        if inner is not None:
+            return inner
+        parent = title.parent
+        while parent is not None and parent.mem_id != card.mem_id:
+            if parent.tag == "a" and parent.attributes.get("href"):
+                return parent
+            parent = parent.parent
+    anchors = [a for a in card.css("a[href]") if _post_key(a.attributes.get("href"), None, None)]
+    if not anchors:
+        return None
+    counts = Counter((a.attributes.get("href") or "").split("#")[0] for a in anchors)
+    top = counts.most_common(1)[0][0]
+    return next(a for a in anchors if (a.attributes.get("href") or "").split("#")[0] == top)
+
+
+def _pick_date(card: LexborNode) -> tuple[LexborNode | None, bool]:
+    """The element that shows the date, and whether the date was found inside longer text.
+
+    Marked-up dates first (``<time>``, ``datePublished``; the published one before a
+    modified one), then elements whose class says date/time, then the first text that holds a
+    date (``"发表于 2022-06-26"``, a meta line).
+    """
+    marked = card.css(_ALL_TIME_SELECTORS)
+    for selector in _TIME_SELECTORS:
+        for node in marked:
+            if node.css_matches(selector) and node_date(node, None, ()):
+                return node, False
+    for node in card.css("[class*=date], [class*=time]"):
+        text = visible_text(node)
+        if text and parse_date(text):
+            return node, False
+    for node in card.traverse(include_text=True):
+        if node.is_text_node:
+            text = node.text_content or ""
+            if _YEAR.search(text) and find_date(text) and node.parent is not None:
+                return node.parent, True
+    return None, False
+
+
+_CATEGORY_RULES = (
+    "a[rel~=category]",
+    'a[href*="/categories/"]',
+    'a[href*="/category/"]',
+)
+_TAG_RULES = (
+    "a[rel=tag]",
+    'a[href*="/tags/"]',
+    'a[href*="/tag/"]',
+)
+
+
+def _taxonomy_selector(cards: list[LexborNode], rules: Sequence[str]) -> str | None:
+    """The union of the link rules (``rel``, ``/categories/`` paths) that occur in the cards."""
+    used = [rule for rule in rules if any(card.css_first(rule) is not None for card in cards)]
+    return ", ".join(used) or None
+
+
+def _category_selector(
+    cards: list[LexborNode], dates: list[tuple[LexborNode | None, bool]]
+) -> tuple[str | None, str | None]:
+    """Categories from links, else labelled elements, else the text before a meta line's date."""
+    links = _taxonomy_selector(cards, _CATEGORY_RULES)
+    if links:
+        return links, None
+    labelled = _labelled_categories(cards)
+    if labelled:
+        return labelled, None
+    return _meta_line_categories(cards, dates)
+
+
+def _labelled_categories(cards: list[LexborNode]) -> str | None:
+    """``tag.class`` of innermost elements whose class names a category (``category-item``)."""
+    seen: Counter[str] = Counter()
+    for card in cards:
+        for node in card.css("[class*=categor]"):
+            if len(node.css("[class*=categor]")) > 1:
+                continue
+            text = visible_text(node)
+            if not text or len(text) > 40:
+                continue
+            cls = next(c for c in _simple_classes(node.attributes.get("class")) if "categor" in c)
+            seen[f"{node.tag}.{cls}"] += 1
+    return seen.most_common(1)[0][0] if seen else None
+
+
+def _meta_line_categories(
+    cards: list[LexborNode], dates: list[tuple[LexborNode | None, bool]]
+) -> tuple[str | None, str | None]:
+    """A plain-text meta line ``"技术 · 开源 · Jul 11, 2026 · 4 分钟"``: its leading segments."""
+    votes: Counter[tuple[str, str]] = Counter()
+    for card, (node, inside_text) in zip(cards, dates, strict=True):
+        if node is None or not inside_text or node.css_first("a[href]") is not None:
+            continue
+        text = visible_text(node)
+        for separator in _SEPARATORS:
+            if separator in text:
+                before = split_meta_line(text, separator)
+                if before and not all(_COUNT_LIKE.match(b) for b in before):
+                    selector = _candidates_for(card, node)[0]
+                    votes[(selector, separator)] += 1
+                break
+    if not votes or votes.most_common(1)[0][1] * 2 < len(cards):
+        return None, None
+    return votes.most_common(1)[0][0]
+
+
+def _pick_excerpt(card: LexborNode, avoid: list[LexborNode]) -> LexborNode | None:
+    """The largest block that holds none of the title, date and category elements.
+
+    Counts, reading times and bare dates are not excerpts, so a card without a summary gives
+    ``None`` rather than "约 3178 字".
+    """
+    avoid_ids = {n.mem_id for n in avoid}
+    holders: set[int] = set()
+    for node in avoid:
+        current: LexborNode | None = node
+        while current is not None and current.mem_id != card.mem_id:
+            holders.add(current.mem_id)
+            current = current.parent
+    best: LexborNode | None = None
+    best_length = 0
+    stack = [card]
+    while stack:
+        node = stack.pop()
+        for child in node.iter():
+            if child.mem_id in avoid_ids or child.tag in ("script", "style", "svg"):
+                continue
+            if child.mem_id in holders:
+                stack.append(child)
+                continue
+            text = child.text(deep=True).strip()  # raw text is enough to compare sizes
+            if len(text) > best_length and not _COUNT_LIKE.match(text) and not find_date(text):
+                best, best_length = child, len(text)
+    if best is None and card.mem_id not in holders and not avoid:
+        return card
+    return best

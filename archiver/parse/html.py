@@ -1,0 +1,467 @@
+"""HTML listing pages to cards: extraction with a site profile's CSS selectors.
+
+This module is the one place that turns selectors into card fields. The zero-configuration
+detector (:mod:`archiver.parse.auto`) does not extract anything itself: it *infers* a
+:class:`Profile` and runs it through :func:`extract_cards` here, so what ``archiver probe`` prints
+as a profile reproduces exactly the cards the detector found.
+
+Selector semantics (see :mod:`archiver.parse.profile` for the file format):
+
+* ``card`` is matched in the whole page; a match nested in another match is ignored, and a match
+  with no title, permalink or excerpt (a spacer, an empty template) gives no card;
+* the other card selectors are matched inside each card (lexbor's ``css`` includes the card
+  element itself); ``SELECTOR @attr`` reads an attribute instead of the default value;
+* ``next_page`` is matched in the whole page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
+
+from archiver.errors import ProfileError
+from archiver.models import Card, ParsedPage
+from archiver.parse.dates import find_date, parse_date
+from archiver.parse.profile import Profile
+
+#: Elements whose content is never visible text.
+_SKIP_TAGS = frozenset(
+    {"script", "style", "template", "noscript", "svg", "head", "meta", "link", "select", "math"}
+)
+#: Elements that start a new line when rendered: their text is separated by a space.
+_BLOCK_TAGS = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
+        "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
+        "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+    }
+)  # fmt: skip
+_READ_MORE = re.compile(
+    r"^[\W_]*(?:read\s+more|read\s+the\s+rest|continue\s+reading|keep\s+reading|view\s+more"
+    r"|more|阅读全文|阅读更多|查看全文|查看更多|继续阅读|全文|更多)[\W_]*$",
+    re.IGNORECASE,
+)
+_READ_MORE_START = re.compile(
+    r"^(?:read\s+more|continue\s+reading|keep\s+reading|阅读全文|阅读更多|继续阅读)\b", re.IGNORECASE
+)
+_TRAILING_READ_MORE = re.compile(
+    r"[\s\W]*(?:read\s+more|continue\s+reading|阅读全文|阅读更多|查看全文|继续阅读)[\W_]*$",
+    re.IGNORECASE,
+)
+#: Zero-width characters: invisible, but they would make equal texts compare unequal.
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
+_TEXT_CACHE: ContextVar[dict[int, str] | None] = ContextVar("_TEXT_CACHE", default=None)
+_ATTR_SUFFIX = re.compile(r"^(?P<sel>.+?)\s+@(?P<attr>[A-Za-z_:][-\w:.]*)$")
+#: A meta-line segment that is a reading time, a word or view count, or an author credit,
+#: never a category.
+_NOT_A_CATEGORY = re.compile(
+    r"^(?:[\d.,]+\s*[kKwW万千]?\s*(?:字|词|分钟|小时|秒|min|mins|minutes?|hours?|words?|views?"
+    r"|次阅读|阅读|reads?)\b.*|(?:约|大约|预计阅读|阅读时长|阅读|共)\s*[\d.,]+.*|\d+"
+    r"|(?:by|posted\s+by|written\s+by|作者|发表|发布|更新)\b.*)$",
+    re.IGNORECASE,
+)
+_NEXT_TEXT = re.compile(
+    r"^(?:next(?:\s+page)?|older(?:\s+posts|\s+entries)?|more\s+posts|下一页|下页|后一页"
+    r"|更早(?:的文章)?|次のページ)?\s*[›»→>]*$",
+    re.IGNORECASE,
+)
+_PAGE_NUMBER = (
+    re.compile(r"(?P<pre>/page/?)(?P<n>\d+)(?P<post>/?(?:index\.html?)?)$"),
+    re.compile(r"(?P<pre>[?&]page=)(?P<n>\d+)(?P<post>)$"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    """One profile selector split into its CSS part and the attribute it reads (if any)."""
+
+    css: str
+    attr: str | None = None
+
+    @classmethod
+    def parse(cls, text: str | None) -> Selector | None:
+        """``"h2 a @href"`` -> ``Selector("h2 a", "href")``; ``None`` stays ``None``."""
+        if not text:
+            return None
+        match = _ATTR_SUFFIX.match(text.strip())
+        if match:
+            return cls(match["sel"], match["attr"])
+        return cls(text.strip())
+
+
+def parse_html(html: str, *, base_url: str | None = None, profile: Profile | None = None) -> ParsedPage:
+    """The post cards of one listing page, in page order, and the next page's absolute URL.
+
+    With a profile its selectors decide; without one the page structure is analysed
+    (:func:`archiver.parse.auto.detect`). Nothing found is an empty card list, never an
+    exception: the caller decides whether zero cards is an error.
+    """
+    tree = LexborHTMLParser(html)
+    if profile is None:
+        # Imported here because auto builds its profiles on this module's extractor.
+        from archiver.parse.auto import detect_tree
+
+        detection = detect_tree(tree, base_url=base_url)
+        return ParsedPage(cards=detection.cards, next_url=detection.next_url)
+    nodes = select_cards(tree, profile.card)
+    cards = extract_cards(nodes, profile, base_url)
+    return ParsedPage(cards=cards, next_url=find_next_url(tree, base_url, profile, nodes))
+
+
+def css(node: LexborNode | LexborHTMLParser, selector: str) -> list[LexborNode]:
+    """``node.css(selector)``, with an invalid selector reported as a :class:`ProfileError`."""
+    try:
+        return node.css(selector)
+    except SelectolaxError as exc:
+        raise ProfileError(f"invalid CSS selector {selector!r}: {exc}") from None
+
+
+def select_cards(tree: LexborHTMLParser, selector: str) -> list[LexborNode]:
+    """The card elements in page order, dropping matches nested inside an earlier match."""
+    matches = css(tree, selector)
+    ids = {node.mem_id for node in matches}
+    kept = []
+    for node in matches:
+        parent = node.parent
+        while parent is not None and parent.mem_id not in ids:
+            parent = parent.parent
+        if parent is None:
+            kept.append(node)
+    return kept
+
+
+def extract_cards(nodes: Iterable[LexborNode], profile: Profile, base_url: str | None) -> list[Card]:
+    """One card per element that shows something (title, permalink or excerpt)."""
+    title = Selector.parse(profile.title)
+    permalink = Selector.parse(profile.permalink)
+    category = Selector.parse(profile.category)
+    tags = Selector.parse(profile.tags)
+    date = Selector.parse(profile.date)
+    excerpt = Selector.parse(profile.excerpt)
+    cards = []
+    for node in nodes:
+        card = Card(
+            title=first_text(node, title),
+            url=first_link(node, permalink, base_url),
+            categories=all_texts(node, category, profile.category_separator),
+            tags=all_texts(node, tags, None),
+            date=first_date(node, date, profile.date_formats),
+            excerpt=joined_text(node, excerpt),
+        )
+        if card.title or card.url or card.excerpt:
+            cards.append(card)
+    return cards
+
+
+def visible_text(node: LexborNode) -> str:
+    """The text a reader sees in ``node``: no scripts, hidden parts or "Read more" buttons.
+
+    Block elements are separated by a space and whitespace is collapsed, so the result is the
+    excerpt as one line, the form the archive stores and compares.
+    """
+    cache = _TEXT_CACHE.get()
+    if cache is not None and (known := cache.get(node.mem_id)) is not None:
+        return known
+    parts: list[str] = []
+    _collect_text(node, parts)
+    text = "".join(parts)
+    if _INVISIBLE.search(text):
+        text = _INVISIBLE.sub("", text)
+    text = " ".join(text.split())
+    tail = text[-40:]
+    if _TRAILING_READ_MORE.search(tail):  # only the tail: the pattern is slow on long texts
+        text = (text[: len(text) - len(tail)] + _TRAILING_READ_MORE.sub("", tail)).strip()
+    if cache is not None:
+        cache[node.mem_id] = text
+    return text
+
+
+@contextmanager
+def text_cache() -> Iterator[None]:
+    """Remember :func:`visible_text` per element while one parsed page is being analysed.
+
+    Detection reads the same elements under many candidate selectors; element ids are only
+    stable while their tree is alive, hence a scoped cache rather than a global one.
+    """
+    token = _TEXT_CACHE.set({})
+    try:
+        yield
+    finally:
+        _TEXT_CACHE.reset(token)
+
+
+def _collect_text(node: LexborNode, parts: list[str]) -> None:
+    child = node.first_child
+    while child is not None:
+        tag = child.tag
+        if tag == "-text":
+            parts.append(child.text_content or "")
+        elif child.is_element_node and tag not in _SKIP_TAGS and not _is_hidden(child):
+            block = tag in _BLOCK_TAGS
+            if block:
+                parts.append(" ")
+            if not _is_read_more(child):
+                _collect_text(child, parts)
+            if block:
+                parts.append(" ")
+        child = child.next
+
+
+def _is_hidden(node: LexborNode) -> bool:
+    attrs = node.attributes
+    if "hidden" in attrs:
+        return True
+    style = attrs.get("style")
+    return bool(style) and "display:none" in style.replace(" ", "").lower()  # type: ignore[union-attr]
+
+
+def _is_read_more(node: LexborNode) -> bool:
+    """A "Read more" button: short, and nothing but the phrase (a link may add the title
+    for screen readers: "Continue reading <span>Post title</span>")."""
+    if node.tag not in {"a", "button", "div", "span", "p"}:
+        return False
+    text = node.text(deep=True).strip()
+    if len(text) < 40 and _READ_MORE.match(text):
+        return True
+    return node.tag in {"a", "button"} and len(text) < 200 and bool(_READ_MORE_START.match(text))
+
+
+def _matches(node: LexborNode, selector: Selector | None) -> list[LexborNode]:
+    return css(node, selector.css) if selector else []
+
+
+def _value(node: LexborNode, selector: Selector) -> str:
+    """The matched element's text (visible, collapsed) or the selected attribute, collapsed."""
+    if selector.attr:
+        return " ".join((node.attributes.get(selector.attr) or "").split())
+    return visible_text(node)
+
+
+def first_text(card: LexborNode, selector: Selector | None) -> str | None:
+    """The first non-empty text (or attribute) the selector gives in the card."""
+    for node in _matches(card, selector):
+        assert selector is not None
+        value = _value(node, selector)
+        if value:
+            return value
+    return None
+
+
+def all_texts(card: LexborNode, selector: Selector | None, separator: str | None) -> tuple[str, ...]:
+    """Every distinct non-empty value the selector gives, in page order.
+
+    With a ``separator`` each value is a meta line like ``"技术 · 开源 · Jul 11, 2026 · 4 分钟"``:
+    it is split, and the segments before the date that are not counts or credits are kept.
+    """
+    values: list[str] = []
+    for node in _matches(card, selector):
+        assert selector is not None
+        text = _value(node, selector)
+        pieces = split_meta_line(text, separator) if separator else [text]
+        values += [piece for piece in pieces if piece and piece not in values]
+    return tuple(values)
+
+
+def split_meta_line(text: str, separator: str) -> list[str]:
+    """The category-like segments of a separated meta line: everything before the date."""
+    kept = []
+    for segment in (part.strip() for part in text.split(separator)):
+        if find_date(segment):
+            break
+        if segment and not _NOT_A_CATEGORY.match(segment):
+            kept.append(segment)
+    return kept
+
+
+def first_date(card: LexborNode, selector: Selector | None, formats: Sequence[str]) -> str | None:
+    """The first readable date among the matches, as ``YYYY-MM-DD``."""
+    for node in _matches(card, selector):
+        assert selector is not None
+        found = node_date(node, selector.attr, formats)
+        if found:
+            return found
+    return None
+
+
+def node_date(node: LexborNode, attr: str | None, formats: Sequence[str]) -> str | None:
+    """The date one element shows: its ``attr``, else its text, else ``datetime``/``content``.
+
+    The visible text wins over the attributes because that is the day readers see (a
+    ``datetime`` in UTC can be a day off); attributes cover dates that scripts fill in later and
+    exist only in markup (``<meta property=datePublished>``). A date inside a longer text
+    (``"发表于 2022-06-26"``) is the last resort.
+    """
+    if attr:
+        return find_date(node.attributes.get(attr) or "", formats)
+    text = visible_text(node)
+    found = parse_date(text, formats) if text else None
+    attrs = node.attributes
+    for name in ("datetime", "content"):
+        found = found or find_date(attrs.get(name) or "", formats)
+    return found or (find_date(text, formats) if text else None)
+
+
+def joined_text(card: LexborNode, selector: Selector | None) -> str | None:
+    """All matches' texts joined (``.entry-content p`` gives every paragraph), or ``None``."""
+    matches = _matches(card, selector)
+    if not matches or selector is None:
+        return None
+    ids = {node.mem_id for node in matches}
+    texts = []
+    for node in matches:
+        if not _inside(node, ids, card):
+            value = _value(node, selector)
+            if value:
+                texts.append(value)
+    return " ".join(texts) or None
+
+
+def _inside(node: LexborNode, ids: set[int], stop: LexborNode) -> bool:
+    """Whether an ancestor of ``node`` (below ``stop``) is one of ``ids``."""
+    parent = node.parent
+    while parent is not None and parent.mem_id != stop.mem_id:
+        if parent.mem_id in ids:
+            return True
+        parent = parent.parent
+    return False
+
+
+def first_link(card: LexborNode, selector: Selector | None, base_url: str | None) -> str | None:
+    """The permalink: the first match's href (its own, a descendant's or its enclosing link's)."""
+    for node in _matches(card, selector):
+        assert selector is not None
+        link = node_link(node, selector.attr, card, base_url)
+        if link:
+            return link
+    return None
+
+
+def node_link(node: LexborNode, attr: str | None, card: LexborNode, base_url: str | None) -> str | None:
+    """The absolute URL one element links to (``attr`` when given, else :func:`href_of`)."""
+    href = (node.attributes.get(attr) if attr else href_of(node, card)) or ""
+    if not href.strip() or href.strip().startswith(("#", "javascript:", "mailto:")):
+        return None
+    return absolute(href, base_url)
+
+
+def href_of(node: LexborNode, card: LexborNode) -> str | None:
+    """The href that makes ``node`` a link: its own, its first link's, or its enclosing ``<a>``'s."""
+    href = node.attributes.get("href")
+    if href:
+        return href
+    inner = node.css_first("a[href]")
+    if inner is not None:
+        return inner.attributes.get("href")
+    parent = node.parent
+    while parent is not None and parent.mem_id != card.mem_id:
+        if parent.tag == "a" and parent.attributes.get("href"):
+            return parent.attributes.get("href")
+        parent = parent.parent
+    return None
+
+
+@lru_cache(maxsize=4096)
+def absolute(href: str, base_url: str | None) -> str:
+    """``href`` resolved against the page's URL (left as written when there is no base).
+
+    Cached: a page repeats the same few hrefs (title, thumbnail, "read more") many times.
+    """
+    href = href.strip()
+    return urljoin(base_url, href) if base_url else href
+
+
+def find_next_url(
+    tree: LexborHTMLParser,
+    base_url: str | None,
+    profile: Profile | None,
+    cards: Sequence[LexborNode],
+) -> str | None:
+    """The next (older) listing page: the profile's selector, ``rel=next``, then link text.
+
+    Fallbacks, in order: a link labelled "Next"/"Older posts"/"下一页" or whose class says
+    ``next``, then a link to page N+1 in the ``/page/N/`` or ``?page=N`` scheme. Links inside
+    cards are ignored so a post titled "Next steps" is not taken for pagination.
+    """
+    if profile is not None and profile.next_page:
+        link = first_link_in_page(tree, Selector.parse(profile.next_page), base_url)
+        if link:
+            return link
+    for node in css(tree, "link[rel~=next][href], a[rel~=next][href]"):
+        return _without_fragment(absolute(node.attributes.get("href") or "", base_url))
+    card_ids = {node.mem_id for node in cards}
+    here = _strip_fragment(base_url) if base_url else None
+    by_label = by_number = None
+    wanted = _next_page_number(base_url)
+    for node in css(tree, "a[href]"):
+        href = (node.attributes.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:")):
+            continue
+        url = absolute(href, base_url)
+        if _strip_fragment(url) == here or _inside(node, card_ids, tree.root or node):
+            continue
+        if by_label is None and _looks_like_next(node):
+            by_label = url
+        if by_number is None and wanted and _page_number(url) == wanted:
+            by_number = url
+    found = by_label or by_number
+    return _without_fragment(found) if found else None
+
+
+def _without_fragment(url: str) -> str:
+    """Pagination links often jump to an anchor (``/page/2/#board``); the page is what counts."""
+    return url.split("#", 1)[0]
+
+
+def first_link_in_page(tree: LexborHTMLParser, selector: Selector | None, base: str | None) -> str | None:
+    """The href (or attribute) of the first page-wide match of ``selector``."""
+    if selector is None:
+        return None
+    for node in css(tree, selector.css):
+        href = node.attributes.get(selector.attr) if selector.attr else node.attributes.get("href")
+        if not href and not selector.attr:
+            inner = node.css_first("a[href]")
+            href = inner.attributes.get("href") if inner is not None else None
+        if href and href.strip():
+            return absolute(href, base)
+    return None
+
+
+def _looks_like_next(node: LexborNode) -> bool:
+    attrs = node.attributes
+    classes = (attrs.get("class") or "").lower().split()
+    if any(c == "next" or c.endswith(("-next", "_next")) or c.startswith("next") for c in classes):
+        return True
+    for raw in (node.text(deep=True), attrs.get("aria-label") or "", attrs.get("title") or ""):
+        label = " ".join(raw.split())
+        if label and _NEXT_TEXT.match(label) and not re.fullmatch(r"[›»→>]+", label):
+            return True
+    return False
+
+
+def _strip_fragment(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), parts.query, ""))
+
+
+def _page_number(url: str) -> int | None:
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    for pattern in _PAGE_NUMBER:
+        match = pattern.search(target)
+        if match:
+            return int(match["n"])
+    return None
+
+
+def _next_page_number(base_url: str | None) -> int | None:
+    """The number the next page has: N+1 on ``/page/N/``, 2 on a first page, None without a URL."""
+    if not base_url:
+        return None
+    return (_page_number(base_url) or 1) + 1

@@ -1,0 +1,55 @@
+"""Dates as themes print them, reduced to YYYY-MM-DD; counts and durations are never dates."""
+
+from __future__ import annotations
+
+import pytest
+
+from archiver.parse.dates import find_date, parse_date
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-01-11", "2026-01-11"),
+        ("2026/1/11", "2026-01-11"),
+        ("2026.01.11", "2026-01-11"),
+        ("2026年1月11日", "2026-01-11"),
+        ("Jan 11, 2026", "2026-01-11"),
+        ("11 January 2026", "2026-01-11"),
+        ("Sunday, January 11, 2026", "2026-01-11"),
+        ("Sept. 3rd, 2021", "2021-09-03"),
+        ("周六, 七月 11, 2026", "2026-07-11"),
+        ("十二月 3, 2020", "2020-12-03"),
+        ("2024-04-18T14:49:07+08:00", "2024-04-18"),  # the day as written, not UTC
+        ("2018-03-02T15:33:04.000Z", "2018-03-02"),
+        ("2025-12-31 12:52", "2025-12-31"),
+        ("Tue Dec 02 2025 08:13:57 GMT+0000 (Coordinated Universal Time)", "2025-12-02"),
+        ("  2022-08-15\u00a0", "2022-08-15"),
+    ],
+)
+def test_parse_date_formats(text: str, expected: str) -> None:
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["约 3178 字", "4 分钟", "预计阅读 7 分钟", "1624", "2024-13-45", "v1.2.3", "", "build 20201231"]
+)
+def test_parse_date_rejects_non_dates(text: str) -> None:
+    assert parse_date(text) is None
+    assert find_date(text) is None
+
+
+def test_parse_date_needs_the_whole_text() -> None:
+    assert parse_date("发表于 2022-06-26") is None
+    assert find_date("发表于 2022-06-26") == "2022-06-26"
+
+
+def test_find_date_in_meta_line() -> None:
+    line = "技术 · 开源 · 周六, 七月 11, 2026 · 4 分钟 · 1624 字"
+    assert find_date(line) == "2026-07-11"
+    assert find_date("Posted on March 5, 2021 by Ann") == "2021-03-05"
+
+
+def test_profile_formats_are_tried_first() -> None:
+    assert parse_date("11.01.2026", ["%d.%m.%Y"]) == "2026-01-11"
+    assert parse_date("11.01.2026") is None
