@@ -153,3 +153,26 @@ CREATE TABLE IF NOT EXISTS page (
     last_cards      INTEGER,                   -- cards the last parsed body gave (layout check)
     last_capture_id INTEGER REFERENCES capture (id)
 );
+
+-- Progress of `archiver backfill`, so that a run that was killed carries on where it stopped.
+-- The next backfill of the same start URL and page range resumes the newest unfinished run;
+-- `--restart` closes it (outcome 'restarted') and starts a new one. Which pages a run stored:
+--   SELECT page_no, url FROM backfill_page WHERE run_id = ? ORDER BY page_no;
+CREATE TABLE IF NOT EXISTS backfill_run (
+    id          INTEGER PRIMARY KEY,
+    start_url   TEXT NOT NULL,
+    pages       TEXT NOT NULL,             -- 'all', or the --pages range such as '3-10'
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,                      -- NULL while unfinished: running, failed or killed
+    outcome     TEXT CHECK (outcome IN ('done', 'restarted'))
+);
+
+-- One row per page a backfill run stored, written in that page's own capture transaction.
+CREATE TABLE IF NOT EXISTS backfill_page (
+    run_id     INTEGER NOT NULL REFERENCES backfill_run (id),
+    page_no    INTEGER NOT NULL,           -- 1 = the start URL (newest posts)
+    url        TEXT NOT NULL,              -- the page URL as requested
+    next_url   TEXT,                       -- where the page's next-page link led; NULL = last page
+    capture_id INTEGER NOT NULL REFERENCES capture (id),
+    PRIMARY KEY (run_id, page_no)
+) WITHOUT ROWID;

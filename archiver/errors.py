@@ -17,6 +17,12 @@ class InputError(ArchiverError):
     """A capture or option could not be read: bad path, empty file, wrong encoding, no cards."""
 
 
+class UsageError(ArchiverError):
+    """Options that contradict each other, or a required value missing: exit 2, as click does."""
+
+    exit_code = 2
+
+
 class ProfileError(InputError):
     """A site profile file is missing, is not valid TOML or lacks a required selector."""
 

@@ -365,6 +365,59 @@ class Store:
             ),
         )
 
+    def open_backfill(self, start_url: str, pages: str, started_at: str, *, restart: bool) -> int:
+        """The backfill run to carry on (the newest unfinished one), or a new run.
+
+        ``restart`` closes unfinished runs of the same start URL and range first.
+        """
+        with self.transaction():
+            if restart:
+                self.conn.execute(
+                    "UPDATE backfill_run SET finished_at = ?, outcome = 'restarted'"
+                    " WHERE start_url = ? AND pages = ? AND finished_at IS NULL",
+                    (started_at, start_url, pages),
+                )
+            row = self.conn.execute(
+                "SELECT id FROM backfill_run WHERE start_url = ? AND pages = ?"
+                " AND finished_at IS NULL ORDER BY id DESC LIMIT 1",
+                (start_url, pages),
+            ).fetchone()
+            if row:
+                return int(row[0])
+            cursor = self.conn.execute(
+                "INSERT INTO backfill_run (start_url, pages, started_at) VALUES (?, ?, ?)",
+                (start_url, pages, started_at),
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def backfill_done(self, run_id: int) -> tuple[int, str, str | None] | None:
+        """(page_no, url, next_url) of the last page the run stored, None before its first page."""
+        with self._errors():
+            row = self.conn.execute(
+                "SELECT page_no, url, next_url FROM backfill_page WHERE run_id = ?"
+                " ORDER BY page_no DESC LIMIT 1",
+                (run_id,),
+            ).fetchone()
+        return (int(row[0]), row[1], row[2]) if row else None
+
+    def add_backfill_page(
+        self, run_id: int, page_no: int, url: str, next_url: str | None, capture_id: int
+    ) -> None:
+        """Inside the page's capture transaction: the page and its progress commit together."""
+        self.conn.execute(
+            "INSERT OR REPLACE INTO backfill_page (run_id, page_no, url, next_url, capture_id)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (run_id, page_no, url, next_url, capture_id),
+        )
+
+    def finish_backfill(self, run_id: int, finished_at: str) -> None:
+        with self._errors():
+            self.conn.execute(
+                "UPDATE backfill_run SET finished_at = ?, outcome = 'done' WHERE id = ?",
+                (finished_at, run_id),
+            )
+
     # -- reading ---------------------------------------------------------------------------
 
     def stats(self) -> dict[str, int]:

@@ -11,6 +11,7 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from typer.exceptions import TyperException
 
 from archiver.errors import ArchiverError
 from archiver.parse import Profile, load_profile
@@ -63,6 +64,8 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
         except KeyboardInterrupt:
             err.print("archiver: interrupted; every finished capture is saved", markup=False)
             raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, TyperException):  # typer's own exits and usage errors
+            raise
         except BrokenPipeError:  # `archiver export | head`: the reader left, nothing is wrong
             raise typer.Exit(0) from None
         except Exception as exc:

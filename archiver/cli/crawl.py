@@ -1,0 +1,232 @@
+"""Commands that fetch from the web: crawl (scheduled, incremental) and backfill (every page).
+
+Both take the archive's lock first (one run per database), then hand the work to
+:class:`archiver.crawl.Crawler`; this module only turns options into objects and results into
+output.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from archiver.cli._common import (
+    DEFAULT_DB,
+    DbOption,
+    ProfileOption,
+    QuietOption,
+    err,
+    open_store,
+    out,
+    read_profile,
+    reports_errors,
+)
+from archiver.crawl import Crawler, PageRange, PageReport, RunSummary, Target
+from archiver.errors import ArchiverError, UsageError
+from archiver.fetcher import DEFAULT_MAX_BYTES, DEFAULT_USER_AGENT, Fetcher, FetchOptions, allowed_hosts
+from archiver.lock import run_lock
+
+_EXIT_STATUSES = (
+    "Exit status: 0 done; 1 failed (network, server, refused or unreadable page, storage); "
+    "2 usage; 3 layout broken (a page gave no cards where it used to; nothing is marked gone); "
+    "75 another run holds the archive's lock (try again later)."
+)
+
+
+UrlArgument = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="URL",
+        help="First listing page (page 1). Default: the profile's start_url.",
+        show_default=False,
+    ),
+]
+DelayOption = Annotated[
+    float, typer.Option("--delay", min=0, help="Minimum seconds between requests to one host.")
+]
+TimeoutOption = Annotated[
+    float,
+    typer.Option("--timeout", min=0.001, help="Seconds to wait for a connection, a read, a whole response."),
+]
+RetriesOption = Annotated[
+    int,
+    typer.Option("--retries", min=0, help="Further tries after a connection error, timeout, 429 or 5xx."),
+]
+MaxBytesOption = Annotated[
+    int,
+    typer.Option("--max-bytes", min=1, help="Largest response accepted, after decompression."),
+]
+UserAgentOption = Annotated[str, typer.Option("--user-agent", help="User-Agent header sent.")]
+IgnoreRobotsOption = Annotated[
+    bool, typer.Option("--ignore-robots", help="Fetch pages that robots.txt disallows.")
+]
+RedirectHostOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow-redirect-host",
+        metavar="HOST",
+        help="Another host that redirects and next-page links may lead to (repeatable).",
+    ),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("crawl", epilog=_EXIT_STATUSES)(crawl)
+    app.command("backfill", epilog=_EXIT_STATUSES)(backfill)
+
+
+@reports_errors
+def crawl(
+    url: UrlArgument = None,
+    profile: ProfileOption = None,
+    db: DbOption = DEFAULT_DB,
+    max_pages: Annotated[
+        int | None, typer.Option("--max-pages", min=1, help="Fetch at most this many pages.")
+    ] = None,
+    stop_after_known: Annotated[
+        int,
+        typer.Option(
+            "--stop-after-known",
+            min=1,
+            help="Stop after this many pages in a row whose cards are all known and unchanged.",
+        ),
+    ] = 1,
+    quiet: QuietOption = False,
+    delay: DelayOption = 1.0,
+    timeout: TimeoutOption = 30.0,
+    retries: RetriesOption = 3,
+    max_bytes: MaxBytesOption = DEFAULT_MAX_BYTES,
+    user_agent: UserAgentOption = DEFAULT_USER_AGENT,
+    ignore_robots: IgnoreRobotsOption = False,
+    allow_redirect_host: RedirectHostOption = None,
+) -> None:
+    """Fetch the newest listing pages and archive what is new: the run to schedule from cron.
+
+    Starts at page 1 and follows the next-page links until a page whose cards are all known and
+    unchanged, the last page, or --max-pages. Pages are fetched with conditional requests, so an
+    unchanged page costs one 304. The archive locks itself: no flock wrapper is needed.
+
+    Example: archiver crawl https://blog.example/ --db blog.db --quiet
+    """
+    target = _target(url, profile)
+    options = _fetch_options(
+        delay, timeout, retries, max_bytes, user_agent, ignore_robots, allow_redirect_host
+    )
+    with run_lock(db), open_store(db) as store, Fetcher(options) as fetcher:
+        summary = Crawler(store, fetcher, target).crawl(
+            max_pages=max_pages, stop_after_known=stop_after_known
+        )
+    if not quiet:
+        out.print(_summary_line("crawled", target, summary), markup=False)
+
+
+@reports_errors
+def backfill(
+    url: UrlArgument = None,
+    profile: ProfileOption = None,
+    db: DbOption = DEFAULT_DB,
+    all_pages: Annotated[
+        bool, typer.Option("--all", help="Every page, to the last one (the default).")
+    ] = False,
+    pages: Annotated[
+        str | None, typer.Option("--pages", help="Only pages A to B, e.g. 1-50 (page 1 = newest).")
+    ] = None,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            "--concurrency", min=1, max=16, help="Pages fetched at once (still --delay apart per host)."
+        ),
+    ] = 1,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Start over instead of carrying on an interrupted backfill.")
+    ] = False,
+    quiet: QuietOption = False,
+    delay: DelayOption = 1.0,
+    timeout: TimeoutOption = 30.0,
+    retries: RetriesOption = 3,
+    max_bytes: MaxBytesOption = DEFAULT_MAX_BYTES,
+    user_agent: UserAgentOption = DEFAULT_USER_AGENT,
+    ignore_robots: IgnoreRobotsOption = False,
+    allow_redirect_host: RedirectHostOption = None,
+) -> None:
+    """Archive every listing page of a site, oldest posts included.
+
+    Resumable: a backfill that was stopped or killed carries on at the page after the last one it
+    stored; --restart starts over. Shows a progress bar on a terminal; otherwise prints only
+    errors and one summary line.
+
+    Example: archiver backfill https://blog.example/ --all --concurrency 4 --db blog.db
+    """
+    if all_pages and pages:
+        raise UsageError("give --all or --pages A-B, not both")
+    try:
+        page_range = PageRange.parse(pages) if pages else None
+    except ArchiverError as exc:
+        raise UsageError(str(exc)) from None
+    target = _target(url, profile)
+    options = _fetch_options(
+        delay, timeout, retries, max_bytes, user_agent, ignore_robots, allow_redirect_host
+    )
+    total = page_range.last - page_range.first + 1 if page_range else None
+    show_bar = not quiet and err.is_terminal
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with (
+        run_lock(db),
+        open_store(db) as store,
+        Fetcher(options) as fetcher,
+        Progress(*columns, console=err, disable=not show_bar, transient=True) as progress,
+    ):
+        task = progress.add_task("backfill", total=total)
+
+        def advance(report: PageReport) -> None:
+            progress.update(task, advance=1, description=f"page {report.page_no}")
+
+        summary = Crawler(store, fetcher, target, on_page=advance).backfill(
+            page_range, concurrency=concurrency, restart=restart
+        )
+    if not quiet:
+        verb = f"backfilled (resumed at page {summary.resumed_at})" if summary.resumed_at else "backfilled"
+        out.print(_summary_line(verb, target, summary), markup=False)
+
+
+def _target(url: str | None, profile_path: Path | None) -> Target:
+    """The start URL from the argument, else from the profile; a bad URL is a usage error."""
+    profile = read_profile(profile_path)
+    start = url or (profile.start_url if profile else None)
+    if not start:
+        raise UsageError("missing URL: give the first listing page's URL, or a --profile that sets start_url")
+    try:
+        return Target(start, profile, str(profile_path) if profile_path else None)
+    except ArchiverError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _fetch_options(
+    delay: float,
+    timeout: float,
+    retries: int,
+    max_bytes: int,
+    user_agent: str,
+    ignore_robots: bool,
+    redirect_hosts: list[str] | None,
+) -> FetchOptions:
+    return FetchOptions(
+        user_agent=user_agent,
+        delay=delay,
+        timeout=timeout,
+        retries=retries,
+        max_bytes=max_bytes,
+        redirect_hosts=allowed_hosts(redirect_hosts or ()),
+        obey_robots=not ignore_robots,
+    )
+
+
+def _summary_line(verb: str, target: Target, summary: RunSummary) -> str:
+    return (
+        f"{verb} {summary.pages} pages of {target.start_url} ({summary.unchanged} unchanged, "
+        f"stopped {summary.stopped}): {summary.cards} cards seen, {summary.new_entries} new "
+        f"entries, {summary.new_versions} new versions, {summary.enriched} enriched"
+    )

@@ -1,0 +1,409 @@
+"""Crawl and backfill: which listing pages to fetch, in what order, and when to stop.
+
+The orchestration layer between :mod:`archiver.fetcher` (HTTP) and :mod:`archiver.pipeline`
+(parse -> identify -> store). Two ways through a site:
+
+* :meth:`Crawler.crawl`, the scheduled run: page 1, then the next-page links, stopping at the
+  first page whose cards are all known and unchanged. Pages rarely change below the newest posts,
+  so an hourly cron run usually costs one conditional request answered 304.
+* :meth:`Crawler.backfill`, every page: resumable (its progress commits with each page), and
+  concurrent once the pagination's URL pattern is known.
+
+Every page is one transaction (:func:`archiver.pipeline.ingest`) that also saves the page's
+validators and the backfill's progress, so a kill at any moment leaves the archive as after the
+last finished page and the next run carries on from there. All database work stays in the calling
+thread; only fetches run in worker threads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from archiver.errors import FetchError, InputError, LayoutBrokenError
+from archiver.fetcher import Fetcher, FetchResult, check_url
+from archiver.parse import Profile, parse_capture
+from archiver.pipeline import CaptureResult, ingest, site_of, utc_now
+from archiver.store import CaptureRecord, PageState, Store
+
+_RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The site to crawl: where its listing starts and how its cards are read."""
+
+    start_url: str
+    profile: Profile | None = None
+    #: what captures record as ``parsed_with`` (the profile's file name)
+    profile_name: str | None = None
+
+    def __post_init__(self) -> None:
+        check_url(self.start_url)
+
+    @property
+    def site(self) -> str:
+        site = site_of(self.start_url)
+        assert site is not None  # check_url made sure there is a host
+        return site
+
+    @property
+    def parsed_with(self) -> str:
+        return self.profile_name or ("profile" if self.profile else "auto")
+
+
+@dataclass(frozen=True, slots=True)
+class PageRange:
+    """``--pages A-B``: listing pages A to B, both included, counting the start URL as 1."""
+
+    first: int
+    last: int
+
+    @classmethod
+    def parse(cls, text: str) -> PageRange:
+        match = _RANGE.match(text)
+        if match is None or not 1 <= int(match[1]) <= int(match[2]):
+            raise InputError(f"--pages {text!r}: expected A-B with 1 <= A <= B, e.g. 1-20")
+        return cls(int(match[1]), int(match[2]))
+
+    def __str__(self) -> str:
+        return f"{self.first}-{self.last}"
+
+
+@dataclass(slots=True)
+class PageReport:
+    """What one fetched page did to the archive."""
+
+    page_no: int
+    url: str
+    #: 200, or 304 when the server said the page had not changed
+    http_status: int
+    #: False when nothing was parsed: a 304, or a 200 with the same bytes as last time
+    parsed: bool
+    capture: CaptureResult
+
+    @property
+    def known(self) -> bool:
+        """All cards known and unchanged: the point where an incremental crawl may stop."""
+        c = self.capture
+        return not self.parsed or c.new_entries == c.new_versions == c.enriched == 0
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """Totals of one crawl or backfill, for the summary line."""
+
+    pages: int = 0
+    #: pages that were not parsed (304, or identical bytes)
+    unchanged: int = 0
+    cards: int = 0
+    new_entries: int = 0
+    new_versions: int = 0
+    enriched: int = 0
+    #: where the run ended: "at known pages", "at the last page" or "at the page limit"
+    stopped: str = ""
+    #: the page a backfill carried on from, when it resumed an interrupted run
+    resumed_at: int | None = None
+
+    def add(self, report: PageReport) -> None:
+        self.pages += 1
+        self.unchanged += not report.parsed
+        self.cards += report.capture.cards
+        self.new_entries += report.capture.new_entries
+        self.new_versions += report.capture.new_versions
+        self.enriched += report.capture.enriched
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A fetch in flight, with the page state its conditional request was built from."""
+
+    url: str
+    state: PageState | None
+    future: Future[FetchResult]
+
+
+class Crawler:
+    """Runs crawls and backfills of one site into one archive with one fetcher."""
+
+    def __init__(
+        self,
+        store: Store,
+        fetcher: Fetcher,
+        target: Target,
+        on_page: Callable[[PageReport], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.target = target
+        self.on_page = on_page
+        self._hosts = {urlsplit(target.start_url).hostname, *fetcher.options.redirect_hosts}
+
+    # -- the two runs --------------------------------------------------------------------
+
+    def crawl(self, *, max_pages: int | None = None, stop_after_known: int = 1) -> RunSummary:
+        """Follow the pagination from page 1 until ``stop_after_known`` known pages in a row,
+        the last page, or ``max_pages``."""
+        summary = RunSummary()
+        url: str | None = self.target.start_url
+        page_no, known_in_a_row = 1, 0
+        seen: set[str] = set()
+        while url is not None:
+            seen.add(url)
+            state = self.store.page_state(url)
+            fetched = self.fetcher.fetch(url, **_validators(state))
+            report, next_url = self._store_page(page_no, fetched, state)
+            summary.add(report)
+            known_in_a_row = known_in_a_row + 1 if report.known else 0
+            if known_in_a_row >= stop_after_known:
+                summary.stopped = "at known pages"
+                break
+            if max_pages is not None and page_no >= max_pages:
+                summary.stopped = "at the page limit"
+                break
+            if next_url is None:
+                next_url = self._stored_next(url) if not report.parsed else None
+            url = self._follow(url, next_url, seen)
+            page_no += 1
+        summary.stopped = summary.stopped or "at the last page"
+        return summary
+
+    def backfill(
+        self, pages: PageRange | None = None, *, concurrency: int = 1, restart: bool = False
+    ) -> RunSummary:
+        """Every page (or ``pages``), carrying on from where an interrupted run stopped.
+
+        With ``concurrency`` > 1, once page 1's next link shows a numbered pattern (``/page/2/``,
+        ``?page=2``), the following pages are fetched ahead in worker threads; each guess is
+        checked against the real next link before it is stored, so a wrong guess only costs a
+        wasted request.
+        """
+        start = self.target.start_url
+        run_id = self.store.open_backfill(start, str(pages) if pages else "all", utc_now(), restart=restart)
+        summary = RunSummary()
+        done = self.store.backfill_done(run_id)
+        url: str | None
+        if done is not None:
+            page_no, url = done[0] + 1, done[2]
+            summary.resumed_at = page_no
+        elif pages is not None and pages.first > 1:
+            page_no, url = pages.first, self._locate(pages.first)
+        else:
+            page_no, url = 1, start
+        last = pages.last if pages else None
+        pattern: tuple[str, str] | None = None
+        guess = concurrency > 1
+        seen: set[str] = set()
+        ahead: dict[int, _Pending] = {}
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fetch") as pool:
+            try:
+                while url is not None and (last is None or page_no <= last):
+                    seen.add(url)
+                    if pattern is not None:
+                        for n in range(page_no + 1, page_no + concurrency):
+                            if n not in ahead and (last is None or n <= last):
+                                ahead[n] = self._submit(pool, pattern[0] + str(n) + pattern[1])
+                    pending = ahead.pop(page_no, None)
+                    if pending is None or pending.url != url:
+                        if pending is not None:  # the pattern guessed wrong: stop guessing
+                            pattern, guess = None, False
+                            _drop(ahead)
+                        pending = self._submit(pool, url)
+                    report, next_url = self._store_page(
+                        page_no,
+                        pending.future.result(),
+                        pending.state,
+                        run_id=run_id,
+                    )
+                    summary.add(report)
+                    if guess and pattern is None and next_url is not None:
+                        pattern = _number_pattern(next_url, page_no + 1)
+                    url = self._follow(url, next_url, seen)
+                    page_no += 1
+            finally:
+                _drop(ahead)
+        summary.stopped = "at the page limit" if url is not None else "at the last page"
+        self.store.finish_backfill(run_id, utc_now())
+        return summary
+
+    # -- one page ------------------------------------------------------------------------
+
+    def _store_page(
+        self,
+        page_no: int,
+        fetched: FetchResult,
+        state: PageState | None,
+        *,
+        run_id: int | None = None,
+    ) -> tuple[PageReport, str | None]:
+        """One page into the archive, in one transaction; returns its report and next link.
+
+        A 304, or a 200 whose bytes equal the last ones, is recorded as a capture and not parsed.
+        A backfill needs the next link of such a page too: it comes from the stored copy.
+        """
+        url, site = fetched.url, self.target.site
+        if fetched.not_modified and state is None:
+            raise FetchError(f"{url}: answered 304 Not Modified to a request without validators")
+        parsed = not (fetched.not_modified or (state is not None and fetched.sha256 == state.sha256))
+        record = CaptureRecord(
+            site=site,
+            source=url,
+            kind="html",
+            captured_at=fetched.fetched_at,
+            sha256=fetched.sha256,
+            http_status=fetched.status,
+            etag=fetched.etag or (state.etag if fetched.not_modified and state else None),
+            last_modified=fetched.last_modified
+            or (state.last_modified if fetched.not_modified and state else None),
+            parsed_with=self.target.parsed_with if parsed else None,
+        )
+        if parsed:
+            assert fetched.body is not None
+            page = parse_capture(
+                fetched.body,
+                kind="html",
+                source=url,
+                base_url=fetched.final_url,
+                profile=self.target.profile,
+                header_charset=fetched.charset,
+            )
+            cards, next_url = page.cards, page.next_url
+            if not cards:
+                self._no_cards(record, fetched.body, state)
+            new_state = PageState(url, record.etag, record.last_modified, fetched.sha256, len(cards))
+        else:
+            assert state is not None
+            cards = []
+            next_url = self._stored_next(url) if run_id is not None else None
+            new_state = PageState(url, record.etag, record.last_modified, state.sha256, state.last_cards)
+
+        def bookkeeping(result: CaptureResult) -> None:
+            self.store.save_page_state(site, new_state, result.capture_id)
+            if run_id is not None:
+                self.store.add_backfill_page(run_id, page_no, url, next_url, result.capture_id)
+
+        capture = ingest(self.store, record, fetched.body, cards, then=bookkeeping)
+        report = PageReport(page_no, url, fetched.status, parsed, capture)
+        if self.on_page:
+            self.on_page(report)
+        return report, next_url
+
+    def _no_cards(self, record: CaptureRecord, body: bytes, state: PageState | None) -> None:
+        """Zero cards: a broken layout if the page or site gave cards before, else bad input.
+
+        A broken layout keeps the raw page (a fixed profile can re-parse it later) but not its
+        validators, so the next run fetches and checks it again instead of calling it unchanged.
+        Nothing is marked as gone (SPEC 7).
+        """
+        before = state.last_cards if state and state.last_cards else 0
+        if before or self.store.site_had_cards(record.site):
+            ingest(self.store, record, body, [])
+            was = f"{before} cards" if before else "cards on other pages"
+            raise LayoutBrokenError(
+                f"{record.source}: LAYOUT BROKEN: the page gave 0 post cards where the site gave "
+                f"{was} before. Nothing was marked as gone. Check the page, then fix or pass a "
+                "--profile (see `archiver probe`) and run again"
+            )
+        profile = self.target.profile
+        how = f"the profile's card selector {profile.card!r}" if profile else "automatic detection"
+        raise InputError(
+            f"{record.source}: no post cards found by {how}; is this a blog listing page? "
+            "Try `archiver probe` or pass --profile"
+        )
+
+    # -- navigation ----------------------------------------------------------------------
+
+    def _submit(self, pool: ThreadPoolExecutor, url: str) -> _Pending:
+        """Start a fetch in a worker; the validators are read here, in the database's thread."""
+        state = self.store.page_state(url)
+        return _Pending(url, state, pool.submit(self.fetcher.fetch, url, **_validators(state)))
+
+    def _stored_next(self, url: str) -> str | None:
+        """The next link of a page that was not parsed this time, read from its stored copy."""
+        state = self.store.page_state(url)
+        if state is None or state.sha256 is None:
+            return None
+        page = parse_capture(
+            self.store.get_blob(state.sha256),
+            kind="html",
+            source=url,
+            base_url=url,
+            profile=self.target.profile,
+        )
+        return page.next_url
+
+    def _follow(self, url: str, next_url: str | None, seen: set[str]) -> str | None:
+        """The next page to fetch: None at the end, or when the pagination loops back."""
+        if next_url is None or next_url in seen:
+            return None
+        check_url(next_url)
+        if urlsplit(next_url).hostname not in self._hosts:
+            raise FetchError(
+                f"{url}: the next-page link leads to another host ({next_url}); not followed "
+                "(see --allow-redirect-host)"
+            )
+        return next_url
+
+    def _locate(self, page_no: int) -> str:
+        """The URL of listing page ``page_no``, for a backfill that starts beyond page 1.
+
+        Walks the next links without storing anything, jumping straight there as soon as the
+        links show a numbered pattern.
+        """
+        url, n = self.target.start_url, 1
+        while n < page_no:
+            state = self.store.page_state(url)
+            fetched = self.fetcher.fetch(url, **_validators(state))
+            if fetched.not_modified:
+                next_url = self._stored_next(url)
+            else:
+                assert fetched.body is not None
+                next_url = parse_capture(
+                    fetched.body,
+                    kind="html",
+                    source=url,
+                    base_url=fetched.final_url,
+                    profile=self.target.profile,
+                    header_charset=fetched.charset,
+                ).next_url
+            follow = self._follow(url, next_url, {url})
+            if follow is None:
+                raise InputError(
+                    f"{self.target.start_url}: the listing has only {n} page(s); there is no page {page_no}"
+                )
+            pattern = _number_pattern(follow, n + 1)
+            if pattern is not None:
+                return pattern[0] + str(page_no) + pattern[1]
+            url, n = follow, n + 1
+        return url
+
+
+def _validators(state: PageState | None) -> dict[str, str | None]:
+    if state is None:
+        return {}
+    return {"etag": state.etag, "last_modified": state.last_modified}
+
+
+def _number_pattern(url: str, number: int) -> tuple[str, str] | None:
+    """Split ``url`` around the page number it carries (``/page/3/``, ``?page=3``), if it does.
+
+    Only the path and query are searched (never the host or port), and the last stand-alone
+    occurrence wins: ``/2024/page/3/`` is page 3.
+    """
+    parts = urlsplit(url)
+    head = len(f"{parts.scheme}://{parts.netloc}")
+    matches = list(re.finditer(rf"(?<!\d){number}(?!\d)", url[head:].split("#", maxsplit=1)[0]))
+    if not matches:
+        return None
+    at = head + matches[-1].start()
+    return url[:at], url[at + len(str(number)) :]
+
+
+def _drop(ahead: dict[int, _Pending]) -> None:
+    """Forget fetches made ahead: queued ones are cancelled, running ones finish unread."""
+    for pending in ahead.values():
+        pending.future.cancel()
+    ahead.clear()
