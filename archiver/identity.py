@@ -158,8 +158,16 @@ def pick_text_match(
 
     Entries already matched by another card of the same capture are out. Returns the match (or
     None) and, when more than one entry matched, all of them: an ambiguous match is never merged.
+
+    Equal text beats a cut: when several entries match but some hold exactly this text, the card
+    is the oldest of those (the entry this very card made or matched before). Without that rule a
+    page showing one text twice, or a cut shared by two posts, would make new entries on every
+    re-import, and importing a capture twice must change nothing but last-seen bookkeeping.
     """
     hits = [eid for eid, other in candidates if eid not in taken and same_text(text, other)]
     if len(hits) == 1:
         return hits[0], []
+    exact = [eid for eid, other in candidates if eid not in taken and other == text]
+    if exact:
+        return min(exact), []
     return None, hits

@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -102,7 +103,7 @@ def apply_cards(store: Store, record: CaptureRecord, capture_id: int, cards: Seq
     """Identify every card and bring its entry up to date (inside the caller's transaction)."""
     result = CaptureResult(record.source, capture_id, cards=len(cards))
     at, site = record.captured_at, record.site
-    url_keys = [canonical_url(card.url) if card.url else None for card in cards]
+    url_keys = [_canonical_url(card.url) if card.url else None for card in cards]
     known = store.url_entries(site, sorted({k for k in url_keys if k}))
     taken: set[int] = set()
     seen_versions: list[int] = []
@@ -122,17 +123,18 @@ def apply_cards(store: Store, record: CaptureRecord, capture_id: int, cards: Seq
         if current is None:
             key = url_key or key_prefix(text_key(card))
             entry_id = store.new_entry(site, "url" if url_key else "text", key)
-            version_id = store.add_version(entry_id, 1, fields, digest(fields), (), capture_id, at)
+            fields_digest = digest(fields)
+            version_id = store.add_version(entry_id, 1, fields, fields_digest, (), capture_id, at)
             result.new_entries += 1
             taken.add(entry_id)
             if url_key:
-                known[url_key] = CurrentVersion(entry_id, version_id, 1, fields, digest(fields))
+                known[url_key] = CurrentVersion(entry_id, version_id, 1, fields, fields_digest)
             elif ambiguous:
                 store.add_possible_duplicates(entry_id, ambiguous, capture_id)
                 result.possible_duplicates.append(entry_id)
             continue
         taken.add(current.entry_id)
-        if digest(fields) == current.digest:
+        if _shows_nothing_new(fields, current.fields) or digest(fields) == current.digest:
             seen_versions.append(current.version_id)
             continue
         outcome = merge(current.fields, fields)
@@ -156,6 +158,19 @@ def apply_cards(store: Store, record: CaptureRecord, capture_id: int, cards: Seq
         current.fields, current.digest = outcome.fields, digest(outcome.fields)
     store.mark_seen(seen_versions, capture_id, at)
     return result
+
+
+#: Permalinks repeat in every capture of a page: canonicalise each spelling once (pure function).
+_canonical_url = lru_cache(maxsize=4096)(canonical_url)
+
+
+def _shows_nothing_new(fields: dict[str, str | None], current: dict[str, str | None]) -> bool:
+    """Every field the card shows is exactly the stored text: unchanged, no need to normalise.
+
+    The cheap test most cards of a re-captured page pass; it implies what the digest compare and
+    :func:`merge` would conclude (nothing new, nothing to fill in), so it only saves their work.
+    """
+    return all(value is None or value == current[name] for name, value in fields.items())
 
 
 def _entry_text(current: CurrentVersion) -> str:
