@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,7 @@ from archiver.cli._common import (
     reports_errors,
 )
 from archiver.errors import InputError
+from archiver.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchOptions
 from archiver.parse.auto import detect
 from archiver.parse.decode import decode_html, looks_binary
 from archiver.pipeline import reparse as rebuild
@@ -35,8 +37,11 @@ def register(app: typer.Typer) -> None:
 
 @reports_errors
 def probe(
-    page: Annotated[Path, typer.Argument(help="A saved listing page (.html).", dir_okay=False)],
+    page: Annotated[str, typer.Argument(help="A listing page: an http(s) URL or a saved .html file.")],
     base_url: BaseUrlOption = None,
+    user_agent: Annotated[
+        str, typer.Option("--user-agent", help="User-Agent header when PAGE is a URL.")
+    ] = DEFAULT_USER_AGENT,
     profile_only: Annotated[
         bool, typer.Option("--profile-only", help="Print only the TOML profile (to redirect to a file).")
     ] = False,
@@ -46,20 +51,15 @@ def probe(
     Shows the cards found, how sure the detection is, and a ready-to-save TOML profile. Save it,
     edit it if a field is wrong, and pass it back with --profile.
 
-    Example: archiver probe saved/index.html --base-url https://blog.example/ --profile-only > blog.toml
+    Examples:
+      archiver probe https://blog.example/
+      archiver probe saved/index.html --base-url https://blog.example/ --profile-only > blog.toml
     """
-    try:
-        data = page.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{page}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{page}: cannot read: {exc.strerror}") from None
-    if not data.strip() or looks_binary(data):
-        raise InputError(f"{page}: not an HTML page (empty or binary)")
-    detection = detect(decode_html(data, str(page)), base_url=base_url)
+    html, page_url = _read_page(page, base_url, user_agent)
+    detection = detect(html, base_url=page_url)
     if detection.profile is None or not detection.cards:
         raise InputError(f"{page}: no post cards found; is this a blog listing page?")
-    profile_toml = detection.profile.to_toml()
+    profile_toml = replace(detection.profile, start_url=page_url if _is_url(page) else None).to_toml()
     if profile_only:
         typer.echo(profile_toml, nl=False)
         return
@@ -80,6 +80,29 @@ def probe(
     )
     out.print("\n# profile (save as site.toml, pass with --profile site.toml):", markup=False)
     out.print(profile_toml, markup=False, end="")
+
+
+def _is_url(page: str) -> bool:
+    return page.startswith(("http://", "https://"))
+
+
+def _read_page(page: str, base_url: str | None, user_agent: str) -> tuple[str, str | None]:
+    """The page's text and the URL its links resolve against, from the web or a file."""
+    if _is_url(page):
+        with Fetcher(FetchOptions(user_agent=user_agent, delay=0)) as fetcher:
+            fetched = fetcher.fetch(page)
+        assert fetched.body is not None  # no validators were sent, so the answer is never a 304
+        return decode_html(fetched.body, page, header_charset=fetched.charset), fetched.final_url
+    path = Path(page)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{page}: no such file (give a saved .html page or an http(s) URL)") from None
+    except OSError as exc:
+        raise InputError(f"{page}: cannot read: {exc.strerror}") from None
+    if not data.strip() or looks_binary(data):
+        raise InputError(f"{page}: not an HTML page (empty or binary)")
+    return decode_html(data, page), base_url
 
 
 @reports_errors
