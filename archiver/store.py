@@ -74,6 +74,8 @@ class PageState:
     last_modified: str | None
     sha256: str | None
     last_cards: int | None
+    #: the capture that last saved this state (a 304 re-sees what that capture saw)
+    last_capture_id: int | None = None
 
 
 class Store:
@@ -335,9 +337,23 @@ class Store:
 
     def page_state(self, url: str) -> PageState | None:
         row = self.conn.execute(
-            "SELECT url, etag, last_modified, sha256, last_cards FROM page WHERE url = ?", (url,)
+            "SELECT url, etag, last_modified, sha256, last_cards, last_capture_id FROM page"
+            " WHERE url = ?",
+            (url,),
         ).fetchone()
         return PageState(*row) if row else None
+
+    def mark_seen_again(self, previous_capture_id: int, capture_id: int, seen_at: str) -> None:
+        """A page that answered 304, or the same bytes, shows again what its last capture showed.
+
+        The versions that capture saw are those it was the last to see; they move on to this one,
+        so `last_seen_at` stays true for posts still listed on a page that never changes.
+        """
+        self.conn.execute(
+            "UPDATE entry_version SET seen_count = seen_count + 1, last_capture_id = :cid,"
+            " last_seen_at = max(last_seen_at, :at) WHERE last_capture_id = :previous",
+            {"cid": capture_id, "at": seen_at, "previous": previous_capture_id},
+        )
 
     def site_had_cards(self, site: str) -> bool:
         """Whether any earlier capture of the site gave cards (a zero-card page is then a fault)."""

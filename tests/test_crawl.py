@@ -379,3 +379,19 @@ def test_a_page_without_cards_is_a_broken_layout(
         assert result.exit_code == 3
         assert f"{site.url}: LAYOUT BROKEN" in result.stderr
         assert entries(db) == archived
+
+
+def test_unchanged_page_counts_as_seen_again(run: Runner, site: SiteServer, db: Path) -> None:
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    for _ in range(2):  # a 304, then identical bytes without validators
+        assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+        site.validators = False
+    with sqlite3.connect(db) as conn:
+        last_capture = conn.execute("SELECT max(id) FROM capture").fetchone()[0]
+        seen = conn.execute(
+            "SELECT v.seen_count, v.last_capture_id = ?, count(*) FROM entry_version v"
+            " JOIN capture c ON c.id = v.first_capture_id GROUP BY c.source ORDER BY c.id",
+            (last_capture,),
+        ).fetchall()
+    # page 1's 16 posts were seen three times, the rest once (the crawl stopped after page 1)
+    assert seen == [(3, 1, 16), (1, 0, 15), (1, 0, 15)]
