@@ -109,3 +109,77 @@ def corpus_pages() -> list[tuple[str, Path, str]]:
 @pytest.mark.parametrize(("label", "path", "url"), corpus_pages())
 def test_profile_round_trip_on_corpus(label: str, path: Path, url: str) -> None:
     assert_profile_reproduces(path.read_text(encoding="utf-8"), url)
+
+
+# --- fast paths that must say exactly what the plain CSS / regex would say ------------------
+
+ODD_MARKUP = """<!doctype html><html><body><div id=list>
+<article class=card><h2 itemprop="name headline">T1</h2>
+  <time itemprop="dateCreated datePublished" datetime="2024-01-02">Jan 2, 2024</time>
+  <a rel="Category tag" href="/categories/a/">A</a><a rel=TAG href="/x/tag/b/">B</a></article>
+<article class=card><span property=headline>T2</span><span itemprop="x&#160;datePublished">x</span>
+  <meta property="article:published_time" content="2024-02-03"><a href="/tags/c/">C</a></article>
+<article class=card><h3>T3</h3><span itemprop="dateCreated">2024-03-04</span>
+  <time>2024-03-05</time><a rel="category" href="/category/d/">D</a><a href="/Tags/e/">E</a></article>
+<article class=card><p>No heading, 3 Mar 2021</p><a rel=tagx href="/p/">P</a></article>
+<article class=card><h4>T5</h4><span property=datePublished>2024-05-06</span></article>
+</div></body></html>"""
+
+
+def test_time_rules_agree_with_css_matches() -> None:
+    from selectolax.lexbor import LexborHTMLParser
+
+    from archiver.parse.auto import _ALL_TIME_SELECTORS, _TIME_SELECTORS, _time_rules
+
+    tree = LexborHTMLParser(ODD_MARKUP)
+    nodes = tree.css(_ALL_TIME_SELECTORS)
+    assert len(nodes) >= 6
+    for node in nodes:
+        # css_matches looks at the node's subtree; these elements hold no marked-up children
+        assert list(_time_rules(node)) == [node.css_matches(s) for s in _TIME_SELECTORS]
+
+
+def test_taxonomy_rules_agree_with_css() -> None:
+    from selectolax.lexbor import LexborHTMLParser
+
+    from archiver.parse.auto import _TAXONOMY_RULES, _taxonomy_rules
+
+    cards = LexborHTMLParser(ODD_MARKUP).css("article")
+    for i in range(len(cards)):
+        sample = cards[i : i + 2]
+        expected = {rule for rule in _TAXONOMY_RULES if any(c.css_first(rule) for c in sample)}
+        assert _taxonomy_rules(sample) == expected
+
+
+def test_card_qualities_agree_with_one_by_one() -> None:
+    from selectolax.lexbor import LexborHTMLParser
+
+    from archiver.parse.auto import _card_qualities, _card_quality
+
+    for html in [ODD_MARKUP, *(fixture(name) for name in PAGES)]:
+        tree = LexborHTMLParser(html)
+        for selector in ("article", "li", "div", "section"):
+            nodes = tree.css(selector)
+            assert _card_qualities(nodes) == [_card_quality(n) for n in nodes]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "no date here at all, just words " * 20,
+        "in 2019 we wrote " * 30,
+        "Posted Jan 5,\n\n      2021",
+        "posted 5 Jan. 2021",
+        "x" * 2990 + "2021-01-02",
+        " " * 2995 + "Jan 5, 2021",
+        "abcdefghijklm 5, 2021 and Sept 5 2021",
+        "2021年3月4日",
+        "三月 4, 2021",
+        "5th, 2021 only",
+    ],
+)
+def test_looks_dated_agrees_with_the_pattern(text: str) -> None:
+    from archiver.parse.auto import _DATED_WINDOW, _LOOKS_DATED, _looks_dated
+
+    assert _looks_dated(text) == (_LOOKS_DATED.search(text, 0, _DATED_WINDOW) is not None)

@@ -53,3 +53,54 @@ def test_find_date_in_meta_line() -> None:
 def test_profile_formats_are_tried_first() -> None:
     assert parse_date("11.01.2026", ["%d.%m.%Y"]) == "2026-01-11"
     assert parse_date("11.01.2026") is None
+
+
+def _find_date_by_scanning(text: str) -> str | None:
+    """find_date as the plain full scan of every pattern (the fast version must agree)."""
+    from archiver.parse import dates
+
+    whole = parse_date(text)
+    if whole or not dates._YEAR.search(text):
+        return whole
+    clean = dates._INVISIBLE.sub("", text).replace("\xa0", " ")
+    best: tuple[int, str] | None = None
+    for pattern in dates._SEARCH:
+        for match in pattern.finditer(clean):
+            day = dates._to_date(match)
+            if day and (best is None or match.start() < best[0]):
+                best = (match.start(), day)
+            if day:
+                break
+    return best[1] if best else None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I wrote this in 2019 and fixed it on Jan 5,   2021 by hand",
+        "2024-13-45 then 2024-02-03",
+        "Feb 30, 2024 and Mar 1, 2024",
+        "x2024-01-02 and 11 Sept.,\n\n 2020",
+        "31 Jan2020 but 1 feb 2021x, then 3rd. 2022 or May\t4th,\t 2023",
+        "技术 · 开源 · 周六, 七月 11, 2026 · 4 分钟",
+        "十二月 31, 1999 and 十三月 1, 2000",
+        "          " * 30 + "Dec 9, 2001",
+        "in 2019 " * 60,
+    ],
+)
+def test_find_date_agrees_with_a_full_scan(text: str) -> None:
+    assert find_date(text) == _find_date_by_scanning(text)
+
+
+def test_find_date_agrees_with_a_full_scan_on_random_texts() -> None:
+    import random
+
+    pieces = [
+        "Jan", "January", "jan.", "Sept", "SEP", "sept.", "May", "12", "3", "31", "30", "1st",
+        "22nd", ",", ".", " ", "  ", "\n", "\xa0", "\u200b", "2021", "1999", "2101", "19",
+        "月", "七月", "年", "日", "-", "/", "x", "_", "Mar.", "2024-13", "02-30", "Feb", "29",
+    ]  # fmt: skip
+    rng = random.Random(20260111)
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 16)))
+        assert find_date(text) == _find_date_by_scanning(text), text

@@ -114,3 +114,27 @@ def test_next_page_fallbacks(html: str, base: str, expected: str | None) -> None
 def test_odd_html_never_raises() -> None:
     for html in ["", "<", "<html><body><div><a href='javascript:;'>", "\x00\x01<p>", "<a href=>x</a>" * 50]:
         assert parse_html(html).cards == []
+
+
+def test_select_cards_drops_matches_nested_in_any_earlier_match() -> None:
+    from selectolax.lexbor import LexborHTMLParser
+
+    from archiver.parse.html import select_cards
+
+    tree = LexborHTMLParser(
+        "<div class=c id=a><div><div class=c id=b></div></div></div>"
+        "<section><div class=c id=d><p><span class=c id=e></span></p></div></section>"
+        "<div class=c id=f></div>"
+    )
+    assert [n.attributes["id"] for n in select_cards(tree, ".c")] == ["a", "d", "f"]
+
+
+def test_trailing_read_more_is_dropped_in_any_case() -> None:
+    from selectolax.lexbor import LexborHTMLParser
+
+    from archiver.parse.html import visible_text
+
+    tree = LexborHTMLParser("<div><p>Some summary text.</p>READ MORE »</div><div>More or less</div>")
+    first, second = tree.css("div")
+    assert visible_text(first) == "Some summary text"  # the pattern takes the stop too
+    assert visible_text(second) == "More or less"

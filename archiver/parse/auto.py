@@ -36,11 +36,14 @@ from archiver.models import Card
 from archiver.parse.dates import find_date, parse_date
 from archiver.parse.html import (
     Selector,
+    css,
+    drop_nested,
     extract_cards,
     find_next_url,
     first_date,
     first_link,
     first_text,
+    is_nested,
     joined_text,
     node_date,
     node_link,
@@ -82,13 +85,30 @@ _TIME_SELECTORS = (
 )
 #: The most a member can add to its group's score (see :func:`_card_quality`).
 _MAX_QUALITY = 6.0
-#: A cheap "there is a date in here" test for scoring; fields use :func:`find_date`.
+#: A cheap "there is a date in here" test for scoring (see :func:`_looks_dated`); fields use
+#: :func:`find_date`. Every form holds a year.
 _LOOKS_DATED = re.compile(
     r"(?:19|20)\d\d\s*[-/.年]\s*\d{1,2}|\b[A-Za-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d"
     r"|\b\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+(?:19|20)\d\d|月\s*\d{1,2}\s*,?\s*(?:19|20)\d\d"
 )
+#: The forms of :data:`_LOOKS_DATED` that start with the year or a literal (fast to search for).
+_DATED_YEAR_FIRST = re.compile(r"(?:19|20)\d\d\s*[-/.年]\s*\d{1,2}|月\s*\d{1,2}\s*,?\s*(?:19|20)\d\d")
+#: The forms that end with ``<space> year`` and start with a word or a day (slow to search for
+#: in long texts, so only searched for just before each spaced year).
+_DATED_YEAR_LAST = re.compile(
+    r"\b[A-Za-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d"
+    r"|\b\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+(?:19|20)\d\d"
+)
+_SPACED_YEAR = re.compile(r"\s(?:19|20)\d\d")
+#: Scoring looks for a date in this much of a member's text.
+_DATED_WINDOW = 3000
 _SEMANTIC_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "time", "article"})
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+#: Headings and dated elements, for :func:`_card_quality`.
+_QUALITY_CSS = f"{_HEADINGS}, {_HEADLINE}, time, [itemprop~=datePublished], [property=datePublished]"
 _ALL_TIME_SELECTORS = ", ".join(_TIME_SELECTORS)
+#: What separates the words of ``[attr~=word]`` (ASCII whitespace only, as in CSS).
+_ASCII_SPACE = re.compile(r"[ \t\n\f\r]+")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _SEPARATORS = ("·", "|", "•", "/", "—", "｜")
 _COUNT_LIKE = re.compile(r"^[\W\d\s]*$|^.{0,12}\d+\s*(?:字|分钟|min|words?|views?)", re.I)
@@ -203,12 +223,35 @@ def _signature(node: LexborNode | None) -> str:
     return f"{node.tag}#{ident}.{classes}"
 
 
-def _simple_classes(value: str | None) -> list[str]:
+@lru_cache(maxsize=4096)
+def _class_list(value: str) -> tuple[str, ...]:
+    return tuple(c for c in value.split() if _SIMPLE_CLASS.match(c))
+
+
+def _simple_classes(value: str | None) -> tuple[str, ...]:
     """Class names usable in a selector without escaping (skips ``md:hover:x`` utilities)."""
-    return [c for c in (value or "").split() if _SIMPLE_CLASS.match(c)]
+    return _class_list(value) if value else ()
 
 
-_Edges = dict[int, tuple[LexborNode, LexborNode, set[str]]]
+class _Edge:
+    """An element that holds post links: its parent and the post keys inside it.
+
+    Tags and ids are read from the tree once, when the element is first reached.
+    """
+
+    __slots__ = ("keys", "node", "parent", "parent_id", "parent_tag", "tag")
+
+    def __init__(self, node: LexborNode, tag: str | None, parent: LexborNode, parent_tag: str | None):
+        self.node = node
+        self.tag = tag
+        self.parent = parent
+        self.parent_id: int = parent.mem_id
+        self.parent_tag = parent_tag
+        self.keys: set[str] = set()
+
+
+_Edges = dict[int, _Edge]
+_TOP_TAGS = frozenset({"html", "-document", None})
 
 
 def _candidate_groups(tree: LexborHTMLParser, base_url: str | None) -> tuple[list[_Group], _Edges]:
@@ -218,50 +261,81 @@ def _candidate_groups(tree: LexborHTMLParser, base_url: str | None) -> tuple[lis
     """
     base_host = urlsplit(base_url).netloc.lower() if base_url else None
     anchors = tree.css("a[href]")
-    keyed = [(a, _post_key(a.attributes.get("href"), base_url, base_host)) for a in anchors]
-    links = [(a, k) for a, k in keyed if k]
-    if not links and base_host:
+    hrefs = [a.attrs.get("href") for a in anchors]
+    keys = _post_keys(hrefs, base_url, base_host)
+    if base_host and not any(keys):
         # Permalinks may point to another host (a custom domain): accept any host.
-        keyed = [(a, _post_key(a.attributes.get("href"), base_url, None)) for a in anchors]
-        links = [(a, k) for a, k in keyed if k]
+        keys = _post_keys(hrefs, base_url, None)
     here = _post_key(base_url, base_url, None) if base_url else None
     edges: _Edges = {}
-    for anchor, key in links:
-        if key == here:
+    tops: set[int] = set()  # elements whose parent is the document (no card above them)
+    for anchor, key in zip(anchors, keys, strict=True):
+        if not key or key == here:
             continue
-        child: LexborNode = anchor
-        parent = anchor.parent
-        while parent is not None and parent.tag not in ("html", "-document", None):
-            entry = edges.get(child.mem_id)
-            if entry is None:
-                edges[child.mem_id] = (child, parent, {key})
-            elif key in entry[2]:
+        node_id = anchor.mem_id
+        entry = edges.get(node_id)
+        if entry is None:
+            parent = anchor.parent
+            if parent is None:
+                continue
+            parent_tag = parent.tag
+            if parent_tag in _TOP_TAGS:
+                continue
+            entry = edges[node_id] = _Edge(anchor, "a", parent, parent_tag)
+        while True:
+            if key in entry.keys:
                 break  # this key was already walked up from here
-            else:
-                entry[2].add(key)
-            child, parent = parent, parent.parent
+            entry.keys.add(key)
+            node_id = entry.parent_id
+            outer = edges.get(node_id)
+            if outer is None:
+                if node_id in tops:
+                    break
+                node = entry.parent
+                parent = node.parent
+                parent_tag = parent.tag if parent is not None else None
+                if parent is None or parent_tag in _TOP_TAGS:
+                    tops.add(node_id)
+                    break
+                outer = edges[node_id] = _Edge(node, entry.parent_tag, parent, parent_tag)
+            entry = outer
     groups: dict[tuple[str, str, str], _Group] = {}
     sig_cache: dict[int, str] = {}
-    for child, parent, keys in edges.values():
-        if child.tag in ("a", "body"):
+    for entry in edges.values():
+        if entry.tag in ("a", "body"):
             continue
-        outer = edges.get(parent.mem_id)
-        if outer is not None and outer[2] == keys and parent.tag not in ("body", "main"):
+        outer = edges.get(entry.parent_id)
+        if outer is not None and outer.keys == entry.keys and entry.parent_tag not in ("body", "main"):
             # The parent holds the same posts: it is the same card seen from outside (or a
             # card made of parts), and :func:`_climb` would step out to it anyway.
             continue
-        grand = parent.parent
-        parent_sig = sig_cache.get(parent.mem_id)
+        parent_sig = sig_cache.get(entry.parent_id)
         if parent_sig is None:
-            parent_sig = sig_cache[parent.mem_id] = _signature(parent)
-        grand_sig = sig_cache.get(grand.mem_id) if grand is not None else ""
-        if grand_sig is None and grand is not None:
-            grand_sig = sig_cache[grand.mem_id] = _signature(grand)
-        group = groups.setdefault((grand_sig or "", parent_sig, child.tag or ""), _Group())
-        group.members.append(child)
-        group.keys.append(keys)
+            parent_sig = sig_cache[entry.parent_id] = _signature(entry.parent)
+        if outer is not None:
+            grand_sig = sig_cache.get(outer.parent_id)
+            if grand_sig is None:
+                grand_sig = sig_cache[outer.parent_id] = _signature(outer.parent)
+        else:
+            grand = entry.parent.parent
+            grand_sig = _signature(grand) if grand is not None else ""
+        group = groups.setdefault((grand_sig, parent_sig, entry.tag or ""), _Group())
+        group.members.append(entry.node)
+        group.keys.append(entry.keys)
     # Anchors were walked in document order, so members already are in page order.
     return list(groups.values()), edges
+
+
+def _post_keys(hrefs: list[str | None], base_url: str | None, base_host: str | None) -> list[str | None]:
+    """:func:`_post_key` of every href (a page repeats the same hrefs many times)."""
+    known: dict[str | None, str | None] = {}
+    out = []
+    for href in hrefs:
+        if href in known:
+            out.append(known[href])
+        else:
+            out.append(known.setdefault(href, _post_key(href, base_url, base_host)))
+    return out
 
 
 def _score_groups(groups: list[_Group]) -> None:
@@ -297,8 +371,7 @@ def _score(group: _Group, context: float) -> float:
     total = 0.0
     parts = 0
     previous: tuple[int, set[str]] | None = None
-    for node, keys in zip(group.members, group.keys, strict=True):
-        quality = _card_quality(node)
+    for node, keys, quality in zip(group.members, group.keys, _card_qualities(group.members), strict=True):
         group.qualities.append(quality)
         total += quality / len(keys)
         parent = node.parent
@@ -313,15 +386,104 @@ def _score(group: _Group, context: float) -> float:
 
 
 def _card_quality(node: LexborNode) -> float:
-    """1 for a post link, plus a heading, a date and up to 3 for text beyond the title."""
+    """1 for a post link, plus a heading, a date and up to 3 for text beyond the title.
+
+    The heading is the first ``h1``-``h6`` or marked-up headline; the date a ``<time>``, a
+    ``datePublished`` or a date-like text (one ``css`` call finds both kinds of element).
+    """
+    return _quality(node, *_heading_and_date(node))
+
+
+def _card_qualities(nodes: list[LexborNode]) -> list[float]:
+    """:func:`_card_quality` of each node; siblings are searched with one ``css`` call on their
+    parent (in page order, so each node's first heading is the first one seen inside it)."""
+    siblings: dict[int, list[int]] = {}
+    for i, node in enumerate(nodes):
+        siblings.setdefault(_parent_id(node), []).append(i)
+    found_in: list[tuple[LexborNode | None, bool]] = [(None, False)] * len(nodes)
+    for parent_id, indexes in siblings.items():
+        parent = nodes[indexes[0]].parent
+        if parent is None or len(indexes) < 4:
+            for i in indexes:
+                found_in[i] = (None, False) if parent is None else _heading_and_date(nodes[i])
+            continue
+        index = {nodes[i].mem_id: i for i in indexes}
+        for found in parent.css(_QUALITY_CSS):
+            current: LexborNode | None = found
+            while current is not None:
+                current_id = current.mem_id
+                if current_id in index or current_id == parent_id:
+                    break
+                current = current.parent
+            if current is None or current_id == parent_id:
+                continue  # outside the nodes (or the parent itself)
+            i = index[current_id]
+            found_in[i] = _classify(found, *found_in[i])
+    return [_quality(node, *found) for node, found in zip(nodes, found_in, strict=True)]
+
+
+def _heading_and_date(node: LexborNode) -> tuple[LexborNode | None, bool]:
+    heading: LexborNode | None = None
+    marked_date = False
+    for found in node.css(_QUALITY_CSS):
+        heading, marked_date = _classify(found, heading, marked_date)
+        if heading is not None and marked_date:
+            break
+    return heading, marked_date
+
+
+def _classify(
+    found: LexborNode, heading: LexborNode | None, marked_date: bool
+) -> tuple[LexborNode | None, bool]:
+    """The first heading and whether a marked-up date was seen, after one more element."""
+    if heading is not None and marked_date:
+        return heading, marked_date
+    tag = found.tag
+    if heading is None and (tag in _HEADING_TAGS or _has_attr_word(found, "headline")):
+        heading = found
+    if not marked_date and (tag == "time" or _has_attr_word(found, "datePublished")):
+        marked_date = True
+    return heading, marked_date
+
+
+def _quality(node: LexborNode, heading: LexborNode | None, marked_date: bool) -> float:
     text = node.text(deep=True)
     length = len(text) - text.count(" ") - text.count("\n")
-    heading = node.css_first(f"{_HEADINGS}, {_HEADLINE}")
     title_length = len(heading.text().strip()) if heading is not None else min(length, 40)
-    has_date = node.css_first("time, [itemprop~=datePublished], [property=datePublished]")
-    dated = has_date is not None or _LOOKS_DATED.search(text, 0, 3000) is not None
+    dated = marked_date or _looks_dated(text)
     extra = max(0, length - title_length)
     return 1.0 + (heading is not None) + dated + min(extra, 300) / 100
+
+
+def _has_attr_word(node: LexborNode, word: str) -> bool:
+    """``[itemprop~=word], [property=word]`` for one element."""
+    attrs = node.attrs
+    itemprop = attrs.get("itemprop")
+    if itemprop and word in itemprop and word in _ASCII_SPACE.split(itemprop):
+        return True
+    return attrs.get("property") == word
+
+
+def _looks_dated(text: str) -> bool:
+    """``_LOOKS_DATED.search(text, 0, _DATED_WINDOW) is not None``, without scanning long texts
+    with the slow forms: those end with a spaced year, so they are looked for only just before
+    each one (a word or day, a space run, at most 11 other characters, a space run, the year).
+    """
+    window = text[:_DATED_WINDOW]
+    if _DATED_YEAR_FIRST.search(window):
+        return True
+    for match in _SPACED_YEAR.finditer(window):
+        start = match.start()  # the last space before the year
+        before = len(window[:start].rstrip())  # where that space run starts
+        stop = max(0, before - 11)
+        while before > stop and not window[before - 1].isspace():
+            before -= 1
+        if before == 0 or not window[before - 1].isspace():
+            continue  # no space run within reach: neither form can end at this year
+        before = len(window[:before].rstrip())
+        if _DATED_YEAR_LAST.search(window, max(0, before - 10), match.end()):
+            return True
+    return False
 
 
 def _context_factor(node: LexborNode) -> float:
@@ -347,11 +509,13 @@ def _climb(members: list[LexborNode], edges: _Edges) -> list[LexborNode]:
         parents = []
         for node in members:
             own = edges.get(node.mem_id)
-            parent = node.parent
-            outer = edges.get(parent.mem_id) if parent is not None else None
-            if own is None or outer is None or parent is None or outer[2] != own[2]:
+            if own is None:
                 return members
-            if parent.tag in ("body", "main") or parent.attributes.get("role") == "main":
+            outer = edges.get(own.parent_id)
+            if outer is None or outer.keys != own.keys:
+                return members
+            parent = own.parent
+            if own.parent_tag in ("body", "main") or parent.attributes.get("role") == "main":
                 return members
             parents.append(parent)
         if len({p.mem_id for p in parents}) != len(parents) or len({p.tag for p in parents}) != 1:
@@ -405,6 +569,8 @@ def _card_selector(
     candidates = bases + ([f"{parent_sel} > {b}" for b in bases] if parent_sel else [])
     fallback: tuple[int, str] | None = None
     for selector in candidates:
+        if selector == tag and _has_ancestor_tag(members[0], tag):
+            continue  # the bare tag matches an ancestor of a member, so that member is nested
         bad = _unacceptable(tree, selector, member_ids, threshold, base_url)
         if bad is None:
             continue
@@ -416,6 +582,15 @@ def _card_selector(
         if fallback is None or len(bad) < fallback[0]:
             fallback = (len(bad), selector)
     return fallback[1] if fallback else tag
+
+
+def _has_ancestor_tag(node: LexborNode, tag: str) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.tag == tag:
+            return True
+        parent = parent.parent
+    return False
 
 
 def _shared_selector(nodes: Sequence[LexborNode]) -> str | None:
@@ -438,10 +613,20 @@ def _unacceptable(
     threshold: float,
     base_url: str | None,
 ) -> list[LexborNode] | None:
-    """Matches of ``selector`` that would be wrong cards; ``None`` if it misses a member."""
-    matched = select_cards(tree, selector)
-    if not member_ids <= {n.mem_id for n in matched}:
+    """Matches of ``selector`` that would be wrong cards; ``None`` if it misses a member.
+
+    Same as checking :func:`select_cards`, but a selector that misses a member, or matches an
+    ancestor of one, is rejected before the (page-wide) nesting check of every match.
+    """
+    matches = css(tree, selector)
+    ids = {n.mem_id for n in matches}
+    if not member_ids <= ids:
         return None
+    clear: set[int] = set()
+    members = [n for n in matches if n.mem_id in member_ids]
+    if any(is_nested(n, ids, clear) for n in members):
+        return None
+    matched = drop_nested(matches, ids)
     bad = []
     for node in matched:
         if node.mem_id in member_ids:
@@ -501,8 +686,9 @@ def _infer_profile(nodes: list[LexborNode], card: str, base_url: str | None) -> 
         lambda n: node_date(n, None, ()),
         extra=_TIME_SELECTORS,
     )
-    category, separator = _category_selector(sample, dates)
-    tags = _taxonomy_selector(sample, _TAG_RULES)
+    used = _taxonomy_rules(sample)
+    category, separator = _category_selector(sample, dates, used)
+    tags = ", ".join(rule for rule in _TAG_RULES if rule in used) or None
     avoid_css = ", ".join(s for s in (category, tags) if s)
     excerpts = []
     for n, t, (d, _) in zip(sample, titles, dates, strict=True):
@@ -553,15 +739,35 @@ def _best(
     candidates += [e for e in extra if e not in candidates]
     # Best-first, so the first selector that reads every card right is the answer.
     candidates.sort(key=lambda c: (not _qualified(c), len(c)))
-    best: tuple[int, str] | None = None
+    # Usually a candidate reads every card right: find the first such one, dropping each
+    # candidate at its first wrong card.
+    verdicts: list[list[bool]] = []
     for candidate in candidates:
         selector = Selector.parse(candidate)
         assert selector is not None
-        agree = sum(1 for card, want in zip(cards, wanted, strict=True) if read(card, selector) == want)
+        verdict = []
+        for card, want in zip(cards, wanted, strict=True):
+            verdict.append(read(card, selector) == want)
+            if not verdict[-1]:
+                break
+        else:
+            return candidate
+        verdicts.append(verdict)
+    # None does: the one that reads the most cards right (the first of equals), giving up on
+    # a candidate as soon as it can no longer read more cards right than the best so far.
+    best: tuple[int, str] | None = None
+    for candidate, verdict in zip(candidates, verdicts, strict=True):
+        selector = Selector.parse(candidate)
+        assert selector is not None
+        agree = sum(verdict)
+        left = len(cards) - len(verdict)
+        for card, want in zip(cards[len(verdict) :], wanted[len(verdict) :], strict=True):
+            if best is not None and agree + left <= best[0]:
+                break
+            agree += read(card, selector) == want
+            left -= 1
         if best is None or agree > best[0]:
             best = (agree, candidate)
-            if agree == len(cards):
-                break
     return best[1] if best and best[0] > 0 else None
 
 
@@ -643,10 +849,16 @@ def _pick_date(card: LexborNode) -> tuple[LexborNode | None, bool]:
     date (``"发表于 2022-06-26"``, a meta line).
     """
     marked = card.css(_ALL_TIME_SELECTORS)
-    for selector in _TIME_SELECTORS:
-        for node in marked:
-            if node.css_matches(selector) and node_date(node, None, ()):
-                return node, False
+    if marked:
+        rules = [_time_rules(node) for node in marked]
+        dates: dict[int, str | None] = {}
+        for rule in range(len(_TIME_SELECTORS)):
+            for i, node in enumerate(marked):
+                if rules[i][rule]:
+                    if i not in dates:
+                        dates[i] = node_date(node, None, ())
+                    if dates[i]:
+                        return node, False
     for node in card.css("[class*=date], [class*=time]"):
         text = visible_text(node)
         if text and parse_date(text):
@@ -659,6 +871,27 @@ def _pick_date(card: LexborNode) -> tuple[LexborNode | None, bool]:
     return None, False
 
 
+def _time_rules(node: LexborNode) -> tuple[bool, ...]:
+    """Which of :data:`_TIME_SELECTORS` the element matches (as ``css_matches`` would say)."""
+    tag = node.tag
+    attrs = node.attrs
+    itemprop = attrs.get("itemprop")
+    words = _ASCII_SPACE.split(itemprop) if itemprop else ()
+    published = "datePublished" in words
+    created = "dateCreated" in words
+    prop = attrs.get("property")
+    is_time = tag == "time"
+    return (
+        is_time and published,
+        is_time and created,
+        is_time,
+        published,
+        prop == "datePublished",
+        tag == "meta" and prop == "article:published_time",
+        created,
+    )
+
+
 _CATEGORY_RULES = (
     "a[rel~=category]",
     'a[href*="/categories/"]',
@@ -669,19 +902,44 @@ _TAG_RULES = (
     'a[href*="/tags/"]',
     'a[href*="/tag/"]',
 )
+_TAXONOMY_RULES = _CATEGORY_RULES + _TAG_RULES
+_TAXONOMY_CSS = ", ".join(_TAXONOMY_RULES)
 
 
-def _taxonomy_selector(cards: list[LexborNode], rules: Sequence[str]) -> str | None:
-    """The union of the link rules (``rel``, ``/categories/`` paths) that occur in the cards."""
-    used = [rule for rule in rules if any(card.css_first(rule) is not None for card in cards)]
-    return ", ".join(used) or None
+def _taxonomy_rules(cards: list[LexborNode]) -> set[str]:
+    """The taxonomy link rules (``rel``, ``/categories/`` paths) that match in some card.
+
+    One ``css`` call per card finds every taxonomy link; which rule each link matches is
+    read from its attributes as the selector does (``rel`` is compared ignoring ASCII case,
+    as HTML says, ``href`` exactly).
+    """
+    used: set[str] = set()
+    for card in cards:
+        for link in card.css(_TAXONOMY_CSS):
+            attrs = link.attrs
+            rel = attrs.get("rel")
+            words = [w.lower() for w in _ASCII_SPACE.split(rel)] if rel else []
+            href = attrs.get("href") or ""
+            flags = (
+                "category" in words,
+                "/categories/" in href,
+                "/category/" in href,
+                rel is not None and rel.lower() == "tag",
+                "/tags/" in href,
+                "/tag/" in href,
+            )
+            used.update(rule for rule, flag in zip(_TAXONOMY_RULES, flags, strict=True) if flag)
+    return used
 
 
 def _category_selector(
-    cards: list[LexborNode], dates: list[tuple[LexborNode | None, bool]]
+    cards: list[LexborNode], dates: list[tuple[LexborNode | None, bool]], used: set[str]
 ) -> tuple[str | None, str | None]:
-    """Categories from links, else labelled elements, else the text before a meta line's date."""
-    links = _taxonomy_selector(cards, _CATEGORY_RULES)
+    """Categories from links, else labelled elements, else the text before a meta line's date.
+
+    ``used`` are the taxonomy link rules that match in some card (:func:`_taxonomy_rules`).
+    """
+    links = ", ".join(rule for rule in _CATEGORY_RULES if rule in used) or None
     if links:
         return links, None
     labelled = _labelled_categories(cards)

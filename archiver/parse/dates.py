@@ -80,6 +80,11 @@ _FULL = [re.compile(rf"^\s*(?:{_WEEKDAY_RE})?{p}{_TIME_RE}\s*$", re.IGNORECASE) 
 _SEARCH = [re.compile(rf"(?<![\w.]){p}(?![\w])", re.IGNORECASE) for p in _PATTERNS]
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff]")
 _YEAR = re.compile(r"(?:19|20)\d\d")
+#: Indexes of the :data:`_PATTERNS` that start with the year, and of those that end with a
+#: year after spaces and start at most 10 + spaces + 11 + spaces characters before it (the
+#: last one, Chinese month names, needs a "月").
+_YEAR_FIRST = (0, 1)
+_YEAR_LAST = (2, 3)
 
 
 def parse_date(text: str, formats: Sequence[str] = ()) -> str | None:
@@ -115,15 +120,75 @@ def find_date(text: str, formats: Sequence[str] = ()) -> str | None:
     if whole or not _YEAR.search(text):
         return whole
     clean = _INVISIBLE.sub("", text).replace("\xa0", " ")
+    years = [year.start() for year in _YEAR.finditer(clean)]
     best: tuple[int, str] | None = None
-    for pattern in _SEARCH:
-        for match in pattern.finditer(clean):
-            day = _to_date(match)
-            if day and (best is None or match.start() < best[0]):
-                best = (match.start(), day)
-            if day:
-                break
+    for index in range(len(_SEARCH)):
+        found = _first_valid(index, clean, years)
+        if found and (best is None or found[0] < best[0]):
+            best = found
     return best[1] if best else None
+
+
+def _first_valid(index: int, clean: str, years: list[int]) -> tuple[int, str] | None:
+    """Where the first real day that ``_SEARCH[index]`` finds in ``clean`` starts, and the day.
+
+    Scanning a long text with these patterns is slow, and most texts given to
+    :func:`find_date` are long excerpts with a year in them. Every pattern holds a four-digit
+    year (``years``: where ``_YEAR`` finds one, in order), so the first match is looked for
+    only at or just before each year; only when that match is not a real day (``2024-13-45``)
+    is the text scanned the slow way.
+    """
+    pattern = _SEARCH[index]
+    match = None
+    if index in _YEAR_FIRST:
+        # A match starts at a year that follows no word character, which _YEAR never skips.
+        for year in years:
+            match = pattern.match(clean, year)
+            if match:
+                break
+    elif index in _YEAR_LAST:
+        for year in years:
+            if year and clean[year - 1].isspace():
+                start = _year_last_start(clean, year - 1)
+                if start is not None:
+                    match = pattern.search(clean, start, year + 5)
+                    if match:
+                        break
+    elif "月" in clean:
+        match = pattern.search(clean)
+    if match is None:
+        return None
+    day = _to_date(match)
+    if day:
+        return match.start(), day
+    for match in pattern.finditer(clean):  # the first match is no day: try the next ones
+        day = _to_date(match)
+        if day:
+            return match.start(), day
+    return None
+
+
+def _year_last_start(clean: str, space: int) -> int | None:
+    """Where a "Jan 11, 2026" or "11 Jan 2026" that ends with the year after ``space`` can start.
+
+    Such a date is: a month or day (at most 10 characters), spaces, at most 11 other
+    characters (a day or month with its suffix, dot and comma), spaces, the year. ``None`` when
+    the text before the year cannot be that.
+    """
+    end = _space_run_start(clean, space)
+    stop = max(0, end - 11)
+    while end > stop and not clean[end - 1].isspace():
+        end -= 1
+    if end == 0 or not clean[end - 1].isspace():
+        return None
+    return max(0, _space_run_start(clean, end - 1) - 10)
+
+
+def _space_run_start(clean: str, space: int) -> int:
+    """The start of the run of spaces that ends at index ``space`` (a space)."""
+    while space > 0 and clean[space - 1].isspace():
+        space -= 1
+    return space
 
 
 def _to_date(match: re.Match[str]) -> str | None:

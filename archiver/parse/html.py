@@ -57,7 +57,23 @@ _TRAILING_READ_MORE = re.compile(
 )
 #: Zero-width characters: invisible, but they would make equal texts compare unequal.
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
-_TEXT_CACHE: ContextVar[dict[int, str] | None] = ContextVar("_TEXT_CACHE", default=None)
+#: Lower-case pieces of every :data:`_TRAILING_READ_MORE` phrase: a tail without one of them
+#: cannot end with a "Read more" (a substring test is far cheaper than the pattern).
+_READ_MORE_PIECES = ("more", "read", "阅读", "全文")
+
+
+class _PageCache:
+    """What :func:`text_cache` remembers for one parsed page, by element ``mem_id``."""
+
+    __slots__ = ("dates", "matches", "text")
+
+    def __init__(self) -> None:
+        self.text: dict[int, str] = {}
+        self.matches: dict[tuple[int, str], list[LexborNode]] = {}
+        self.dates: dict[tuple[int, str | None, tuple[str, ...]], str | None] = {}
+
+
+_CACHE: ContextVar[_PageCache | None] = ContextVar("_CACHE", default=None)
 _ATTR_SUFFIX = re.compile(r"^(?P<sel>.+?)\s+@(?P<attr>[A-Za-z_:][-\w:.]*)$")
 #: A meta-line segment that is a reading time, a word or view count, or an author credit,
 #: never a category.
@@ -126,15 +142,40 @@ def css(node: LexborNode | LexborHTMLParser, selector: str) -> list[LexborNode]:
 def select_cards(tree: LexborHTMLParser, selector: str) -> list[LexborNode]:
     """The card elements in page order, dropping matches nested inside an earlier match."""
     matches = css(tree, selector)
-    ids = {node.mem_id for node in matches}
+    return drop_nested(matches, {node.mem_id for node in matches})
+
+
+def drop_nested(matches: list[LexborNode], ids: set[int]) -> list[LexborNode]:
+    """``matches`` (in page order, ``ids`` their ``mem_id``) without those inside another match."""
+    if len(matches) < 2:
+        return matches
+    clear: set[int] = set()  # elements known to have no match among their ancestors
     kept = []
     for node in matches:
-        parent = node.parent
-        while parent is not None and parent.mem_id not in ids:
-            parent = parent.parent
-        if parent is None:
-            kept.append(node)
+        if is_nested(node, ids, clear):
+            continue
+        kept.append(node)
     return kept
+
+
+def is_nested(node: LexborNode, ids: set[int], clear: set[int]) -> bool:
+    """Whether an ancestor of ``node`` is one of ``ids``.
+
+    ``clear`` collects elements found to have no such ancestor (nor to be one), so walks from
+    sibling matches stop where an earlier walk already went.
+    """
+    walked = []
+    parent = node.parent
+    while parent is not None:
+        parent_id = parent.mem_id
+        if parent_id in clear:
+            break
+        if parent_id in ids:
+            return True
+        walked.append(parent_id)
+        parent = parent.parent
+    clear.update(walked)
+    return False
 
 
 def extract_cards(nodes: Iterable[LexborNode], profile: Profile, base_url: str | None) -> list[Card]:
@@ -166,40 +207,56 @@ def visible_text(node: LexborNode) -> str:
     Block elements are separated by a space and whitespace is collapsed, so the result is the
     excerpt as one line, the form the archive stores and compares.
     """
-    cache = _TEXT_CACHE.get()
-    if cache is not None and (known := cache.get(node.mem_id)) is not None:
+    page = _CACHE.get()
+    if page is not None and (known := page.text.get(node.mem_id)) is not None:
         return known
     parts: list[str] = []
     _collect_text(node, parts)
     text = "".join(parts)
-    if _INVISIBLE.search(text):
+    if not text.isascii() and _INVISIBLE.search(text):
         text = _INVISIBLE.sub("", text)
     text = " ".join(text.split())
     tail = text[-40:]
-    if _TRAILING_READ_MORE.search(tail):  # only the tail: the pattern is slow on long texts
+    lowered = tail.lower()
+    if any(piece in lowered for piece in _READ_MORE_PIECES) and _TRAILING_READ_MORE.search(tail):
+        # only the tail: the pattern is slow on long texts
         text = (text[: len(text) - len(tail)] + _TRAILING_READ_MORE.sub("", tail)).strip()
-    if cache is not None:
-        cache[node.mem_id] = text
+    if page is not None:
+        page.text[node.mem_id] = text
     return text
 
 
 @contextmanager
 def text_cache() -> Iterator[None]:
-    """Remember :func:`visible_text` per element while one parsed page is being analysed.
+    """Remember :func:`visible_text` and :func:`node_date` per element, and each card's matches
+    per field selector, while one parsed page is being analysed.
 
-    Detection reads the same elements under many candidate selectors; element ids are only
-    stable while their tree is alive, hence a scoped cache rather than a global one.
+    Detection reads the same elements under many candidate selectors, and then extracts the
+    sampled cards again with the selectors it chose; element ids are only stable while their
+    tree is alive, hence a scoped cache rather than a global one.
     """
-    token = _TEXT_CACHE.set({})
+    token = _CACHE.set(_PageCache())
     try:
         yield
     finally:
-        _TEXT_CACHE.reset(token)
+        _CACHE.reset(token)
 
 
 def _collect_text(node: LexborNode, parts: list[str]) -> None:
+    # Depth-first with an explicit stack, not recursion: a page nested thousands of elements
+    # deep (broken or hostile markup) must not exhaust Python's stack (RecursionError).
+    pending: list[LexborNode | str] = []  # what comes after a subtree: " " and/or its next sibling
     child = node.first_child
-    while child is not None:
+    while True:
+        if child is None:
+            if not pending:
+                return
+            item = pending.pop()
+            if isinstance(item, str):
+                parts.append(item)
+            else:
+                child = item
+            continue
         tag = child.tag
         if tag == "-text":
             parts.append(child.text_content or "")
@@ -208,7 +265,12 @@ def _collect_text(node: LexborNode, parts: list[str]) -> None:
             if block:
                 parts.append(" ")
             if not _is_read_more(child):
-                _collect_text(child, parts)
+                if child.next is not None:
+                    pending.append(child.next)
+                if block:
+                    pending.append(" ")
+                child = child.first_child
+                continue
             if block:
                 parts.append(" ")
         child = child.next
@@ -234,7 +296,16 @@ def _is_read_more(node: LexborNode) -> bool:
 
 
 def _matches(node: LexborNode, selector: Selector | None) -> list[LexborNode]:
-    return css(node, selector.css) if selector else []
+    if selector is None:
+        return []
+    page = _CACHE.get()
+    if page is None:
+        return css(node, selector.css)
+    key = (node.mem_id, selector.css)
+    found = page.matches.get(key)
+    if found is None:
+        found = page.matches[key] = css(node, selector.css)
+    return found
 
 
 def _value(node: LexborNode, selector: Selector) -> str:
@@ -298,6 +369,16 @@ def node_date(node: LexborNode, attr: str | None, formats: Sequence[str]) -> str
     exist only in markup (``<meta property=datePublished>``). A date inside a longer text
     (``"发表于 2022-06-26"``) is the last resort.
     """
+    page = _CACHE.get()
+    if page is None:
+        return _node_date(node, attr, formats)
+    key = (node.mem_id, attr, tuple(formats))
+    if key not in page.dates:
+        page.dates[key] = _node_date(node, attr, formats)
+    return page.dates[key]
+
+
+def _node_date(node: LexborNode, attr: str | None, formats: Sequence[str]) -> str | None:
     if attr:
         return find_date(node.attributes.get(attr) or "", formats)
     text = visible_text(node)
