@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS capture (
     parsed_with   TEXT                            -- 'text', 'auto' or the profile used; NULL
                                                   -- when nothing was parsed (304, same bytes)
 );
-CREATE INDEX IF NOT EXISTS capture_source ON capture (source, captured_at);
+-- newest capture of a source first (same bytes again = the same capture, SPEC 4)
+CREATE INDEX IF NOT EXISTS capture_source ON capture (source);
 CREATE INDEX IF NOT EXISTS capture_sha256 ON capture (sha256);
 
 -- One row per post. How a post is recognised (SPEC 3):
@@ -59,6 +60,9 @@ CREATE TABLE IF NOT EXISTS entry (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS entry_url_key ON entry (site, key) WHERE key_kind = 'url';
 CREATE INDEX IF NOT EXISTS entry_text_key ON entry (site, key) WHERE key_kind = 'text';
+-- current_entries joins versions to their entry through this: a search (FTS hit -> version ->
+-- its entry) looks the entry up instead of scanning every entry per hit.
+CREATE INDEX IF NOT EXISTS entry_current_version ON entry (current_version_id);
 
 -- Versions of an entry (SPEC 4). A field a card does not show never erases a value; a field seen
 -- for the first time is filled into the current version; only a contradiction makes a new version.

@@ -281,7 +281,7 @@ class Crawler:
             new_state = PageState(url, record.etag, record.last_modified, state.sha256, state.last_cards)
 
         def bookkeeping(result: CaptureResult) -> None:
-            if not parsed and state is not None and state.last_capture_id is not None:
+            if fetched.not_modified and state is not None and state.last_capture_id is not None:
                 self.store.mark_seen_again(state.last_capture_id, result.capture_id, record.captured_at)
             self.store.save_page_state(site, new_state, result.capture_id)
             if run_id is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -85,14 +85,24 @@ def ingest(
 ) -> CaptureResult:
     """Store one capture and apply its cards, all or nothing.
 
+    Bytes equal to the last capture of the same source (a file imported again, a page that did
+    not change) are the same capture again (SPEC 4): its posts count as seen again and nothing is
+    compared, so re-importing an old capture after a newer one never reads as a revert.
+
     ``then`` runs inside the same transaction with the result, so a crawler's bookkeeping (page
     validators, backfill progress) commits or rolls back together with the capture it describes.
     """
     with store.transaction():
+        previous = store.last_capture_of(record.source) if record.sha256 else None
+        repeat = previous is not None and previous.sha256 == record.sha256
         if data is not None and record.sha256 is not None:
             store.put_blob(record.sha256, data)
-        capture_id = store.insert_capture(record)
-        result = apply_cards(store, record, capture_id, cards)
+        capture_id = store.insert_capture(replace(record, parsed_with=None) if repeat else record)
+        if previous is not None and repeat:
+            store.mark_seen_again(previous.capture_id, capture_id, record.captured_at)
+            result = CaptureResult(record.source, capture_id, cards=len(cards))
+        else:
+            result = apply_cards(store, record, capture_id, cards)
         store.finish_capture(capture_id, result.cards, result.new_entries, result.new_versions)
         if then is not None:
             then(result)
@@ -325,7 +335,7 @@ def reparse(
     """
     before = store.stats()
     result = ReparseResult(entries_before=before["entries"], versions_before=before["versions"])
-    html_sites = {record.site for _, record in store.parsed_captures() if record.kind == "html"}
+    html_sites = {record.site for _, record in store.captures() if record.kind == "html"}
     if profile is not None and site is None and len(html_sites) > 1:
         raise InputError(
             f"the archive holds HTML captures of {len(html_sites)} sites "
@@ -333,10 +343,17 @@ def reparse(
         )
     with store.transaction():
         store.forget_entries()
-        for capture_id, record in list(store.parsed_captures()):
+        last_of_source: dict[str, int] = {}
+        for capture_id, record in list(store.captures()):
+            previous = last_of_source.get(record.source)
+            last_of_source[record.source] = capture_id
+            if record.parsed_with is None or record.sha256 is None:
+                if previous is not None:  # a 304 or the same bytes again: seen again, as before
+                    store.mark_seen_again(previous, capture_id, record.captured_at)
+                continue
             use_profile = profile if record.kind == "html" and site in (None, record.site) else None
             page = parse_capture(
-                store.get_blob(str(record.sha256)),
+                store.get_blob(record.sha256),
                 kind=record.kind,
                 source=record.source,
                 base_url=record.page_url,

@@ -28,6 +28,15 @@ _ZSTD_LEVEL = 3
 _compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
 _decompressor = zstandard.ZstdDecompressor()
 _VERSION_COLUMNS = ", ".join(CARD_FIELDS)
+#: One more sighting at :at in capture :cid. Captures may come out of time order (old saved
+#: copies imported late), so first and last seen only ever move outwards.
+_SEEN_AGAIN = (
+    "seen_count = seen_count + 1,"
+    " last_capture_id = CASE WHEN :at >= last_seen_at THEN :cid ELSE last_capture_id END,"
+    " last_seen_at = max(last_seen_at, :at),"
+    " first_capture_id = CASE WHEN :at < first_seen_at THEN :cid ELSE first_capture_id END,"
+    " first_seen_at = min(first_seen_at, :at)"
+)
 
 
 def schema_sql() -> str:
@@ -52,6 +61,12 @@ class CaptureRecord:
     etag: str | None = None
     last_modified: str | None = None
     parsed_with: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousCapture:
+    capture_id: int
+    sha256: str | None
 
 
 @dataclass(slots=True)
@@ -199,11 +214,11 @@ class Store:
             (cards, new_entries, new_versions, capture_id),
         )
 
-    def parsed_captures(self) -> Iterator[tuple[int, CaptureRecord]]:
-        """Every capture whose body was parsed, in the order it was archived."""
+    def captures(self) -> Iterator[tuple[int, CaptureRecord]]:
+        """Every capture in the order it was archived; parsed_with is None where nothing was parsed."""
         rows = self.conn.execute(
             "SELECT id, site, source, kind, captured_at, sha256, page_url, parsed_with FROM capture"
-            " WHERE sha256 IS NOT NULL AND parsed_with IS NOT NULL ORDER BY id"
+            " ORDER BY id"
         )
         for row in rows:
             yield (
@@ -218,6 +233,17 @@ class Store:
                     parsed_with=row[7],
                 ),
             )
+
+    def last_capture_of(self, source: str) -> PreviousCapture | None:
+        """The newest capture of a file or URL, with the bytes it showed (a 304 shows the last body)."""
+        row = self.conn.execute(
+            "SELECT max(id), (SELECT sha256 FROM capture WHERE source = :s AND sha256 IS NOT NULL"
+            " ORDER BY id DESC LIMIT 1) FROM capture WHERE source = :s",
+            {"s": source},
+        ).fetchone()
+        if row[0] is None:
+            return None
+        return PreviousCapture(row[0], row[1])
 
     def set_parsed_with(self, capture_id: int, parsed_with: str) -> None:
         self.conn.execute("UPDATE capture SET parsed_with = ? WHERE id = ?", (parsed_with, capture_id))
@@ -318,12 +344,7 @@ class Store:
         only outwards.
         """
         self.conn.executemany(
-            "UPDATE entry_version SET seen_count = seen_count + 1,"
-            " last_capture_id = CASE WHEN :at >= last_seen_at THEN :cid ELSE last_capture_id END,"
-            " last_seen_at = max(last_seen_at, :at),"
-            " first_capture_id = CASE WHEN :at < first_seen_at THEN :cid ELSE first_capture_id END,"
-            " first_seen_at = min(first_seen_at, :at)"
-            " WHERE id = :vid",
+            f"UPDATE entry_version SET {_SEEN_AGAIN} WHERE id = :vid",
             [{"at": seen_at, "cid": capture_id, "vid": vid} for vid in version_ids],
         )
 
@@ -350,8 +371,7 @@ class Store:
         so `last_seen_at` stays true for posts still listed on a page that never changes.
         """
         self.conn.execute(
-            "UPDATE entry_version SET seen_count = seen_count + 1, last_capture_id = :cid,"
-            " last_seen_at = max(last_seen_at, :at) WHERE last_capture_id = :previous",
+            f"UPDATE entry_version SET {_SEEN_AGAIN} WHERE last_capture_id = :previous",
             {"cid": capture_id, "at": seen_at, "previous": previous_capture_id},
         )
 
@@ -461,13 +481,21 @@ class Store:
         """An entry id from a number or a permalink (any spelling that canonicalises the same)."""
         from archiver.identity import canonical_url
 
+        _check_text(ref, "entry")
+        row = None
         with self._errors():
-            if ref.isdigit():
-                row = self.conn.execute("SELECT id FROM entry WHERE id = ?", (int(ref),)).fetchone()
+            if ref.isascii() and ref.isdigit():  # not "²" or "١": int() refuses or misreads them
+                if int(ref) < 2**63:  # larger cannot be an SQLite rowid
+                    row = self.conn.execute("SELECT id FROM entry WHERE id = ?", (int(ref),)).fetchone()
             else:
-                row = self.conn.execute(
-                    "SELECT id FROM entry WHERE key_kind = 'url' AND key = ?", (canonical_url(ref),)
-                ).fetchone()
+                try:
+                    key = canonical_url(ref)
+                except ValueError:  # http://[::1, port 99999: no entry has such a permalink
+                    key = None
+                if key is not None:
+                    row = self.conn.execute(
+                        "SELECT id FROM entry WHERE key_kind = 'url' AND key = ?", (key,)
+                    ).fetchone()
         if row is None:
             raise InputError(f"no entry {ref!r} in {self.path} (give an entry id or a permalink)")
         return int(row[0])
@@ -488,6 +516,7 @@ class Store:
         The text is quoted as one FTS5 phrase, so quotes, AND/OR/NEAR or '*' in it are just
         characters. Trigrams need three characters; shorter strings fall back to a scan.
         """
+        _check_text(text, "search text")
         text = text.strip()
         with self._errors():
             if len(text) >= 3:
@@ -508,3 +537,14 @@ class Store:
                     {"p": pattern, "n": limit},
                 )
             )
+
+
+def _check_text(text: str, what: str) -> None:
+    """Text typed by a user must be storable: undecodable bytes in an argument are not."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+        raise InputError(
+            f"{what} {shown!r} is not valid text (undecodable bytes; check the terminal's encoding)"
+        ) from None

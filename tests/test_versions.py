@@ -46,7 +46,8 @@ def test_change_and_revert_make_three_versions(run: Runner, db: Path, tmp_path: 
     _import(run, db, original, "2026-01-11T00:00:00Z")
     out = _import(run, db, changed, "2026-01-12T00:00:00Z")
     assert "1 new versions" in out
-    out = _import(run, db, original, "2026-01-13T00:00:00Z")
+    reverted = _page(tmp_path, "c.html")  # a new capture whose content is the first one's
+    out = _import(run, db, reverted, "2026-01-13T00:00:00Z")
     assert "1 new versions" in out
     assert [(v, c) for v, c, _ in _versions(db)] == [(1, None), (2, '["excerpt"]'), (3, '["excerpt"]')]
 
@@ -126,3 +127,19 @@ def test_copied_site_is_a_new_capture_not_new_entries(run: Runner, db: Path, tmp
     run("import", SITE, "--db", db, "--profile", SITE_PROFILE, "--base-url", SITE_URL)
     result = run("import", copy, "--db", db, "--profile", SITE_PROFILE, "--base-url", SITE_URL)
     assert "0 new entries, 0 new versions" in result.stdout
+
+
+def test_importing_an_older_capture_again_is_not_a_revert(run: Runner, db: Path, tmp_path: Path) -> None:
+    excerpt_start = str(PAGE1_POST["excerpt"])[:40]
+    original = _page(tmp_path, "a.html")
+    changed = _page(tmp_path, "b.html", (excerpt_start, "【更新】" + excerpt_start))
+    _import(run, db, original, "2026-01-11T00:00:00Z")
+    _import(run, db, changed, "2026-01-12T00:00:00Z")
+    out = _import(run, db, original, "2026-01-13T00:00:00Z")
+    assert "0 new entries, 0 new versions" in out
+    assert [(v, c) for v, c, _ in _versions(db)] == [(1, None), (2, '["excerpt"]')]
+    with sqlite3.connect(db) as conn:
+        seen = conn.execute(
+            "SELECT version, seen_count, last_seen_at FROM version_history WHERE url = ?", (PERMALINK,)
+        ).fetchall()
+    assert seen == [(1, 2, "2026-01-13T00:00:00Z"), (2, 1, "2026-01-12T00:00:00Z")]
