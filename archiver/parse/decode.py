@@ -23,6 +23,8 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+#: Control bytes other than tab, line feed, vertical tab, form feed and carriage return.
+_CONTROL_BYTES = bytes([*range(9), *range(14, 32)])
 #: Encodings that browsers treat as supersets of what pages declare (WHATWG encoding standard).
 _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "iso-8859-1": "cp1252", "ascii": "cp1252"}
 
@@ -32,7 +34,7 @@ def looks_binary(data: bytes) -> bool:
     sample = data[:4096]
     if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return True
-    control = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    control = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     return control > len(sample) // 10
 
 
