@@ -180,3 +180,12 @@ CREATE TABLE IF NOT EXISTS backfill_page (
     capture_id INTEGER NOT NULL REFERENCES capture (id),
     PRIMARY KEY (run_id, page_no)
 ) WITHOUT ROWID;
+
+-- robots.txt of each crawled origin as last read. A crawl within 24 hours of the last read
+-- uses it instead of asking again (RFC 9309 allows a day), so an hourly crawl of an unchanged
+-- site is one request. body NULL: the host has no robots.txt (everything allowed).
+CREATE TABLE IF NOT EXISTS robots_txt (
+    origin     TEXT PRIMARY KEY,               -- 'https://blog.example'
+    body       TEXT,
+    fetched_at TEXT NOT NULL
+);

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
@@ -31,11 +31,14 @@ from tenacity import (
 
 from archiver import __version__
 from archiver.errors import FetchError
+from archiver.models import RobotsFile
 
 DEFAULT_USER_AGENT = f"archiver/{__version__} (blog listing archiver)"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 #: A server asking for a longer pause than this is not waited for: the run fails and cron retries.
 MAX_RETRY_AFTER = 300.0
+#: How long a robots.txt read earlier is trusted (the longest RFC 9309 allows).
+ROBOTS_MAX_AGE = timedelta(hours=24)
 #: RFC 9309 lets crawlers stop reading robots.txt after 500 KiB.
 _ROBOTS_MAX_BYTES = 500 * 1024
 _MAX_REDIRECTS = 10
@@ -129,7 +132,10 @@ class _HostClock:
 class Fetcher:
     """Fetches pages for one run. Thread-safe: backfill fetches from several threads at once."""
 
-    def __init__(self, options: FetchOptions | None = None) -> None:
+    def __init__(
+        self, options: FetchOptions | None = None, robots: Iterable[RobotsFile] = ()
+    ) -> None:
+        """``robots``: robots.txt files read by earlier runs; those under 24 hours old are used."""
         self.options = options or FetchOptions()
         self._client = httpx.Client(
             headers={"User-Agent": self.options.user_agent},
@@ -137,11 +143,20 @@ class Fetcher:
             follow_redirects=False,
         )
         self._clock = _HostClock(self.options.delay)
-        self._robots: dict[str, Protego | None] = {}
+        now = datetime.now(UTC)
+        self._robots: dict[str, Protego | None] = {
+            known.origin: _parse_robots(known.body) for known in robots if _fresh(known, now)
+        }
+        self._robots_read: list[RobotsFile] = []
         self._robots_lock = threading.Lock()
 
     def close(self) -> None:
         self._client.close()
+
+    def robots_read(self) -> list[RobotsFile]:
+        """The robots.txt files this run fetched from the web, for the archive to keep."""
+        with self._robots_lock:
+            return list(self._robots_read)
 
     def __enter__(self) -> Fetcher:
         return self
@@ -310,16 +325,26 @@ class Fetcher:
             except HTTPStatusError as exc:
                 if not 400 <= exc.status < 500:
                     raise
-                parsed = None  # RFC 9309: robots.txt "unavailable" (4xx) allows everything
+                text = None  # RFC 9309: robots.txt "unavailable" (4xx) allows everything
             except FetchError as exc:
                 raise FetchError(
                     f"{exc}; cannot tell whether {url} may be fetched (--ignore-robots skips the check)"
                 ) from None
             else:
                 text = (result.body or b"").decode("utf-8", errors="replace")
-                parsed = Protego.parse(text)
-            self._robots[origin] = parsed
+            read_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            self._robots_read.append(RobotsFile(origin, text, read_at))
+            self._robots[origin] = parsed = _parse_robots(text)
             return parsed
+
+
+def _fresh(robots: RobotsFile, now: datetime) -> bool:
+    fetched = datetime.fromisoformat(robots.fetched_at.replace("Z", "+00:00"))
+    return timedelta(0) <= now - fetched < ROBOTS_MAX_AGE
+
+
+def _parse_robots(text: str | None) -> Protego | None:
+    return Protego.parse(text) if text is not None else None
 
 
 def check_url(url: str, *, what: str = "") -> None:

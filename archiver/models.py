@@ -48,3 +48,17 @@ class ParsedPage:
 
     cards: list[Card] = field(default_factory=list)
     next_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RobotsFile:
+    """A host's robots.txt as last read, kept in the archive between runs.
+
+    RFC 9309 (section 2.4) lets a crawler use a robots.txt it read up to 24 hours ago, so an
+    hourly crawl need not ask for it every time.
+    """
+
+    origin: str
+    #: the file's text; None when the host has none (a 4xx: everything is allowed)
+    body: str | None
+    fetched_at: str

@@ -19,7 +19,7 @@ import sqlite_utils
 import zstandard
 
 from archiver.errors import InputError, StoreError
-from archiver.models import CARD_FIELDS
+from archiver.models import CARD_FIELDS, RobotsFile
 
 #: Bumped whenever schema.sql changes in a way an existing file must be migrated for.
 SCHEMA_VERSION = 1
@@ -153,6 +153,13 @@ class Store:
                 message = "read-only: cannot write to the database or its folder"
             elif "disk is full" in message or "disk I/O" in message:
                 message = f"cannot write: {message}; free some space and run again"
+            elif "unable to open database file" in message:
+                message = (
+                    "cannot open or create the database file: its folder is missing or read-only "
+                    "(a read-only folder also stops SQLite from making its -wal and -shm files)"
+                )
+            elif "malformed" in message:
+                message = f"the database is corrupt ({message}); restore it from a backup"
             raise StoreError(f"{self.path}: {message}") from None
 
     @contextmanager
@@ -374,6 +381,20 @@ class Store:
             f"UPDATE entry_version SET {_SEEN_AGAIN} WHERE last_capture_id = :previous",
             {"cid": capture_id, "at": seen_at, "previous": previous_capture_id},
         )
+
+    def robots_files(self) -> list[RobotsFile]:
+        """Every robots.txt kept from earlier runs (the fetcher decides which are fresh)."""
+        rows = self.conn.execute("SELECT origin, body, fetched_at FROM robots_txt").fetchall()
+        return [RobotsFile(*row) for row in rows]
+
+    def keep_robots(self, files: Iterable[RobotsFile]) -> None:
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT INTO robots_txt (origin, body, fetched_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (origin) DO UPDATE SET body = excluded.body,"
+                " fetched_at = excluded.fetched_at",
+                [(f.origin, f.body, f.fetched_at) for f in files],
+            )
 
     def site_had_cards(self, site: str) -> bool:
         """Whether any earlier capture of the site gave cards (a zero-card page is then a fault)."""

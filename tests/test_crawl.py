@@ -103,11 +103,29 @@ def test_second_crawl_is_one_304_and_adds_nothing(run: Runner, site: SiteServer,
     before, log = entries(db), len(site.log)
     result = run("crawl", site.url, "--db", db, *FAST)
     assert result.exit_code == 0, result.stderr
-    page_requests = [r for r in site.log[log:] if r.path != "/robots.txt"]
-    assert [r.path for r in page_requests] == ["/"]
-    assert page_requests[0].header("If-None-Match")
+    assert [r.path for r in site.log[log:]] == ["/"]  # robots.txt was read an hour ago: kept
+    assert site.log[log].header("If-None-Match")
     assert captured(db)[-1] == (site.url, 304)
     assert entries(db) == before
+
+
+def age_robots(db: Path, hours: int) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "UPDATE robots_txt SET fetched_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?)",
+            (f"-{hours} hours",),
+        )
+
+
+def test_robots_txt_is_read_again_after_a_day(run: Runner, site: SiteServer, db: Path) -> None:
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    assert site.paths().count("/robots.txt") == 1
+    age_robots(db, 23)
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    assert site.paths().count("/robots.txt") == 1
+    age_robots(db, 25)
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    assert site.paths().count("/robots.txt") == 2
 
 
 def test_second_crawl_is_one_304_with_robots_ignored(run: Runner, site: SiteServer, db: Path) -> None:
@@ -350,6 +368,7 @@ def test_robots_disallow_is_honoured(
     run: Runner, site: SiteServer, db: Path, archived: list[tuple[object, ...]]
 ) -> None:
     site.serve("/robots.txt", Reply(body=b"User-agent: *\nDisallow: /page/3/\n", content_type="text/plain"))
+    age_robots(db, 25)  # the archive's copy of robots.txt, from before the change, has expired
     log = len(site.log)
     result = run("backfill", site.url, "--db", db, *FAST)
     assert result.exit_code == 1
