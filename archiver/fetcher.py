@@ -43,7 +43,6 @@ ROBOTS_MAX_AGE = timedelta(hours=24)
 _ROBOTS_MAX_BYTES = 500 * 1024
 _MAX_REDIRECTS = 10
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,7 +258,9 @@ class Fetcher:
         deadline = time.monotonic() + self.options.timeout
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_bytes(_CHUNK):
+        # No chunk_size: httpx would buffer up to it before yielding, so a server trickling a
+        # byte a second would never reach the deadline check below. Each network read yields.
+        for chunk in response.iter_bytes():
             size += len(chunk)
             if size > max_bytes:
                 raise FetchError(_too_big(url, max_bytes, "the body passed it while downloading"))

@@ -1,0 +1,359 @@
+"""Storage faults (SPEC section 7): the disk, not the input, is what goes wrong.
+
+A read-only database file or folder, a full disk, a corrupt or non-SQLite file given as --db, and
+an archive made by a newer archiver each give one clear message naming the file, a non-zero exit
+and no partial write: the archive afterwards is byte for byte (or row for row) what it was, and
+`PRAGMA integrity_check` says ok.
+
+Every case runs the real command in a subprocess (``python -m archiver``), because the faults are
+properties of the process: its user (root ignores file modes, so as root the command runs as
+``nobody``), its file-size limit (``RLIMIT_FSIZE``, the portable way to fill a disk), its mounts.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import resource
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from conftest import SEEDS, SITE, SITE_URL, dump
+
+COMMANDS = {
+    "import": ["import", str(SITE), "--base-url", SITE_URL, "-q"],
+    "stats": ["stats"],
+    "search": ["search", "attention"],
+    "history": ["history", "1"],
+    "export": ["export"],
+    "reparse": ["reparse", "-q"],
+}
+
+
+def archiver(
+    *args: str | Path, preexec: Callable[[], None] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "archiver", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=preexec,
+        cwd=cwd,
+        env={**os.environ, "ARCHIVER_DEBUG": ""},
+        check=False,
+    )
+
+
+def assert_one_clear_error(result: subprocess.CompletedProcess[str], path: Path, *words: str) -> None:
+    """Exit 1, one `archiver: error:` line that names the file and says what is wrong."""
+    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "internal error" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("skipped ")]
+    assert len(lines) == 1 and lines[0].startswith("archiver: error: "), result.stderr
+    assert str(path) in lines[0], lines[0]
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def integrity(db: Path) -> str:
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+@pytest.fixture
+def shared_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def archive(shared_dir: Path) -> Path:
+    """A real archive of the five seeds, closed cleanly (no -wal or -shm left)."""
+    db = shared_dir / "archive.db"
+    result = archiver("import", SEEDS, "--db", db, "-q")
+    assert result.returncode == 0, result.stderr
+    db.chmod(0o644)
+    return db
+
+
+@pytest.fixture
+def read_only() -> Iterator[Callable[[Path], None]]:
+    """Make a file or folder read-only the way the running user cannot override.
+
+    File modes do not stop root, so as root the file gets the immutable attribute (`chattr +i`,
+    which stops root too); a filesystem without it (tmpfs) skips the test, never passes it.
+    """
+    made: list[Path] = []
+
+    def make(path: Path) -> None:
+        if os.geteuid() != 0:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        else:
+            done = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True, check=False)
+            if done.returncode:
+                pytest.skip(f"running as root and `chattr +i` is not possible here: {done.stderr.strip()}")
+        made.append(path)
+
+    yield make
+    for path in reversed(made):
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(path)], check=False)
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def test_read_only_database_file(archive: Path, read_only: Callable[[Path], None]) -> None:
+    read_only(archive)
+    before = archive.read_bytes()
+    result = archiver(*COMMANDS["import"], "--db", archive)
+    assert_one_clear_error(result, archive, "read-only")
+    assert archive.read_bytes() == before
+    assert integrity(archive) == "ok"
+
+
+def test_read_only_folder(archive: Path, read_only: Callable[[Path], None]) -> None:
+    read_only(archive.parent)
+    before = archive.read_bytes()
+    result = archiver(*COMMANDS["import"], "--db", archive)
+    assert_one_clear_error(result, archive, "read-only")
+    assert archive.read_bytes() == before
+    assert sorted(p.name for p in archive.parent.iterdir()) == ["archive.db"]
+
+
+@pytest.mark.parametrize("command", ["stats", "search", "history", "export"])
+def test_reading_a_read_only_archive_never_shows_a_traceback(
+    archive: Path, read_only: Callable[[Path], None], command: str
+) -> None:
+    """Reading needs no write, but SQLite's WAL mode wants a -shm file: either works or says so."""
+    read_only(archive)
+    read_only(archive.parent)
+    before = archive.read_bytes()
+    result = archiver(*COMMANDS[command], "--db", archive)
+    if result.returncode:
+        assert_one_clear_error(result, archive, "read-only")
+    assert archive.read_bytes() == before
+
+
+def test_new_archive_in_a_read_only_folder(shared_dir: Path, read_only: Callable[[Path], None]) -> None:
+    read_only(shared_dir)
+    db = shared_dir / "new.db"
+    result = archiver("import", SEEDS, "--db", db)
+    assert_one_clear_error(result, db)
+    assert not db.exists()
+
+
+def test_archive_in_a_missing_folder(tmp_path: Path) -> None:
+    db = tmp_path / "no" / "such" / "folder" / "archive.db"
+    result = archiver("import", SEEDS, "--db", db)
+    assert_one_clear_error(result, db)
+    assert not db.parent.exists()
+
+
+# -- a full disk -------------------------------------------------------------------------------
+
+
+def _file_size_limit(limit: int) -> Callable[[], None]:
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def _entries(db: Path) -> list[tuple[object, ...]]:
+    with closing(sqlite3.connect(db)) as conn:
+        return sorted(
+            conn.execute(
+                "SELECT e.site, e.key, v.version, v.title, v.url, v.category, v.date, v.excerpt,"
+                " v.seen_count FROM entry e JOIN entry_version v ON v.entry_id = e.id"
+            ).fetchall(),
+            key=repr,
+        )
+
+
+def _captures(db: Path) -> list[str]:
+    with closing(sqlite3.connect(db)) as conn:
+        return [r[0] for r in conn.execute("SELECT source FROM capture ORDER BY id")]
+
+
+@pytest.mark.parametrize("headroom", [0, 4096, 40_000, 120_000])
+def test_full_disk_as_a_file_size_limit(archive: Path, tmp_path: Path, headroom: int) -> None:
+    """The site's pages do not fit: the import stops with one message; every capture in the
+    archive is complete (the seeds, and the pages that fitted, each whole), none is half there."""
+    limit = archive.stat().st_size + headroom
+    seeds_only = _captures(archive)
+    result = archiver(*COMMANDS["import"], "--db", archive, preexec=_file_size_limit(limit))
+    assert_one_clear_error(result, archive, "cannot write")
+    assert "free some space" in result.stderr
+    assert integrity(archive) == "ok"
+    # exactly what a clean import of the pages that made it gives: all or nothing per page
+    pages = _captures(archive)[len(seeds_only) :]
+    assert _captures(archive)[: len(seeds_only)] == seeds_only
+    reference = tmp_path / "reference.db"
+    assert archiver("import", SEEDS, "--db", reference, "-q").returncode == 0
+    for page in pages:
+        assert (
+            archiver("import", page, "--base-url", _page_url(page), "--db", reference, "-q").returncode == 0
+        )
+    assert _entries(archive) == _entries(reference)
+    # and once there is room again, the same import completes and nothing was lost
+    assert archiver(*COMMANDS["import"], "--db", archive).returncode == 0
+    assert integrity(archive) == "ok"
+    with closing(sqlite3.connect(archive)) as conn:
+        assert conn.execute("SELECT count(*) FROM entry").fetchone()[0] == 92
+
+
+def _page_url(source: str) -> str:
+    relative = Path(source).relative_to(SITE).as_posix().removesuffix("index.html")
+    return SITE_URL + relative
+
+
+def test_full_disk_on_a_new_archive(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    result = archiver("import", SEEDS, "--db", db, preexec=_file_size_limit(8192))
+    assert_one_clear_error(result, db, "cannot write")
+    assert not db.exists() or integrity(db) == "ok"
+    if db.exists():
+        with closing(sqlite3.connect(db)) as conn:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            entries = conn.execute("SELECT count(*) FROM entry").fetchone()[0] if "entry" in tables else 0
+        assert entries == 0
+
+
+@pytest.fixture
+def small_filesystem(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MiB tmpfs: a real full disk (ENOSPC), when this process may mount (root, no seccomp)."""
+    mountpoint = tmp_path / "small"
+    mountpoint.mkdir()
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a small filesystem needs root")
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mountpoint)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if made.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
+    try:
+        yield mountpoint
+    finally:
+        gc.collect()  # conftest.dump() leaves its sqlite3 connection to the garbage collector
+        if subprocess.run(["umount", str(mountpoint)], capture_output=True, check=False).returncode:
+            subprocess.run(["umount", "--lazy", str(mountpoint)], check=False)
+
+
+def test_full_disk_on_a_small_filesystem(small_filesystem: Path) -> None:
+    db = small_filesystem / "archive.db"
+    assert archiver("import", SEEDS, "--db", db, "-q").returncode == 0
+    before = dump(db)
+    # fill the rest of the filesystem so the next capture cannot fit
+    filler = small_filesystem / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass  # ENOSPC: the disk is full
+    finally:
+        os.close(fd)
+    result = archiver(*COMMANDS["import"], "--db", db)
+    assert_one_clear_error(result, db, "cannot write")
+    assert integrity(db) == "ok"
+    assert dump(db) == before
+    filler.unlink()
+    assert archiver(*COMMANDS["import"], "--db", db, "-q").returncode == 0
+
+
+# -- not an archive ----------------------------------------------------------------------------
+
+
+def _not_sqlite(folder: Path) -> Path:
+    path = folder / "notes.db"
+    path.write_text("these are my notes, not a database\n" * 200, encoding="utf-8")
+    return path
+
+
+def _other_app(folder: Path) -> Path:
+    path = folder / "other.db"
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("CREATE TABLE contacts (name TEXT, phone TEXT)")
+        conn.execute("INSERT INTO contacts VALUES ('Ada', '555')")
+    return path
+
+
+def _corrupt(folder: Path) -> Path:
+    path = folder / "corrupt.db"
+    assert archiver("import", SEEDS, "--db", path, "-q").returncode == 0
+    data = bytearray(path.read_bytes())
+    page = 4096
+    for start in range(page * 2, len(data), page * 3):  # scribble over every third page
+        data[start + 16 : start + 400] = os.urandom(384)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _truncated(folder: Path) -> Path:
+    path = folder / "truncated.db"
+    assert archiver("import", SEEDS, "--db", path, "-q").returncode == 0
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+    return path
+
+
+def _bad_header(folder: Path) -> Path:
+    path = folder / "header.db"
+    assert archiver("import", SEEDS, "--db", path, "-q").returncode == 0
+    data = bytearray(path.read_bytes())
+    data[16:24] = b"\xff" * 8  # page size, versions, reserved bytes: nonsense
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _newer(folder: Path) -> Path:
+    path = folder / "newer.db"
+    assert archiver("import", SEEDS, "--db", path, "-q").returncode == 0
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    return path
+
+
+BAD_FILES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
+    "not sqlite": (_not_sqlite, ("not an SQLite database",)),
+    "another app's database": (_other_app, ("not an archiver archive",)),
+    "corrupt pages": (_corrupt, ()),
+    "truncated": (_truncated, ()),
+    "bad header": (_bad_header, ()),
+    "newer schema": (_newer, ("newer archiver", "999")),
+}
+TRIED = {"storage faults": 0}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_bad_database_file_gives_one_message_and_is_left_alone(
+    tmp_path: Path, case: str, command: str
+) -> None:
+    make, words = BAD_FILES[case]
+    path = make(tmp_path)
+    before = path.read_bytes()
+    TRIED["storage faults"] += 1
+    result = archiver(*COMMANDS[command], "--db", path)
+    if case in ("corrupt pages", "truncated") and result.returncode == 0:
+        # SQLite only notices damage where it reads: a command that never touches a damaged
+        # page may succeed. It must not have written anything to a damaged file, though.
+        assert command in ("stats", "search", "history", "export"), result
+    else:
+        assert_one_clear_error(result, path, *words)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
