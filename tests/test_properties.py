@@ -259,8 +259,9 @@ def test_importing_a_folder_twice_when_a_post_changed_in_it() -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="a page showing two cuts of one text (no permalinks) makes two entries, and the "
-    "shorter cut then matches both in a later, different capture of that page and becomes a third entry: the archive does "
-    "not remember which card texts it identified as which entry (reported, not fixed)",
+    "shorter cut then matches both in a later, different capture of that page and becomes a "
+    "third entry: the archive does not remember which card texts it identified as which entry "
+    "(reported, not fixed)",
 )
 def test_reimporting_a_page_with_nested_cuts() -> None:
     known = [Card(excerpt=_STEM_CUT + "abc")]
@@ -274,8 +275,8 @@ def test_reimporting_a_page_with_nested_cuts() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="a page showing one cut twice (a pinned copy) makes a second entry; in a later, different capture the "
-    "first card then prefers that equal-text entry, the two cards swap entries and the "
+    reason="a page showing one cut twice (a pinned copy) makes a second entry; in a later, "
+    "different capture the first card then prefers that equal-text entry, the two cards swap entries and the "
     "first card's category moves to the other entry (reported, not fixed)",
 )
 def test_reimporting_a_page_with_one_cut_twice() -> None:
