@@ -18,18 +18,24 @@ thread; only fetches run in worker threads.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from archiver.ahead import ParseWorker, Task
+from archiver.ahead import available as parse_ahead_available
 from archiver.errors import FetchError, InputError, LayoutBrokenError
 from archiver.fetcher import Fetcher, FetchResult, check_url
+from archiver.models import ParsedPage
 from archiver.parse import Profile, parse_capture
 from archiver.pipeline import CaptureResult, ingest, site_of, utc_now
 from archiver.store import CaptureRecord, PageState, Store
 
 _RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+#: Read the pages of a run with the profile detected on an earlier one (see Crawler._parse).
+REUSE_DETECTED = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +130,9 @@ class _Pending:
     url: str
     state: PageState | None
     future: Future[FetchResult]
+    #: the page parsed ahead in the worker process, and the profile it was read with
+    parsed: Task[ParsedPage] | None = None
+    profile: Profile | None = None
 
 
 class Crawler:
@@ -141,6 +150,9 @@ class Crawler:
         self.target = target
         self.on_page = on_page
         self._hosts = {urlsplit(target.start_url).hostname, *fetcher.options.redirect_hosts}
+        #: with no profile given: the one detection inferred on a page of this run, tried first
+        #: on the next pages (detecting costs more than extracting); None to detect every page
+        self._detected: Profile | None = None
 
     # -- the two runs --------------------------------------------------------------------
 
@@ -198,7 +210,14 @@ class Crawler:
         guess = concurrency > 1
         seen: set[str] = set()
         ahead: dict[int, _Pending] = {}
-        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fetch") as pool:
+        # Pages fetched ahead are parsed ahead too, in a worker process (started before the fetch
+        # threads), while this thread stores the pages before them.
+        worker = ParseWorker() if concurrency > 1 and parse_ahead_available() else None
+        with worker or nullcontext(), ThreadPoolExecutor(
+            max_workers=concurrency, thread_name_prefix="fetch"
+        ) as pool:
+            if worker is not None:
+                worker.start()
             try:
                 while url is not None and (last is None or page_no <= last):
                     seen.add(url)
@@ -212,11 +231,14 @@ class Crawler:
                             pattern, guess = None, False
                             _drop(ahead)
                         pending = self._submit(pool, url)
+                    if worker is not None:
+                        self._parse_ahead(worker, ahead.values())
                     report, next_url = self._store_page(
                         page_no,
                         pending.future.result(),
                         pending.state,
                         run_id=run_id,
+                        ahead=pending,
                     )
                     summary.add(report)
                     if guess and pattern is None and next_url is not None:
@@ -238,6 +260,7 @@ class Crawler:
         state: PageState | None,
         *,
         run_id: int | None = None,
+        ahead: _Pending | None = None,
     ) -> tuple[PageReport, str | None]:
         """One page into the archive, in one transaction; returns its report and next link.
 
@@ -262,14 +285,7 @@ class Crawler:
         )
         if parsed:
             assert fetched.body is not None
-            page = parse_capture(
-                fetched.body,
-                kind="html",
-                source=url,
-                base_url=fetched.final_url,
-                profile=self.target.profile,
-                header_charset=fetched.charset,
-            )
+            page = self._parse(fetched, ahead)
             cards, next_url = page.cards, page.next_url
             if not cards:
                 self._no_cards(record, fetched.body, state)
@@ -292,6 +308,64 @@ class Crawler:
         if self.on_page:
             self.on_page(report)
         return report, next_url
+
+    def _parse_ahead(self, worker: ParseWorker, pending: Iterable[_Pending]) -> None:
+        """Hand the pages fetched ahead to the worker, with the profile they will be read with.
+
+        Only once that profile is known (given, or detected on an earlier page): detection
+        itself stays here, in page order, so a run reads every page as a sequential one would.
+        """
+        profile = self.target.profile or (self._detected if REUSE_DETECTED else None)
+        if profile is None:
+            return
+        for item in pending:
+            future = item.future
+            if item.parsed is not None or not future.done() or future.cancelled() or future.exception():
+                continue
+            fetched = future.result()
+            if fetched.body is None or fetched.not_modified:
+                continue
+            if item.state is not None and fetched.sha256 == item.state.sha256:
+                continue  # the same bytes as last time: not parsed at all
+            item.parsed, item.profile = worker.submit(_parse_page, fetched, profile), profile
+
+    def _parse(self, fetched: FetchResult, ahead: _Pending | None = None) -> ParsedPage:
+        """The page's cards: with the target's profile, else with the profile detected on an
+        earlier page of this run, else (no such profile, or it finds no card) by detection.
+
+        A page parsed ahead with the same profile is taken as it is (the same pure function of
+        the same bytes); one parsed with a profile detection has replaced since is read again.
+        """
+        assert fetched.body is not None
+        reused = False
+        wanted = self.target.profile or self._detected
+        if ahead is not None and ahead.parsed is not None and ahead.profile == wanted:
+            page = ahead.parsed.result()
+            if page.cards or self.target.profile is not None:
+                return page
+            reused = True  # the detected profile found no card here: detect
+
+        def parse(profile: Profile | None) -> ParsedPage:
+            assert fetched.body is not None
+            return parse_capture(
+                fetched.body,
+                kind="html",
+                source=fetched.url,
+                base_url=fetched.final_url,
+                profile=profile,
+                header_charset=fetched.charset,
+            )
+
+        if self.target.profile is not None:
+            return parse(self.target.profile)
+        if self._detected is not None and REUSE_DETECTED and not reused:
+            page = parse(self._detected)
+            if page.cards:
+                return page
+        page = parse(None)
+        if page.profile is not None:
+            self._detected = page.profile
+        return page
 
     def _no_cards(self, record: CaptureRecord, body: bytes, state: PageState | None) -> None:
         """Zero cards: a broken layout if the page or site gave cards before, else bad input.
@@ -402,6 +476,19 @@ def _number_pattern(url: str, number: int) -> tuple[str, str] | None:
         return None
     at = head + matches[-1].start()
     return url[:at], url[at + len(str(number)) :]
+
+
+def _parse_page(fetched: FetchResult, profile: Profile) -> ParsedPage:
+    """In the worker process: one fetched page read with a profile."""
+    assert fetched.body is not None
+    return parse_capture(
+        fetched.body,
+        kind="html",
+        source=fetched.url,
+        base_url=fetched.final_url,
+        profile=profile,
+        header_charset=fetched.charset,
+    )
 
 
 def _drop(ahead: dict[int, _Pending]) -> None:

@@ -7,6 +7,10 @@ without depending on another stage.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from archiver.parse.profile import Profile
 
 #: The fields a card may carry, in the order they are stored and shown.
 CARD_FIELDS: tuple[str, ...] = ("title", "url", "category", "tags", "date", "excerpt")
@@ -30,6 +34,10 @@ class Card:
         """Categories as one text value (``"Linux, 抓包"``), the form stored in the database."""
         return ", ".join(self.categories) if self.categories else None
 
+    def __reduce__(self) -> tuple[type[Card], tuple[object, ...]]:
+        """Pickled as its constructor call: cards cross to and from a parse worker cheaply."""
+        return Card, (self.title, self.url, self.categories, self.tags, self.date, self.excerpt)
+
     def fields(self) -> dict[str, str | None]:
         """The card as the flat field -> text mapping that versions are made of."""
         return {
@@ -48,6 +56,9 @@ class ParsedPage:
 
     cards: list[Card] = field(default_factory=list)
     next_url: str | None = None
+    #: the profile zero-configuration detection inferred (None when a profile was given): it
+    #: reads the other pages of the same site alike, at a fraction of the cost of detecting
+    profile: Profile | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
+from archiver.errors import ProfileError
 from archiver.models import Card
 from archiver.parse.dates import find_date, parse_date
 from archiver.parse.html import (
@@ -147,7 +148,13 @@ def detect(html: str, *, base_url: str | None = None) -> Detection:
 def detect_tree(tree: LexborHTMLParser, *, base_url: str | None = None) -> Detection:
     """:func:`detect` on an already parsed page (``parse_html`` parses only once)."""
     with text_cache():
-        return _detect(tree, base_url)
+        try:
+            return _detect(tree, base_url)
+        except (ProfileError, SelectolaxError):
+            # A selector built from the page's own markup that CSS cannot express (broken markup
+            # such as a tag named `h2"`): no cards found, never an error about a profile the
+            # user did not give.
+            return Detection([], None, 0.0, None)
 
 
 def _detect(tree: LexborHTMLParser, base_url: str | None) -> Detection:
@@ -191,13 +198,16 @@ def _post_key(href: str | None, base_url: str | None, base_host: str | None) -> 
     href = href.strip()
     if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
         return None
-    if href.startswith(("http://", "https://")) or not base_url:
-        parts = urlsplit(href)
-    elif href.startswith("/") and not href.startswith("//"):
-        parts = urlsplit(base_url)._replace(path="", query="", fragment="")
-        parts = urlsplit(parts.geturl() + href)
-    else:
-        parts = urlsplit(urljoin(base_url, href))
+    try:
+        if href.startswith(("http://", "https://")) or not base_url:
+            parts = urlsplit(href)
+        elif href.startswith("/") and not href.startswith("//"):
+            parts = urlsplit(base_url)._replace(path="", query="", fragment="")
+            parts = urlsplit(parts.geturl() + href)
+        else:
+            parts = urlsplit(urljoin(base_url, href))
+    except ValueError:  # http://[::1 and the like: not a link anyone can follow
+        return None
     if parts.scheme not in ("http", "https", ""):
         return None
     if base_host and parts.netloc and parts.netloc.lower() != base_host:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import lru_cache
 
 _MONTHS: dict[str, int] = {
     name: number
@@ -91,8 +92,14 @@ def parse_date(text: str, formats: Sequence[str] = ()) -> str | None:
     """The date a text shows, as ``YYYY-MM-DD``, or ``None`` unless the whole text is a date.
 
     ``formats`` (strptime patterns from a site profile) are tried first, so a site with an
-    unusual format can be pinned without changing this module.
+    unusual format can be pinned without changing this module. Remembered: every capture of a
+    page shows the same few dates again.
     """
+    return _parse_date(text, tuple(formats))
+
+
+@lru_cache(maxsize=4096)
+def _parse_date(text: str, formats: tuple[str, ...]) -> str | None:
     clean = _INVISIBLE.sub("", text).replace("\xa0", " ").strip()
     if not clean:
         return None

@@ -57,9 +57,9 @@ _TRAILING_READ_MORE = re.compile(
 )
 #: Zero-width characters: invisible, but they would make equal texts compare unequal.
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
-#: Lower-case pieces of every :data:`_TRAILING_READ_MORE` phrase: a tail without one of them
-#: cannot end with a "Read more" (a substring test is far cheaper than the pattern).
-_READ_MORE_PIECES = ("more", "read", "阅读", "全文")
+#: A piece of every :data:`_TRAILING_READ_MORE` phrase: a tail without one of them cannot end
+#: with a "Read more" (this test is far cheaper than the pattern).
+_READ_MORE_PIECE = re.compile("more|read|阅读|全文", re.IGNORECASE)
 
 
 class _PageCache:
@@ -125,7 +125,7 @@ def parse_html(html: str, *, base_url: str | None = None, profile: Profile | Non
         from archiver.parse.auto import detect_tree
 
         detection = detect_tree(tree, base_url=base_url)
-        return ParsedPage(cards=detection.cards, next_url=detection.next_url)
+        return ParsedPage(detection.cards, detection.next_url, detection.profile)
     nodes = select_cards(tree, profile.card)
     cards = extract_cards(nodes, profile, base_url)
     return ParsedPage(cards=cards, next_url=find_next_url(tree, base_url, profile, nodes))
@@ -210,15 +210,18 @@ def visible_text(node: LexborNode) -> str:
     page = _CACHE.get()
     if page is not None and (known := page.text.get(node.mem_id)) is not None:
         return known
-    parts: list[str] = []
-    _collect_text(node, parts)
-    text = "".join(parts)
+    child = node.first_child
+    if child is not None and child.next is None and child.tag == "-text":
+        text = child.text_content or ""  # a leaf (a link, a tag, a date): nothing to walk
+    else:
+        parts: list[str] = []
+        _collect_text(node, parts)
+        text = "".join(parts)
     if not text.isascii() and _INVISIBLE.search(text):
         text = _INVISIBLE.sub("", text)
     text = " ".join(text.split())
     tail = text[-40:]
-    lowered = tail.lower()
-    if any(piece in lowered for piece in _READ_MORE_PIECES) and _TRAILING_READ_MORE.search(tail):
+    if _READ_MORE_PIECE.search(tail) and _TRAILING_READ_MORE.search(tail):
         # only the tail: the pattern is slow on long texts
         text = (text[: len(text) - len(tail)] + _TRAILING_READ_MORE.sub("", tail)).strip()
     if page is not None:
@@ -284,12 +287,44 @@ def _is_hidden(node: LexborNode) -> bool:
     return bool(style) and "display:none" in style.replace(" ", "").lower()  # type: ignore[union-attr]
 
 
+def _short_text(node: LexborNode, limit: int, max_nodes: int = 64) -> str | None:
+    """``node.text(deep=True).strip()`` when that is short, else None, at a bounded cost.
+
+    Asking every element of a deeply nested page for its whole text is quadratic (a hostile page
+    of 100,000 nested divs took minutes); a button's text is found within a few nodes.
+    """
+    parts: list[str] = []
+    size = 0
+    pending = [node.first_child]
+    seen = 0
+    while pending:
+        child = pending.pop()
+        while child is not None:
+            seen += 1
+            if seen > max_nodes:
+                return None
+            if child.tag == "-text":
+                text = child.text_content or ""
+                size += len(text)
+                if size > limit * 4:
+                    return None
+                parts.append(text)
+            elif child.first_child is not None:
+                pending.append(child.next)
+                child = child.first_child
+                continue
+            child = child.next
+    return "".join(parts).strip()
+
+
 def _is_read_more(node: LexborNode) -> bool:
     """A "Read more" button: short, and nothing but the phrase (a link may add the title
     for screen readers: "Continue reading <span>Post title</span>")."""
     if node.tag not in {"a", "button", "div", "span", "p"}:
         return False
-    text = node.text(deep=True).strip()
+    text = _short_text(node, 200)
+    if text is None:
+        return False
     if len(text) < 40 and _READ_MORE.match(text):
         return True
     return node.tag in {"a", "button"} and len(text) < 200 and bool(_READ_MORE_START.match(text))
@@ -449,13 +484,22 @@ def href_of(node: LexborNode, card: LexborNode) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-def absolute(href: str, base_url: str | None) -> str:
+def absolute(href: str, base_url: str | None) -> str | None:
     """``href`` resolved against the page's URL (left as written when there is no base).
 
+    None when it is no web link: another scheme (``javascript:``, ``file:``, ``data:``...,
+    however it is spelt) or a URL that cannot be parsed (``http://[::1``, port 99999). A page
+    is data: what it links to is never a permalink or a next page unless it is http(s).
     Cached: a page repeats the same few hrefs (title, thumbnail, "read more") many times.
     """
     href = href.strip()
-    return urljoin(base_url, href) if base_url else href
+    try:
+        url = urljoin(base_url, href) if base_url else href
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError for a port out of range
+    except ValueError:
+        return None
+    return url if parts.scheme.lower() in ("http", "https", "") else None
 
 
 def find_next_url(
@@ -475,7 +519,9 @@ def find_next_url(
         if link:
             return link
     for node in css(tree, "link[rel~=next][href], a[rel~=next][href]"):
-        return _without_fragment(absolute(node.attributes.get("href") or "", base_url))
+        link = absolute(node.attributes.get("href") or "", base_url)
+        if link:
+            return _without_fragment(link)
     card_ids = {node.mem_id for node in cards}
     here = _strip_fragment(base_url) if base_url else None
     by_label = by_number = None
@@ -485,7 +531,7 @@ def find_next_url(
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
         url = absolute(href, base_url)
-        if _strip_fragment(url) == here or _inside(node, card_ids, tree.root or node):
+        if url is None or _strip_fragment(url) == here or _inside(node, card_ids, tree.root or node):
             continue
         if by_label is None and _looks_like_next(node):
             by_label = url
@@ -509,8 +555,9 @@ def first_link_in_page(tree: LexborHTMLParser, selector: Selector | None, base: 
         if not href and not selector.attr:
             inner = node.css_first("a[href]")
             href = inner.attributes.get("href") if inner is not None else None
-        if href and href.strip():
-            return absolute(href, base)
+        link = absolute(href, base) if href and href.strip() else None
+        if link:
+            return link
     return None
 
 
