@@ -18,16 +18,16 @@ thread; only fetches run in worker threads.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from archiver.ahead import ParseWorker, Task
 from archiver.ahead import available as parse_ahead_available
-from archiver.errors import FetchError, InputError, LayoutBrokenError
-from archiver.fetcher import Fetcher, FetchResult, check_url
+from archiver.errors import ArchiverError, FetchError, InputError, LayoutBrokenError
+from archiver.fetcher import Fetcher, FetchOptions, FetchResult, check_url
 from archiver.models import ParsedPage
 from archiver.parse import Profile, parse_capture
 from archiver.pipeline import CaptureResult, ingest, site_of, utc_now
@@ -133,6 +133,24 @@ class _Pending:
     #: the page parsed ahead in the worker process, and the profile it was read with
     parsed: Task[ParsedPage] | None = None
     profile: Profile | None = None
+
+
+@contextmanager
+def fetcher_for(store: Store, options: FetchOptions) -> Iterator[Fetcher]:
+    """A fetcher that starts from the robots.txt files the archive kept, and keeps what it read.
+
+    What it read is kept even when the run fails, so the next run does not ask again.
+    """
+    fetcher = Fetcher(options, robots=store.robots_files())
+    try:
+        yield fetcher
+    except BaseException:
+        with suppress(ArchiverError):  # the run's own failure is the one to report
+            store.keep_robots(fetcher.robots_read())
+        raise
+    finally:
+        fetcher.close()
+    store.keep_robots(fetcher.robots_read())
 
 
 class Crawler:

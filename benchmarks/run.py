@@ -421,8 +421,8 @@ def part_crawl(cfg: Config, tmp: Path) -> None:
     n = cfg.crawl_pages
     out(f"== 3. crawl: local HTTP server on 127.0.0.1, +20 ms per response, {n} pages, zero-config")
     try:
-        from archiver.crawl import Crawler, Target
-        from archiver.fetcher import Fetcher, FetchOptions
+        from archiver.crawl import Crawler, Target, fetcher_for
+        from archiver.fetcher import FetchOptions
     except ImportError as exc:
         out(f"  skipped: the crawl code is not there ({exc})")
         return
@@ -434,7 +434,7 @@ def part_crawl(cfg: Config, tmp: Path) -> None:
 
     def backfill(db: Path, base: str, concurrency: int) -> tuple[float, int]:
         cpu_start = time.process_time()
-        with Store(db) as store, Fetcher(options) as fetcher, timed() as elapsed:
+        with Store(db) as store, fetcher_for(store, options) as fetcher, timed() as elapsed:
             summary = Crawler(store, fetcher, Target(base)).backfill(concurrency=concurrency)
         cpu[concurrency] = (time.process_time() - cpu_start) / max(1, summary.pages)
         return elapsed(), summary.pages

@@ -7,8 +7,6 @@ output.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Annotated
 
@@ -26,11 +24,10 @@ from archiver.cli._common import (
     read_profile,
     reports_errors,
 )
-from archiver.crawl import Crawler, PageRange, PageReport, RunSummary, Target
+from archiver.crawl import Crawler, PageRange, PageReport, RunSummary, Target, fetcher_for
 from archiver.errors import ArchiverError, UsageError
-from archiver.fetcher import DEFAULT_MAX_BYTES, DEFAULT_USER_AGENT, Fetcher, FetchOptions, allowed_hosts
+from archiver.fetcher import DEFAULT_MAX_BYTES, DEFAULT_USER_AGENT, FetchOptions, allowed_hosts
 from archiver.lock import run_lock
-from archiver.store import Store
 
 _EXIT_STATUSES = (
     "Exit status: 0 done; 1 failed (network, server, refused or unreadable page, storage); "
@@ -118,7 +115,7 @@ def crawl(
     options = _fetch_options(
         delay, timeout, retries, max_bytes, user_agent, ignore_robots, allow_redirect_host
     )
-    with run_lock(db), open_store(db) as store, _fetcher(store, options) as fetcher:
+    with run_lock(db), open_store(db) as store, fetcher_for(store, options) as fetcher:
         summary = Crawler(store, fetcher, target).crawl(
             max_pages=max_pages, stop_after_known=stop_after_known
         )
@@ -179,7 +176,7 @@ def backfill(
     with (
         run_lock(db),
         open_store(db) as store,
-        _fetcher(store, options) as fetcher,
+        fetcher_for(store, options) as fetcher,
         Progress(*columns, console=err, disable=not show_bar, transient=True) as progress,
     ):
         task = progress.add_task("backfill", total=total)
@@ -193,24 +190,6 @@ def backfill(
     if not quiet:
         verb = f"backfilled (resumed at page {summary.resumed_at})" if summary.resumed_at else "backfilled"
         out.print(_summary_line(verb, target, summary), markup=False)
-
-
-@contextmanager
-def _fetcher(store: Store, options: FetchOptions) -> Iterator[Fetcher]:
-    """A fetcher that starts from the robots.txt files the archive kept, and keeps what it read.
-
-    What it read is kept even when the run fails, so the next run does not ask again.
-    """
-    fetcher = Fetcher(options, robots=store.robots_files())
-    try:
-        yield fetcher
-    except BaseException:
-        with suppress(ArchiverError):  # the run's own failure is the one to report
-            store.keep_robots(fetcher.robots_read())
-        raise
-    finally:
-        fetcher.close()
-    store.keep_robots(fetcher.robots_read())
 
 
 def _target(url: str | None, profile_path: Path | None) -> Target:
