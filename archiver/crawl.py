@@ -364,15 +364,7 @@ class Crawler:
             reused = True  # the detected profile found no card here: detect
 
         def parse(profile: Profile | None) -> ParsedPage:
-            assert fetched.body is not None
-            return parse_capture(
-                fetched.body,
-                kind="html",
-                source=fetched.url,
-                base_url=fetched.final_url,
-                profile=profile,
-                header_charset=fetched.charset,
-            )
+            return _parse_page(fetched, profile)
 
         if self.target.profile is not None:
             return parse(self.target.profile)
@@ -454,15 +446,7 @@ class Crawler:
             if fetched.not_modified:
                 next_url = self._stored_next(url)
             else:
-                assert fetched.body is not None
-                next_url = parse_capture(
-                    fetched.body,
-                    kind="html",
-                    source=url,
-                    base_url=fetched.final_url,
-                    profile=self.target.profile,
-                    header_charset=fetched.charset,
-                ).next_url
+                next_url = _parse_page(fetched, self.target.profile).next_url
             follow = self._follow(url, next_url, {url})
             if follow is None:
                 raise InputError(
@@ -496,8 +480,8 @@ def _number_pattern(url: str, number: int) -> tuple[str, str] | None:
     return url[:at], url[at + len(str(number)) :]
 
 
-def _parse_page(fetched: FetchResult, profile: Profile) -> ParsedPage:
-    """In the worker process: one fetched page read with a profile."""
+def _parse_page(fetched: FetchResult, profile: Profile | None) -> ParsedPage:
+    """One fetched page's cards (in the worker process when parsing ahead)."""
     assert fetched.body is not None
     return parse_capture(
         fetched.body,
