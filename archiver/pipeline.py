@@ -188,6 +188,22 @@ def _entry_text(current: CurrentVersion) -> str:
     return normalize(" ".join(filter(None, (current.fields["title"], current.fields["excerpt"]))))
 
 
+def resolve_entry(store: Store, ref: str) -> int:
+    """An entry id from a number or a permalink (any spelling that canonicalises the same)."""
+    if ref.isascii() and ref.isdigit():  # not "²" or "١": int() refuses or misreads them
+        found = store.find_entry(entry_id=int(ref))
+    else:
+        try:
+            key = canonical_url(ref)
+        except ValueError:  # http://[::1, port 99999: no entry has such a permalink
+            key = None
+        found = store.find_entry(url_key=key) if key is not None else None
+    if found is None:
+        shown = ref.encode("utf-8", "backslashreplace").decode("utf-8")
+        raise InputError(f"no entry {shown!r} in {store.path} (give an entry id or a permalink)")
+    return found
+
+
 # -- importing files -----------------------------------------------------------------------
 
 

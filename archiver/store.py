@@ -498,28 +498,19 @@ class Store:
         )
         return dict(zip(keys, row, strict=True))
 
-    def resolve_entry(self, ref: str) -> int:
-        """An entry id from a number or a permalink (any spelling that canonicalises the same)."""
-        from archiver.identity import canonical_url
-
-        _check_text(ref, "entry")
-        row = None
+    def find_entry(self, *, entry_id: int | None = None, url_key: str | None = None) -> int | None:
+        """The entry with this id, or with this canonical permalink; None when there is none."""
         with self._errors():
-            if ref.isascii() and ref.isdigit():  # not "²" or "١": int() refuses or misreads them
-                if int(ref) < 2**63:  # larger cannot be an SQLite rowid
-                    row = self.conn.execute("SELECT id FROM entry WHERE id = ?", (int(ref),)).fetchone()
+            if entry_id is not None:
+                if not 0 <= entry_id < 2**63:  # beyond an SQLite rowid: no such entry
+                    return None
+                row = self.conn.execute("SELECT id FROM entry WHERE id = ?", (entry_id,)).fetchone()
             else:
-                try:
-                    key = canonical_url(ref)
-                except ValueError:  # http://[::1, port 99999: no entry has such a permalink
-                    key = None
-                if key is not None:
-                    row = self.conn.execute(
-                        "SELECT id FROM entry WHERE key_kind = 'url' AND key = ?", (key,)
-                    ).fetchone()
-        if row is None:
-            raise InputError(f"no entry {ref!r} in {self.path} (give an entry id or a permalink)")
-        return int(row[0])
+                _check_text(url_key or "", "entry")
+                row = self.conn.execute(
+                    "SELECT id FROM entry WHERE key_kind = 'url' AND key = ?", (url_key,)
+                ).fetchone()
+        return int(row[0]) if row else None
 
     def history(self, entry_id: int) -> list[dict[str, Any]]:
         with self._errors():

@@ -26,6 +26,7 @@ from archiver.cli import app
 from archiver.errors import ArchiverError, InputError
 from archiver.models import ParsedPage
 from archiver.parse import load_profile, parse_capture
+from archiver.pipeline import resolve_entry
 from archiver.store import Store
 
 from conftest import SEEDS, SITE, SITE_PROFILE, SITE_URL, Result, Runner
@@ -317,7 +318,7 @@ def test_history_takes_any_entry_reference_as_data(run: Runner, archive: Path, r
 def test_history_resolves_any_text_or_says_which_entry_is_missing(archive: Path, ref: str) -> None:
     with Store(archive, create=False) as store:
         try:
-            entry_id = store.resolve_entry(ref)
+            entry_id = resolve_entry(store, ref)
         except ArchiverError as exc:
             assert isinstance(exc, InputError), exc
             return

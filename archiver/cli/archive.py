@@ -28,7 +28,7 @@ from archiver.cli._common import (
 )
 from archiver.errors import InputError
 from archiver.parse import DEFAULT_CHROME_LINES, capture_kind, parse_capture
-from archiver.pipeline import CaptureResult, ImportOptions, collect_files, import_files
+from archiver.pipeline import CaptureResult, ImportOptions, collect_files, import_files, resolve_entry
 from archiver.store import Store
 
 _commands: list[tuple[str | None, Callable[..., Any]]] = []
@@ -225,7 +225,7 @@ def history(
     Example: archiver history https://blog.example/posts/hello/
     """
     with open_store(db, create=False) as store:
-        versions = store.history(store.resolve_entry(entry))
+        versions = store.history(resolve_entry(store, entry))
     if as_json:
         for row in versions:
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
