@@ -62,3 +62,15 @@ def test_failed_reparse_changes_nothing(run: Runner, db: Path, tmp_path: Path) -
     assert result.exit_code == 1
     assert "matched no post card" in result.stderr
     assert dump(db) == before
+
+
+def test_reparse_refuses_to_run_beside_a_crawl(run: Runner, db: Path) -> None:
+    from archiver.lock import run_lock
+
+    _import_site(run, db, SITE_PROFILE, "2026-01-11T00:00:00Z")
+    before = dump(db)
+    with run_lock(db):
+        result = run("reparse", "--db", db)
+    assert result.exit_code == 75
+    assert "another archiver run" in result.stderr
+    assert dump(db) == before

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,23 +31,13 @@ from archiver.parse import DEFAULT_CHROME_LINES, capture_kind, parse_capture
 from archiver.pipeline import CaptureResult, ImportOptions, collect_files, import_files, resolve_entry
 from archiver.store import Store
 
-_commands: list[tuple[str | None, Callable[..., Any]]] = []
-
-
-def command(name: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def add(function: Callable[..., Any]) -> Callable[..., Any]:
-        _commands.append((name, function))
-        return function
-
-    return add
-
 
 def register(app: typer.Typer) -> None:
-    for name, function in _commands:
-        app.command(name)(function)
+    app.command("import")(import_)
+    for function in (parse, stats, history, search, export):
+        app.command()(function)
 
 
-@command("import")
 @reports_errors
 def import_(
     paths: Annotated[
@@ -103,12 +93,13 @@ def import_(
             f"{', '.join(map(str, paths))}: no capture files (.txt, .html, .htm) found"
         )
     totals = CaptureResult(source="", capture_id=0)
+    captures = 0
     show_bar = not quiet and err.is_terminal and len(files) > 1
     with Progress(console=err, disable=not show_bar) as progress:
         task = progress.add_task("importing", total=len(files))
         for result in import_files(lambda: Store(db), files, options):
             progress.advance(task)
-            totals.capture_id += 1
+            captures += 1
             totals.cards += result.cards
             totals.new_entries += result.new_entries
             totals.new_versions += result.new_versions
@@ -121,14 +112,14 @@ def import_(
                 )
     if not quiet:
         out.print(
-            f"imported {totals.capture_id} captures into {db}: {totals.cards} cards seen, "
+            f"imported {captures} capture{'' if captures == 1 else 's'} into {db}: "
+            f"{totals.cards} cards seen, "
             f"{totals.new_entries} new entries, {totals.new_versions} new versions, "
             f"{totals.enriched} enriched",
             markup=False,
         )
 
 
-@command()
 @reports_errors
 def parse(
     file: Annotated[
@@ -195,7 +186,6 @@ def parse(
     )
 
 
-@command()
 @reports_errors
 def stats(
     db: DbOption = DEFAULT_DB,
@@ -213,7 +203,6 @@ def stats(
         out.print(f"{key.replace('_', ' '):>20}: {value}", markup=False)
 
 
-@command()
 @reports_errors
 def history(
     entry: Annotated[str, typer.Argument(help="Entry id or permalink.")],
@@ -244,7 +233,6 @@ def history(
                 out.print(f"  {name:>8}: {clip(row[name], 100)}", markup=False)
 
 
-@command()
 @reports_errors
 def search(
     text: Annotated[
@@ -273,7 +261,6 @@ def search(
         err.print(f"no current entry contains {text!r}", markup=False)
 
 
-@command()
 @reports_errors
 def export(
     format: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",

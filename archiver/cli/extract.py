@@ -25,6 +25,7 @@ from archiver.cli._common import (
 )
 from archiver.errors import InputError
 from archiver.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchOptions
+from archiver.lock import run_lock
 from archiver.parse.auto import detect
 from archiver.parse.decode import decode_html, looks_binary
 from archiver.pipeline import reparse as rebuild
@@ -123,7 +124,7 @@ def reparse(
     Example: archiver reparse --profile blog.toml --site blog.example
     """
     chosen = read_profile(profile)
-    with open_store(db, create=False) as store:
+    with open_store(db, create=False) as store, run_lock(db):
         total = store.stats()["captures"]
         show_bar = not quiet and err.is_terminal
         with Progress(console=err, disable=not show_bar) as progress:
