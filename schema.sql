@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS blob (
 CREATE TABLE IF NOT EXISTS capture (
     id            INTEGER PRIMARY KEY,
     site          TEXT NOT NULL,            -- identity scope: the host, or the --site given on import
-    source        TEXT NOT NULL,            -- URL fetched or file imported
+    source        TEXT NOT NULL,            -- URL fetched, or absolute path of the file imported
     page_url      TEXT,                     -- URL the page was published at (links resolve
                                             -- against it); NULL for files imported without one
     kind          TEXT NOT NULL CHECK (kind IN ('html', 'text')),
@@ -37,13 +37,19 @@ CREATE TABLE IF NOT EXISTS capture (
     etag          TEXT,                     -- validators the server sent, for conditional requests
     last_modified TEXT,
     sha256        TEXT REFERENCES blob (sha256),  -- NULL when no body (304)
-    cards         INTEGER NOT NULL DEFAULT 0,     -- cards the page gave (0 for a 304)
+    cards         INTEGER NOT NULL DEFAULT 0,     -- cards seen: those the page gave, or for a page
+                                                  -- not parsed (304, same bytes) the posts its
+                                                  -- last capture showed, seen again
     new_entries   INTEGER NOT NULL DEFAULT 0,
     new_versions  INTEGER NOT NULL DEFAULT 0,     -- versions 2..n this capture created
-    parsed_with   TEXT                            -- 'text', 'auto' or the profile used; NULL
-                                                  -- when nothing was parsed (304, same bytes)
+    parsed_with   TEXT,                           -- 'text', 'auto' or the profile file used;
+                                                  -- NULL when nothing was parsed (304, same bytes)
+    -- how the bytes were read, so that `archiver reparse` reads them the same way:
+    charset       TEXT,                     -- charset of the HTTP Content-Type header
+    encoding      TEXT,                     -- the --encoding given on import
+    chrome_lines  TEXT                      -- extra --chrome-line values (JSON array)
 );
--- newest capture of a source first (same bytes again = the same capture, SPEC 4)
+-- the last capture of a file or URL: the same bytes again are the same capture
 CREATE INDEX IF NOT EXISTS capture_source ON capture (source);
 CREATE INDEX IF NOT EXISTS capture_sha256 ON capture (sha256);
 

@@ -22,20 +22,21 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from archiver.ahead import ParseWorker, Task
 from archiver.ahead import available as parse_ahead_available
 from archiver.errors import ArchiverError, FetchError, InputError, LayoutBrokenError
 from archiver.fetcher import Fetcher, FetchOptions, FetchResult, check_url
-from archiver.models import ParsedPage
+from archiver.models import Card, ParsedPage
 from archiver.parse import Profile, parse_capture
 from archiver.pipeline import CaptureResult, ingest, site_of, utc_now
 from archiver.store import CaptureRecord, PageState, Store
 
 _RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
-#: Read the pages of a run with the profile detected on an earlier one (see Crawler._parse).
-REUSE_DETECTED = True
+#: A page that gave at least this many cards and now gives under half is a broken layout.
+_COLLAPSE_FROM = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,7 @@ class Target:
 
     start_url: str
     profile: Profile | None = None
-    #: what captures record as ``parsed_with`` (the profile's file name)
+    #: the profile file as given, recorded (made absolute) in each capture's ``parsed_with``
     profile_name: str | None = None
 
     def __post_init__(self) -> None:
@@ -58,7 +59,10 @@ class Target:
 
     @property
     def parsed_with(self) -> str:
-        return self.profile_name or ("profile" if self.profile else "auto")
+        """'auto', or the profile file's absolute path (reparse reads it again from there)."""
+        if self.profile_name:
+            return str(Path(self.profile_name).resolve())
+        return "profile" if self.profile else "auto"
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,23 +304,22 @@ class Crawler:
             last_modified=fetched.last_modified
             or (state.last_modified if fetched.not_modified and state else None),
             parsed_with=self.target.parsed_with if parsed else None,
+            page_url=fetched.final_url,
+            charset=fetched.charset,
         )
+        cards: list[Card] | None = None  # not parsed: the page shows what it showed last time
         if parsed:
             assert fetched.body is not None
             page = self._parse(fetched, ahead)
             cards, next_url = page.cards, page.next_url
-            if not cards:
-                self._no_cards(record, fetched.body, state)
+            self._check_layout(record, fetched.body, state, len(cards))
             new_state = PageState(url, record.etag, record.last_modified, fetched.sha256, len(cards))
         else:
             assert state is not None
-            cards = []
             next_url = self._stored_next(url) if run_id is not None else None
             new_state = PageState(url, record.etag, record.last_modified, state.sha256, state.last_cards)
 
         def bookkeeping(result: CaptureResult) -> None:
-            if fetched.not_modified and state is not None and state.last_capture_id is not None:
-                self.store.mark_seen_again(state.last_capture_id, result.capture_id, record.captured_at)
             self.store.save_page_state(site, new_state, result.capture_id)
             if run_id is not None:
                 self.store.add_backfill_page(run_id, page_no, url, next_url, result.capture_id)
@@ -333,7 +336,7 @@ class Crawler:
         Only once that profile is known (given, or detected on an earlier page): detection
         itself stays here, in page order, so a run reads every page as a sequential one would.
         """
-        profile = self.target.profile or (self._detected if REUSE_DETECTED else None)
+        profile = self.target.profile or self._detected
         if profile is None:
             return
         for item in pending:
@@ -368,7 +371,7 @@ class Crawler:
 
         if self.target.profile is not None:
             return parse(self.target.profile)
-        if self._detected is not None and REUSE_DETECTED and not reused:
+        if self._detected is not None and not reused:
             page = parse(self._detected)
             if page.cards:
                 return page
@@ -377,21 +380,27 @@ class Crawler:
             self._detected = page.profile
         return page
 
-    def _no_cards(self, record: CaptureRecord, body: bytes, state: PageState | None) -> None:
-        """Zero cards: a broken layout if the page or site gave cards before, else bad input.
+    def _check_layout(
+        self, record: CaptureRecord, body: bytes, state: PageState | None, found: int
+    ) -> None:
+        """No cards, or under half of what the page gave before: the layout broke, say so.
 
-        A broken layout keeps the raw page (a fixed profile can re-parse it later) but not its
-        validators, so the next run fetches and checks it again instead of calling it unchanged.
-        Nothing is marked as gone (SPEC 7).
+        Detection on a page whose post list is gone may still find a few links (a sidebar's
+        recent posts); taking those for the page's posts would hide the breakage. A broken page
+        keeps its raw bytes (a fixed profile can re-parse it later) but not its validators, so the
+        next run fetches and checks it again. Nothing is marked as gone.
         """
         before = state.last_cards if state and state.last_cards else 0
+        collapsed = before >= _COLLAPSE_FROM and found * 2 < before
+        if found and not collapsed:
+            return
         if before or self.store.site_had_cards(record.site):
             ingest(self.store, record, body, [])
             was = f"{before} cards" if before else "cards on other pages"
             raise LayoutBrokenError(
-                f"{record.source}: LAYOUT BROKEN: the page gave 0 post cards where the site gave "
-                f"{was} before. Nothing was marked as gone. Check the page, then fix or pass a "
-                "--profile (see `archiver probe`) and run again"
+                f"{record.source}: LAYOUT BROKEN: the page gave {found} post cards where the site "
+                f"gave {was} before. Nothing was marked as gone. Check the page, then fix or pass "
+                "a --profile (see `archiver probe`) and run again"
             )
         profile = self.target.profile
         how = f"the profile's card selector {profile.card!r}" if profile else "automatic detection"

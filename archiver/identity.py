@@ -75,6 +75,11 @@ def text_key(card: Card) -> str:
     return normalize(" ".join(filter(None, (card.title, card.excerpt))))
 
 
+def text_of(fields: Mapping[str, str | None]) -> str:
+    """:func:`text_key` of a stored version's fields, to compare a card's text with."""
+    return normalize(" ".join(filter(None, (fields.get("title"), fields.get("excerpt")))))
+
+
 def key_prefix(text: str) -> str:
     """Index key for truncation-aware lookup: cuts of one text share their first characters."""
     return text[:MIN_PREFIX_CHARS]

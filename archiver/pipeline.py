@@ -8,29 +8,30 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from archiver import ahead
-from archiver.errors import ArchiverError, InputError
+from archiver.errors import ArchiverError, InputError, ProfileError
 from archiver.identity import (
     Outcome,
     canonical_url,
     digest,
     key_prefix,
     merge,
-    normalize,
     pick_text_match,
     text_key,
+    text_of,
 )
 from archiver.models import Card
 from archiver.parse import (
     DEFAULT_CHROME_LINES,
     Profile,
     capture_kind,
+    load_profile,
     parse_capture,
     require_cards,
 )
@@ -80,38 +81,57 @@ def ingest(
     store: Store,
     record: CaptureRecord,
     data: bytes | None,
-    cards: Sequence[Card],
+    cards: Sequence[Card] | None,
     *,
     then: Callable[[CaptureResult], None] | None = None,
 ) -> CaptureResult:
     """Store one capture and apply its cards, all or nothing.
 
-    Bytes equal to the last capture of the same source (a file imported again, a page that did
-    not change) are the same capture again (SPEC 4): its posts count as seen again and nothing is
-    compared, so re-importing an old capture after a newer one never reads as a revert.
+    ``cards`` is None for a page that was not parsed because it did not change (a 304, or the
+    same bytes as its last capture): the posts its last capture showed count as seen again.
+    Bytes equal to the last capture of the same source are the same capture again even when
+    parsed (a file imported twice): its cards only count as sightings of the versions they show,
+    so importing an older file again after a newer one never reads as a revert.
 
     ``then`` runs inside the same transaction with the result, so a crawler's bookkeeping (page
     validators, backfill progress) commits or rolls back together with the capture it describes.
     """
     with store.transaction():
-        previous = store.last_capture_of(record.source) if record.sha256 else None
-        repeat = previous is not None and previous.sha256 == record.sha256
+        previous = store.last_capture_of(record.source)
         if data is not None and record.sha256 is not None:
             store.put_blob(record.sha256, data)
-        capture_id = store.insert_capture(replace(record, parsed_with=None) if repeat else record)
-        if previous is not None and repeat:
-            store.mark_seen_again(previous.capture_id, capture_id, record.captured_at)
-            result = CaptureResult(record.source, capture_id, cards=len(cards))
+        capture_id = store.insert_capture(record)
+        if cards is None:
+            seen = 0
+            if previous is not None:
+                seen = store.mark_seen_again(previous.capture_id, capture_id, record.captured_at)
+            result = CaptureResult(record.source, capture_id, cards=seen)
         else:
-            result = apply_cards(store, record, capture_id, cards)
+            repeat = (
+                previous is not None and record.sha256 is not None and previous.sha256 == record.sha256
+            )
+            result = apply_cards(store, record, capture_id, cards, repeat=repeat)
         store.finish_capture(capture_id, result.cards, result.new_entries, result.new_versions)
         if then is not None:
             then(result)
     return result
 
 
-def apply_cards(store: Store, record: CaptureRecord, capture_id: int, cards: Sequence[Card]) -> CaptureResult:
-    """Identify every card and bring its entry up to date (inside the caller's transaction)."""
+def apply_cards(
+    store: Store,
+    record: CaptureRecord,
+    capture_id: int,
+    cards: Sequence[Card],
+    *,
+    repeat: bool = False,
+) -> CaptureResult:
+    """Identify every card and bring its entry up to date (inside the caller's transaction).
+
+    A card that contradicts the current version makes a new version, unless it shows what an
+    older version already held and comes from a capture that is not news: the same bytes again
+    (``repeat``) or a capture taken before the current version was first seen (an old saved copy
+    imported late). Then it is a sighting of that older version, and the current one stays.
+    """
     result = CaptureResult(record.source, capture_id, cards=len(cards))
     at, site = record.captured_at, record.site
     url_keys = [_canonical_url(card.url) if card.url else None for card in cards]
@@ -128,7 +148,7 @@ def apply_cards(store: Store, record: CaptureRecord, capture_id: int, cards: Seq
         else:
             text = text_key(card)
             candidates = store.text_candidates(site, key_prefix(text))
-            texts = [(cv.entry_id, _entry_text(cv)) for cv in candidates]
+            texts = [(cv.entry_id, text_of(cv.fields)) for cv in candidates]
             match, ambiguous = pick_text_match(text, texts, taken)
             current = next((cv for cv in candidates if cv.entry_id == match), None)
         if current is None:
@@ -139,7 +159,7 @@ def apply_cards(store: Store, record: CaptureRecord, capture_id: int, cards: Seq
             result.new_entries += 1
             taken.add(entry_id)
             if url_key:
-                known[url_key] = CurrentVersion(entry_id, version_id, 1, fields, fields_digest)
+                known[url_key] = CurrentVersion(entry_id, version_id, 1, fields, fields_digest, at)
             elif ambiguous:
                 store.add_possible_duplicates(entry_id, ambiguous, capture_id)
                 result.possible_duplicates.append(entry_id)
@@ -150,6 +170,14 @@ def apply_cards(store: Store, record: CaptureRecord, capture_id: int, cards: Seq
             continue
         outcome = merge(current.fields, fields)
         if outcome.outcome is Outcome.NEW_VERSION:
+            older = (
+                _older_version_showing(store, current, fields)
+                if repeat or at < current.first_seen_at
+                else None
+            )
+            if older is not None:
+                seen_versions.append(older)
+                continue
             current.version += 1
             current.version_id = store.add_version(
                 current.entry_id,
@@ -160,6 +188,7 @@ def apply_cards(store: Store, record: CaptureRecord, capture_id: int, cards: Seq
                 capture_id,
                 at,
             )
+            current.first_seen_at = at
             result.new_versions += 1
         else:
             if outcome.updated:
@@ -169,6 +198,16 @@ def apply_cards(store: Store, record: CaptureRecord, capture_id: int, cards: Seq
         current.fields, current.digest = outcome.fields, digest(outcome.fields)
     store.mark_seen(seen_versions, capture_id, at)
     return result
+
+
+def _older_version_showing(
+    store: Store, current: CurrentVersion, fields: dict[str, str | None]
+) -> int | None:
+    """The newest earlier version of the entry that the card agrees with, if there is one."""
+    for version_id, held in store.earlier_versions(current.entry_id, current.version):
+        if merge(held, fields).outcome is not Outcome.NEW_VERSION:
+            return version_id
+    return None
 
 
 #: Permalinks repeat in every capture of a page: canonicalise each spelling once (pure function).
@@ -182,10 +221,6 @@ def _shows_nothing_new(fields: dict[str, str | None], current: dict[str, str | N
     :func:`merge` would conclude (nothing new, nothing to fill in), so it only saves their work.
     """
     return all(value is None or value == current[name] for name, value in fields.items())
-
-
-def _entry_text(current: CurrentVersion) -> str:
-    return normalize(" ".join(filter(None, (current.fields["title"], current.fields["excerpt"]))))
 
 
 def resolve_entry(store: Store, ref: str) -> int:
@@ -355,12 +390,15 @@ def _read_capture(
 ) -> ReadCapture:
     record = CaptureRecord(
         site=options.site or site_of(item.url) or LOCAL_SITE,
-        source=str(item.path),
+        # absolute, so the same file imported again from another folder is still the same source
+        source=str(item.path.resolve()),
         kind=item.kind,
         captured_at=item.captured_at or captured_at or utc_now(),
         sha256=sha256,
         page_url=item.url,
         parsed_with=_parsed_with(item.kind, options),
+        encoding=options.encoding,
+        chrome_lines=tuple(sorted(options.chrome_lines - DEFAULT_CHROME_LINES)),
     )
     return ReadCapture(record, data, cards)
 
@@ -384,9 +422,12 @@ def import_files(
 
 
 def _parsed_with(kind: str, options: ImportOptions) -> str:
+    """'text', 'auto', or the profile file's absolute path (reparse reads it again from there)."""
     if kind == "text":
         return "text"
-    return options.profile_name or ("profile" if options.profile else "auto")
+    if options.profile_name:
+        return str(Path(options.profile_name).resolve())
+    return "profile" if options.profile else "auto"
 
 
 # -- re-parsing stored captures ------------------------------------------------------------
@@ -413,9 +454,10 @@ def reparse(
 ) -> ReparseResult:
     """Rebuild every entry and version from the stored raw captures, in the order they came.
 
-    The outcome is the archive as if each capture had been imported with today's extractor (and
-    ``profile`` for the HTML captures of ``site``) in the first place. It runs as one transaction:
-    if any capture fails to parse, nothing changes.
+    The outcome is the archive as if each capture had been imported with today's extractor in
+    the first place, read as it was then (the profile file, encoding and chrome lines it was
+    imported with), or with ``profile`` for the HTML captures of ``site``. It runs as one
+    transaction: if any capture fails to parse, nothing changes.
     """
     before = store.stats()
     result = ReparseResult(entries_before=before["entries"], versions_before=before["versions"])
@@ -425,36 +467,62 @@ def reparse(
             f"the archive holds HTML captures of {len(html_sites)} sites "
             f"({', '.join(sorted(html_sites))}); name the one the profile is for with --site"
         )
+    profiles: dict[str, Profile] = {}
     with store.transaction():
         store.forget_entries()
-        last_of_source: dict[str, int] = {}
+        last_of_source: dict[str, tuple[int, str | None]] = {}
         for capture_id, record in list(store.captures()):
             previous = last_of_source.get(record.source)
-            last_of_source[record.source] = capture_id
+            last_body = record.sha256 or (previous[1] if previous else None)
+            last_of_source[record.source] = (capture_id, last_body)
             if record.parsed_with is None or record.sha256 is None:
-                if previous is not None:  # a 304 or the same bytes again: seen again, as before
-                    store.mark_seen_again(previous, capture_id, record.captured_at)
-                continue
-            use_profile = profile if record.kind == "html" and site in (None, record.site) else None
-            page = parse_capture(
-                store.get_blob(record.sha256),
-                kind=record.kind,
-                source=record.source,
-                base_url=record.page_url,
-                profile=use_profile,
-            )
-            if use_profile is not None:
-                require_cards(page, record.source, use_profile)
-            applied = apply_cards(store, record, capture_id, page.cards)
-            store.finish_capture(capture_id, applied.cards, applied.new_entries, applied.new_versions)
-            if use_profile is not None:
-                store.set_parsed_with(capture_id, profile_name or "profile")
-            elif record.kind == "html":
-                store.set_parsed_with(capture_id, "auto")
-            result.captures += 1
-            result.cards += applied.cards
+                seen = 0  # a 304 or the same bytes again, not parsed: seen again, as before
+                if previous is not None:
+                    seen = store.mark_seen_again(previous[0], capture_id, record.captured_at)
+                store.finish_capture(capture_id, seen, 0, 0)
+            else:
+                chosen = profile if record.kind == "html" and site in (None, record.site) else None
+                use_profile = chosen or _profile_used(record, profiles)
+                page = parse_capture(
+                    store.get_blob(record.sha256),
+                    kind=record.kind,
+                    source=record.source,
+                    base_url=record.page_url,
+                    profile=use_profile,
+                    encoding=record.encoding,
+                    header_charset=record.charset,
+                    chrome_lines=DEFAULT_CHROME_LINES | frozenset(record.chrome_lines),
+                )
+                if use_profile is not None:
+                    require_cards(page, record.source, use_profile)
+                repeat = previous is not None and previous[1] == record.sha256
+                applied = apply_cards(store, record, capture_id, page.cards, repeat=repeat)
+                store.finish_capture(
+                    capture_id, applied.cards, applied.new_entries, applied.new_versions
+                )
+                if chosen is not None:
+                    store.set_parsed_with(capture_id, profile_name or "profile")
+                result.captures += 1
+                result.cards += applied.cards
             if on_capture:
                 on_capture(capture_id)
     after = store.stats()
     result.entries, result.versions = after["entries"], after["versions"]
     return result
+
+
+def _profile_used(record: CaptureRecord, loaded: dict[str, Profile]) -> Profile | None:
+    """The profile file a capture was parsed with (None for 'auto' and 'text'), loaded once."""
+    name = record.parsed_with
+    if record.kind != "html" or name in (None, "auto", "profile"):
+        return None
+    assert name is not None
+    if name not in loaded:
+        try:
+            loaded[name] = load_profile(Path(name))
+        except ProfileError as exc:
+            raise InputError(
+                f"{record.source} was parsed with the profile {name}, which cannot be read now "
+                f"({exc}); pass --profile to re-parse it with another"
+            ) from None
+    return loaded[name]

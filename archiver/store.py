@@ -61,6 +61,10 @@ class CaptureRecord:
     etag: str | None = None
     last_modified: str | None = None
     parsed_with: str | None = None
+    #: how the bytes were read, so that reparse reads them the same way
+    charset: str | None = None
+    encoding: str | None = None
+    chrome_lines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +82,7 @@ class CurrentVersion:
     version: int
     fields: dict[str, str | None]
     digest: str
+    first_seen_at: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +203,8 @@ class Store:
     def insert_capture(self, record: CaptureRecord) -> int:
         cursor = self.conn.execute(
             "INSERT INTO capture (site, source, page_url, kind, captured_at, http_status, etag,"
-            " last_modified, sha256, parsed_with) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " last_modified, sha256, parsed_with, charset, encoding, chrome_lines)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.site,
                 record.source,
@@ -210,6 +216,9 @@ class Store:
                 record.last_modified,
                 record.sha256,
                 record.parsed_with,
+                record.charset,
+                record.encoding,
+                json.dumps(list(record.chrome_lines), ensure_ascii=False) if record.chrome_lines else None,
             ),
         )
         assert cursor.lastrowid is not None
@@ -224,8 +233,8 @@ class Store:
     def captures(self) -> Iterator[tuple[int, CaptureRecord]]:
         """Every capture in the order it was archived; parsed_with is None where nothing was parsed."""
         rows = self.conn.execute(
-            "SELECT id, site, source, kind, captured_at, sha256, page_url, parsed_with FROM capture"
-            " ORDER BY id"
+            "SELECT id, site, source, kind, captured_at, sha256, page_url, parsed_with, charset,"
+            " encoding, chrome_lines FROM capture ORDER BY id"
         )
         for row in rows:
             yield (
@@ -238,6 +247,9 @@ class Store:
                     sha256=row[5],
                     page_url=row[6],
                     parsed_with=row[7],
+                    charset=row[8],
+                    encoding=row[9],
+                    chrome_lines=tuple(json.loads(row[10])) if row[10] else (),
                 ),
             )
 
@@ -270,7 +282,7 @@ class Store:
 
     def _current(self, where: str, params: Sequence[Any]) -> list[tuple[str, CurrentVersion]]:
         rows = self.conn.execute(
-            f"SELECT e.key, e.id, v.id, v.version, {_VERSION_COLUMNS}, v.digest"
+            f"SELECT e.key, e.id, v.id, v.version, {_VERSION_COLUMNS}, v.digest, v.first_seen_at"
             " FROM entry e JOIN entry_version v ON v.id = e.current_version_id"
             f" WHERE {where}",
             params,
@@ -278,8 +290,17 @@ class Store:
         found = []
         for row in rows:
             values = dict(zip(CARD_FIELDS, row[4 : 4 + len(CARD_FIELDS)], strict=True))
-            found.append((row[0], CurrentVersion(row[1], row[2], row[3], values, row[-1])))
+            found.append((row[0], CurrentVersion(row[1], row[2], row[3], values, row[-2], row[-1])))
         return found
+
+    def earlier_versions(self, entry_id: int, version: int) -> list[tuple[int, dict[str, str | None]]]:
+        """(version id, fields) of an entry's versions before ``version``, newest first."""
+        rows = self.conn.execute(
+            f"SELECT id, {_VERSION_COLUMNS} FROM entry_version WHERE entry_id = ? AND version < ?"
+            " ORDER BY version DESC",
+            (entry_id, version),
+        ).fetchall()
+        return [(row[0], dict(zip(CARD_FIELDS, row[1:], strict=True))) for row in rows]
 
     def url_entries(self, site: str, keys: Sequence[str]) -> dict[str, CurrentVersion]:
         """Current versions of the url-keyed entries among ``keys``, by key."""
@@ -371,16 +392,18 @@ class Store:
         ).fetchone()
         return PageState(*row) if row else None
 
-    def mark_seen_again(self, previous_capture_id: int, capture_id: int, seen_at: str) -> None:
+    def mark_seen_again(self, previous_capture_id: int, capture_id: int, seen_at: str) -> int:
         """A page that answered 304, or the same bytes, shows again what its last capture showed.
 
         The versions that capture saw are those it was the last to see; they move on to this one,
-        so `last_seen_at` stays true for posts still listed on a page that never changes.
+        so `last_seen_at` stays true for posts still listed on a page that never changes. Returns
+        how many versions were seen again.
         """
-        self.conn.execute(
+        cursor = self.conn.execute(
             f"UPDATE entry_version SET {_SEEN_AGAIN} WHERE last_capture_id = :previous",
             {"cid": capture_id, "at": seen_at, "previous": previous_capture_id},
         )
+        return cursor.rowcount
 
     def robots_files(self) -> list[RobotsFile]:
         """Every robots.txt kept from earlier runs (the fetcher decides which are fresh)."""

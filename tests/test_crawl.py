@@ -147,7 +147,7 @@ def test_identical_bytes_without_validators_stop_the_crawl_too(
     assert captured(db)[-1] == (site.url, 200)
     with sqlite3.connect(db) as conn:
         last = conn.execute("SELECT cards, parsed_with FROM capture ORDER BY id DESC LIMIT 1").fetchone()
-    assert last == (0, None)  # recorded, not parsed
+    assert last == (16, None)  # not parsed: the 16 posts of its last capture are seen again
     assert entries(db) == before
 
 
@@ -414,3 +414,29 @@ def test_unchanged_page_counts_as_seen_again(run: Runner, site: SiteServer, db: 
         ).fetchall()
     # page 1's 16 posts were seen three times, the rest once (the crawl stopped after page 1)
     assert seen == [(3, 1, 16), (1, 0, 15), (1, 0, 15)]
+
+
+def test_reparse_of_crawled_pages_keeps_their_entries(run: Runner, site: SiteServer, db: Path) -> None:
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    before = entries(db)
+    assert run("reparse", "--db", db).exit_code == 0
+    assert entries(db) == before  # permalinks still resolve against the page's URL
+    site.validators = False
+    assert run("backfill", site.url, "--db", db, *FAST, "--restart").exit_code == 0
+    assert entries(db) == before
+
+
+def test_a_page_whose_post_list_collapses_is_a_broken_layout(
+    run: Runner, site: SiteServer, site_copy: Path, db: Path
+) -> None:
+    site.root = site_copy
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    before = entries(db)
+    page = site_copy / "index.html"
+    html = page.read_text(encoding="utf-8")
+    start, end = html.index("<article"), html.rindex("</article>") + len("</article>")
+    page.write_text(html[:start] + html[end:], encoding="utf-8")  # only the sidebar's links remain
+    result = run("crawl", site.url, "--db", db, *FAST)
+    assert result.exit_code == 3, result.stderr
+    assert "LAYOUT BROKEN" in result.stderr and "16 cards" in result.stderr
+    assert entries(db) == before

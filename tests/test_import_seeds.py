@@ -1,4 +1,4 @@
-"""Importing the seed text captures (SPEC section 2): the numbers the archive must reproduce."""
+"""Importing the seed text captures: the numbers the archive must reproduce (README: Quick start)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+
+from archiver.parse.text import parse_text
 
 from conftest import SEEDS, Runner, stats
 
@@ -64,7 +66,8 @@ def test_reimporting_the_same_captures_changes_only_bookkeeping(run: Runner, db:
             ).fetchall()
             == versions_before
         )
-        assert conn.execute("SELECT min(seen_count), max(seen_count) FROM entry_version").fetchone()[0] >= 2
+        # every card of the second import is one more sighting of the version it shows
+        assert conn.execute("SELECT sum(seen_count) FROM entry_version").fetchone()[0] == 120
     growth_per_capture = (db.stat().st_size - size_before) / 5
     assert growth_per_capture < 4096
 
@@ -132,3 +135,35 @@ def test_archiver_db_environment_variable_names_the_default_archive(
     monkeypatch.setenv("ARCHIVER_DB", str(target))
     assert run("import", SEEDS / "000_9b671d25390876c8.txt").exit_code == 0
     assert stats(target)["entries"] == 12
+
+
+def test_short_excerpt_after_a_pending_category_and_date_is_a_card_of_its_own() -> None:
+    long_excerpt = "A much longer excerpt of the next post, well over forty characters long."
+    cards = parse_text(f"Cat\n2024-01-01\nA short post.\n{long_excerpt}\n")
+    assert [(c.categories, c.date, c.excerpt) for c in cards] == [
+        (("Cat",), "2024-01-01", "A short post."),
+        ((), None, long_excerpt),
+    ]
+
+
+def test_short_line_before_a_long_one_is_still_a_category() -> None:
+    long_excerpt = "A much longer excerpt of the next post, well over forty characters long."
+    cards = parse_text(f"First post, the whole of it.\nCat\n{long_excerpt}\nCat 2\n2024-02-03\nx\n")
+    assert [(c.categories, c.date, c.excerpt) for c in cards] == [
+        ((), None, "First post, the whole of it."),
+        (("Cat",), None, long_excerpt),
+        (("Cat 2",), "2024-02-03", "x"),
+    ]
+
+
+def test_the_same_file_by_another_path_is_the_same_capture(
+    run: Runner, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(SEEDS.parent)
+    run("import", "seeds/000_9b671d25390876c8.txt", "--db", db)
+    run("import", SEEDS / "001_ede9f0e736798b75.txt", "--db", db)
+    result = run("import", SEEDS / "000_9b671d25390876c8.txt", "--db", db)
+    assert "0 new entries, 0 new versions" in result.stdout
+    with sqlite3.connect(db) as conn:
+        sources = {row[0] for row in conn.execute("SELECT source FROM capture")}
+    assert sources == {str(SEEDS / "000_9b671d25390876c8.txt"), str(SEEDS / "001_ede9f0e736798b75.txt")}

@@ -39,7 +39,7 @@ def test_reparse_with_a_fixed_profile_equals_importing_right_first_time(run: Run
 
     result = run("reparse", "--db", fixed_later, "--profile", SITE_PROFILE, "--site", "blog.fixture.test")
     assert result.exit_code == 0, result.stderr
-    assert "re-parsed 8 captures" in result.stdout  # 3 repeats are seen again, not parsed
+    assert "re-parsed 11 captures" in result.stdout
     assert _history(fixed_later) == _history(right_away)
 
 
@@ -74,3 +74,18 @@ def test_reparse_refuses_to_run_beside_a_crawl(run: Runner, db: Path) -> None:
     assert result.exit_code == 75
     assert "another archiver run" in result.stderr
     assert dump(db) == before
+
+
+def test_reparse_reads_captures_as_they_were_imported(run: Runner, db: Path, tmp_path: Path) -> None:
+    seed = (SEEDS / "001_ede9f0e736798b75.txt").read_text(encoding="utf-8")
+    gb = tmp_path / "gb.txt"
+    gb.write_bytes(("MY HEADER\n" + seed).encode("gb18030"))
+    assert run("import", gb, "--db", db, "--encoding", "gb18030", "--chrome-line", "MY HEADER").exit_code == 0
+    _import_site(run, db, SITE_PROFILE, "2026-01-11T00:00:00Z")
+    before = _history(db)
+    result = run("reparse", "--db", db)
+    assert result.exit_code == 0, result.stderr
+    assert _history(db) == before
+    with sqlite3.connect(db) as conn:
+        used = {row[0] for row in conn.execute("SELECT parsed_with FROM capture")}
+    assert used == {"text", str(SITE_PROFILE.resolve())}

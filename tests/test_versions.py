@@ -1,4 +1,7 @@
-"""Versions from HTML captures (SPEC section 4): change, revert, enrichment, history."""
+"""Versions from HTML captures: change, revert, enrichment, history.
+
+The rules are in the README, section "How posts are recognised and versioned".
+"""
 
 from __future__ import annotations
 
@@ -143,3 +146,22 @@ def test_importing_an_older_capture_again_is_not_a_revert(run: Runner, db: Path,
             "SELECT version, seen_count, last_seen_at FROM version_history WHERE url = ?", (PERMALINK,)
         ).fetchall()
     assert seen == [(1, 2, "2026-01-13T00:00:00Z"), (2, 1, "2026-01-12T00:00:00Z")]
+
+
+def test_an_old_saved_copy_imported_late_does_not_become_current(
+    run: Runner, db: Path, tmp_path: Path
+) -> None:
+    excerpt_start = str(PAGE1_POST["excerpt"])[:40]
+    old = _page(tmp_path, "old.html")
+    new = _page(tmp_path, "new.html", (excerpt_start, "【更新】" + excerpt_start))
+    _import(run, db, old, "2026-01-11T00:00:00Z")
+    _import(run, db, new, "2026-02-11T00:00:00Z")
+    older_copy = _page(tmp_path, "found-later.html")  # same content as old.html, taken in between
+    out = _import(run, db, older_copy, "2026-01-20T00:00:00Z")
+    assert "0 new versions" in out
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT version, is_current, seen_count, last_seen_at FROM version_history WHERE url = ?",
+            (PERMALINK,),
+        ).fetchall()
+    assert rows == [(1, 0, 2, "2026-01-20T00:00:00Z"), (2, 1, 1, "2026-02-11T00:00:00Z")]
