@@ -1,10 +1,11 @@
 -- archiver database schema: the one definition of the archive file.
 --
--- Applied on every open; every statement is idempotent (IF NOT EXISTS). PRAGMA user_version holds
--- the schema version (set by the code next to this file) so that later releases can migrate.
+-- Applied when archiver creates a file (or finds an older PRAGMA user_version); every statement
+-- is idempotent (IF NOT EXISTS). PRAGMA user_version holds the schema version, so that later
+-- releases can migrate. archiver's connections turn on PRAGMA foreign_keys.
 --
 -- How the data fits together:
---   capture        one row per fetched page or imported file (the input, never changed later)
+--   capture        one row per fetched page or imported file (what came in, and what it did)
 --   blob           the raw bytes of captures, stored once per distinct sha256, zstd-compressed
 --   entry          one row per post, whatever the number of times it was seen
 --   entry_version  versions 1..n of each entry; the newest is current; each version counts how
@@ -13,14 +14,12 @@
 --
 -- Times are ISO 8601 UTC text ('2026-01-11T08:00:00Z'), so they sort and compare as text.
 
-PRAGMA foreign_keys = ON;
-
 -- Raw capture bytes, content-addressed like a WARC revisit record: a page fetched again unchanged
 -- costs no new blob, and any capture can be re-parsed later (`archiver reparse`).
 CREATE TABLE IF NOT EXISTS blob (
     sha256      TEXT PRIMARY KEY,           -- hex sha256 of the uncompressed bytes
     size        INTEGER NOT NULL,           -- uncompressed size in bytes
-    compression TEXT NOT NULL DEFAULT 'zstd' CHECK (compression IN ('zstd', 'none')),
+    compression TEXT NOT NULL DEFAULT 'zstd' CHECK (compression IN ('zstd')),  -- room for others
     data        BLOB NOT NULL
 );
 
@@ -53,7 +52,7 @@ CREATE TABLE IF NOT EXISTS capture (
 CREATE INDEX IF NOT EXISTS capture_source ON capture (source);
 CREATE INDEX IF NOT EXISTS capture_sha256 ON capture (sha256);
 
--- One row per post. How a post is recognised (SPEC 3):
+-- One row per post. How a post is recognised (README: How posts are recognised):
 --   key_kind = 'url'  : key is the canonical permalink (unique per site)
 --   key_kind = 'text' : no permalink was shown; key is the first 64 characters of the normalised
 --                       title + excerpt, and the full text is compared truncation-aware
@@ -70,7 +69,7 @@ CREATE INDEX IF NOT EXISTS entry_text_key ON entry (site, key) WHERE key_kind = 
 -- its entry) looks the entry up instead of scanning every entry per hit.
 CREATE INDEX IF NOT EXISTS entry_current_version ON entry (current_version_id);
 
--- Versions of an entry (SPEC 4). A field a card does not show never erases a value; a field seen
+-- Versions of an entry. A field a card does not show never erases a value; a field seen
 -- for the first time is filled into the current version; only a contradiction makes a new version.
 CREATE TABLE IF NOT EXISTS entry_version (
     id               INTEGER PRIMARY KEY,
@@ -93,7 +92,7 @@ CREATE TABLE IF NOT EXISTS entry_version (
 );
 
 -- A card that matched more than one text-keyed entry was stored as its own entry and listed
--- here, for a person to decide (SPEC 3: an ambiguous match is never merged).
+-- here, for a person to decide (an ambiguous match is never merged).
 CREATE TABLE IF NOT EXISTS possible_duplicate (
     entry_id      INTEGER NOT NULL REFERENCES entry (id),
     similar_to_id INTEGER NOT NULL REFERENCES entry (id),

@@ -1,4 +1,6 @@
-"""Identity and change: which stored entry a card is, and whether it changed (SPEC sections 3-4).
+"""Identity and change: which stored entry a card is, and whether it changed.
+
+The rules are the README's "How posts are recognised and versioned".
 
 Pure functions, no I/O: the store asks these what to do and does it. Normalisation is only ever
 used for comparing and hashing; stored text stays exactly as captured.
@@ -16,7 +18,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from archiver.models import CARD_FIELDS, Card
 
-#: Below this many normalised characters a shared prefix proves nothing (SPEC 3).
+#: Below this many normalised characters a shared prefix proves nothing.
 MIN_PREFIX_CHARS = 64
 
 _WHITESPACE = re.compile(r"\s+")
@@ -121,7 +123,7 @@ class Merge:
 
 
 def merge(current: Mapping[str, str | None], seen: Mapping[str, str | None]) -> Merge:
-    """Apply SPEC 4 field by field: silence says nothing, gaps are filled, conflicts make a version."""
+    """Compare field by field: silence says nothing, gaps are filled, conflicts make a version."""
     fields = dict(current)
     changed: list[str] = []
     filled: list[str] = []

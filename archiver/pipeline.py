@@ -1,6 +1,6 @@
 """The pipeline: one capture through parse -> identify -> store, in one transaction.
 
-This is where the rules of SPEC sections 3-5 meet the database: :mod:`archiver.identity` decides,
+This is where the identity, version and raw-page rules meet the database: :mod:`archiver.identity` decides,
 :mod:`archiver.store` writes. The CLI and the crawler both come through here.
 """
 
@@ -73,7 +73,7 @@ class CaptureResult:
     new_entries: int = 0
     new_versions: int = 0
     enriched: int = 0
-    #: ids of entries created because their text matched several entries (SPEC 3)
+    #: ids of entries created because their text matched several entries (never merged)
     possible_duplicates: list[int] = field(default_factory=list)
 
 

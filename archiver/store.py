@@ -192,11 +192,10 @@ class Store:
         return True
 
     def get_blob(self, sha256: str) -> bytes:
-        row = self.conn.execute("SELECT compression, data FROM blob WHERE sha256 = ?", (sha256,)).fetchone()
+        row = self.conn.execute("SELECT data FROM blob WHERE sha256 = ?", (sha256,)).fetchone()
         if row is None:
             raise StoreError(f"{self.path}: no stored bytes for sha256 {sha256}")
-        compression, data = row
-        return bytes(_decompressor.decompress(data)) if compression == "zstd" else bytes(data)
+        return bytes(_decompressor.decompress(row[0]))
 
     # -- captures --------------------------------------------------------------------------
 
@@ -358,7 +357,7 @@ class Store:
         return version_id
 
     def update_version(self, version_id: int, fields: dict[str, str | None], digest: str) -> None:
-        """Fill in or lengthen fields of a version in place (enrichment, SPEC 4)."""
+        """Fill in or lengthen fields of a version in place (enrichment: no new version)."""
         assignments = ", ".join(f"{name} = ?" for name in CARD_FIELDS)
         self.conn.execute(
             f"UPDATE entry_version SET {assignments}, digest = ? WHERE id = ?",

@@ -1,4 +1,4 @@
-"""Property-based tests (Hypothesis) of the identity and version rules, SPEC sections 3-4.
+"""Property-based tests (Hypothesis) of the identity and version rules.
 
 Each property is checked on many generated inputs, not on a handful of hand-picked ones:
 
@@ -251,7 +251,7 @@ def test_importing_a_folder_twice_when_a_post_changed_in_it() -> None:
         before = _identity_state(store.conn)
         _ingest_all(store, [old, new])
         _assert_unchanged(before, store.conn)
-        # a new capture showing the old content is a real revert (SPEC 4): version 3
+        # a new capture showing the old content is a real revert: version 3
         _ingest_all(store, [old], start=2)
         assert store.conn.execute("SELECT max(version) FROM entry_version").fetchone()[0] == 3
 
