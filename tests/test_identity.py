@@ -1,4 +1,4 @@
-"""The identity and change rules of SPEC sections 3-4, as pure functions."""
+"""The identity and change rules (README: How posts are recognised and versioned), as pure functions."""
 
 from __future__ import annotations
 

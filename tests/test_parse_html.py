@@ -111,6 +111,16 @@ def test_next_page_fallbacks(html: str, base: str, expected: str | None) -> None
     assert page.next_url == expected
 
 
+def test_profile_next_page_drops_the_fragment_like_rel_next() -> None:
+    html = '<body><a class=next href="/page/2/#posts">Older</a><link rel=next href="/p/2#x"></body>'
+    profile = Profile(card="article", next_page="a.next")
+    assert parse_html(html, base_url="https://b.example/", profile=profile).next_url == (
+        "https://b.example/page/2/"
+    )
+    rel_next = parse_html(html, base_url="https://b.example/", profile=Profile(card="article"))
+    assert rel_next.next_url == "https://b.example/p/2"
+
+
 def test_odd_html_never_raises() -> None:
     for html in ["", "<", "<html><body><div><a href='javascript:;'>", "\x00\x01<p>", "<a href=>x</a>" * 50]:
         assert parse_html(html).cards == []

@@ -59,13 +59,12 @@ def decode_text_capture(data: bytes, source: str, encoding: str | None = None) -
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         guess = from_bytes(data[:65536]).best()
-        hint = (
-            f" (it looks like {guess.encoding}; pass --encoding {guess.encoding})" if guess else ""
+        advice = (
+            f"it looks like {guess.encoding}: pass --encoding {guess.encoding}"
+            if guess
+            else "pass --encoding NAME to read it in another encoding"
         )
-        raise InputError(
-            f"{source}: not valid UTF-8 at byte {exc.start}{hint}; "
-            "pass --encoding NAME to read it in another encoding"
-        ) from None
+        raise InputError(f"{source}: not valid UTF-8 at byte {exc.start}; {advice}") from None
 
 
 def decode_html(

@@ -517,13 +517,13 @@ def find_next_url(
     if profile is not None and profile.next_page:
         link = first_link_in_page(tree, Selector.parse(profile.next_page), base_url)
         if link:
-            return link
+            return _drop_fragment(link)
     for node in css(tree, "link[rel~=next][href], a[rel~=next][href]"):
         link = absolute(node.attributes.get("href") or "", base_url)
         if link:
-            return _without_fragment(link)
+            return _drop_fragment(link)
     card_ids = {node.mem_id for node in cards}
-    here = _strip_fragment(base_url) if base_url else None
+    here = _page_key(base_url) if base_url else None
     by_label = by_number = None
     wanted = _next_page_number(base_url)
     for node in css(tree, "a[href]"):
@@ -531,18 +531,21 @@ def find_next_url(
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
         url = absolute(href, base_url)
-        if url is None or _strip_fragment(url) == here or _inside(node, card_ids, tree.root or node):
+        if url is None or _page_key(url) == here or _inside(node, card_ids, tree.root or node):
             continue
         if by_label is None and _looks_like_next(node):
             by_label = url
         if by_number is None and wanted and _page_number(url) == wanted:
             by_number = url
     found = by_label or by_number
-    return _without_fragment(found) if found else None
+    return _drop_fragment(found) if found else None
 
 
-def _without_fragment(url: str) -> str:
-    """Pagination links often jump to an anchor (``/page/2/#board``); the page is what counts."""
+def _drop_fragment(url: str) -> str:
+    """The URL without its ``#fragment``.
+
+    Pagination links often jump to an anchor (``/page/2/#board``); the page is what counts.
+    """
     return url.split("#", 1)[0]
 
 
@@ -573,7 +576,11 @@ def _looks_like_next(node: LexborNode) -> bool:
     return False
 
 
-def _strip_fragment(url: str) -> str:
+def _page_key(url: str) -> str:
+    """A key to tell whether a link leads back to this page: no fragment, no trailing slash.
+
+    Only for comparing; never returned as a URL (``/page/2`` and ``/page/2/`` may differ).
+    """
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), parts.query, ""))
 

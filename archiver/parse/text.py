@@ -25,8 +25,10 @@ MAX_CATEGORY_CHARS = 40
 def parse_text(text: str, chrome_lines: Iterable[str] = DEFAULT_CHROME_LINES) -> list[Card]:
     """Split a text capture into cards, in capture order.
 
-    A line followed by a date line is a category; so is a short line followed by a longer one. Every
-    other non-chrome line is an excerpt and closes the card that the lines before it opened.
+    A line followed by a date line is a category; so is a short line followed by a longer one,
+    unless a category or date is already pending: then the card is open and the next non-date line
+    is its excerpt (a short post is not mistaken for the next card's category). Every other
+    non-chrome line is an excerpt and closes the card that the lines before it opened.
     """
     chrome = {line.strip() for line in chrome_lines}
     lines = [s for raw in text.splitlines() if (s := raw.strip()) and s not in chrome]
@@ -37,7 +39,7 @@ def parse_text(text: str, chrome_lines: Iterable[str] = DEFAULT_CHROME_LINES) ->
         following = lines[i + 1] if i + 1 < len(lines) else None
         if _DATE_LINE.match(line):
             date = line
-        elif following is not None and _is_category(line, following):
+        elif not (category or date) and following and _is_category(line, following):
             category = line
         else:
             cards.append(Card(categories=(category,) if category else (), date=date, excerpt=line))
