@@ -109,7 +109,6 @@ class _Transient(Exception):
 class _HostClock:
     """Spaces requests to each host: every caller reserves the next free slot, then sleeps."""
 
-    delay: float
     _next: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -141,7 +140,7 @@ class Fetcher:
             timeout=self.options.timeout,
             follow_redirects=False,
         )
-        self._clock = _HostClock(self.options.delay)
+        self._clock = _HostClock()
         now = datetime.now(UTC)
         self._robots: dict[str, Protego | None] = {
             known.origin: _parse_robots(known.body) for known in robots if _fresh(known, now)

@@ -8,6 +8,7 @@ stays (removing it would race with a run that is just opening it).
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from collections.abc import Iterator
@@ -28,7 +29,10 @@ def run_lock(db: Path) -> Iterator[None]:
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise StoreError(f"{path}: cannot create the lock file: {exc.strerror}") from None
+        why = exc.strerror
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            why = f"the folder is read-only ({exc.strerror})"
+        raise StoreError(f"{path}: cannot create the lock file: {why}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -38,12 +42,25 @@ def run_lock(db: Path) -> Iterator[None]:
                 f"{db}: another archiver run (pid {holder}) is using this archive; "
                 f"try again when it has finished (lock file {path})"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _write_pid(fd, f"{os.getpid()}\n")
         try:
             yield
         finally:
-            os.ftruncate(fd, 0)
+            _write_pid(fd, "")
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _write_pid(fd: int, text: str) -> None:
+    """Record who holds the lock, for the other run's message; the flock is what locks.
+
+    On a full disk the pid cannot be written: the lock still holds (the other run's message says
+    "pid unknown"), and the disk error is reported where the archive itself is written.
+    """
+    try:
+        os.ftruncate(fd, 0)
+        if text:
+            os.pwrite(fd, text.encode(), 0)
+    except OSError:
+        pass

@@ -1,4 +1,4 @@
-"""Crash safety (SPEC section 7): a backfill killed with SIGKILL at any moment loses nothing.
+"""Crash safety (see RELIABILITY.md): a backfill killed with SIGKILL at any moment loses nothing.
 
 After every kill `PRAGMA integrity_check` is ok, every stored capture is whole, and the next run
 finishes with exactly the entries and versions (sightings included) of an uninterrupted run.

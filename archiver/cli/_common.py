@@ -8,12 +8,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
 from typer.exceptions import TyperException
 
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, UsageError
 from archiver.parse import Profile, load_profile
 from archiver.store import Store
 
@@ -49,6 +50,17 @@ BaseUrlOption = Annotated[
     ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
+#: --db for the commands that only use an archive (stats, history, search, export, reparse).
+ExistingDbOption = Annotated[
+    Path,
+    typer.Option(
+        "--db",
+        envvar="ARCHIVER_DB",
+        help="Archive file; it must exist (never created here). "
+        "Default: $ARCHIVER_DB, else archive.db here.",
+        dir_okay=False,
+    ),
+]
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -88,6 +100,22 @@ def open_store(db: Path, *, create: bool = True) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+def check_base_url(value: str | None) -> str | None:
+    """``--base-url`` as given, or a usage error (exit 2) when it is not an absolute http(s) URL."""
+    if value is None:
+        return None
+    url = value.strip()
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError when the port is not a number
+        absolute = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # a port that is not a number, an unclosed [IPv6 address
+        absolute = False
+    if not absolute:
+        raise UsageError(f"--base-url {value!r}: not an absolute http(s) URL (e.g. https://blog.example/)")
+    return url
 
 
 def read_profile(path: Path | None) -> Profile | None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,8 +19,10 @@ from archiver.cli._common import (
     DEFAULT_DB,
     BaseUrlOption,
     DbOption,
+    ExistingDbOption,
     ProfileOption,
     QuietOption,
+    check_base_url,
     clip,
     err,
     open_store,
@@ -26,10 +30,32 @@ from archiver.cli._common import (
     read_profile,
     reports_errors,
 )
-from archiver.errors import InputError
+from archiver.errors import InputError, UsageError
+from archiver.lock import run_lock
 from archiver.parse import DEFAULT_CHROME_LINES, capture_kind, parse_capture
-from archiver.pipeline import CaptureResult, ImportOptions, collect_files, import_files, resolve_entry
+from archiver.parse.decode import known_encoding
+from archiver.pipeline import (
+    CaptureResult,
+    ImportOptions,
+    collect_files,
+    import_files,
+    iso_timestamp,
+    resolve_entry,
+)
 from archiver.store import Store
+
+#: File names listed when a directory import skips files that are not captures.
+_SKIPPED_NAMES_SHOWN = 3
+
+
+class ParseFormat(StrEnum):
+    jsonl = "jsonl"
+    table = "table"
+
+
+class ExportFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
 
 
 def register(app: typer.Typer) -> None:
@@ -41,7 +67,8 @@ def register(app: typer.Typer) -> None:
 @reports_errors
 def import_(
     paths: Annotated[
-        list[Path], typer.Argument(help="Capture files (.txt, .html, .htm) or directories.")
+        list[Path],
+        typer.Argument(metavar="PATH", help="Capture files (.txt, .html, .htm) or directories."),
     ],
     db: DbOption = DEFAULT_DB,
     profile: ProfileOption = None,
@@ -63,7 +90,9 @@ def import_(
     chrome_line: Annotated[
         list[str] | None,
         typer.Option(
-            "--chrome-line", help="Extra site-chrome line to skip in text captures (repeatable)."
+            "--chrome-line",
+            metavar="LINE",
+            help="Extra site-chrome line to skip in text captures (repeatable).",
         ),
     ] = None,
     quiet: QuietOption = False,
@@ -71,10 +100,18 @@ def import_(
     """Import saved captures: text snapshots and HTML listing pages.
 
     A directory imports its capture files in name order. Each file is one transaction; the
-    import stops at the first bad file, keeping every file imported before it.
+    import stops at the first bad file, keeping every file imported before it. The archive is
+    locked like a crawl's (a second run exits 75) once the first file has parsed.
 
     Example: archiver import fixtures/seeds/ --db archive.db
     """
+    base_url = check_base_url(base_url)
+    _check_encoding(encoding)
+    if captured_at is not None:
+        try:
+            iso_timestamp(captured_at)
+        except InputError as exc:
+            raise UsageError(str(exc)) from None
     options = ImportOptions(
         profile=read_profile(profile),
         profile_name=str(profile) if profile else None,
@@ -85,9 +122,8 @@ def import_(
         chrome_lines=DEFAULT_CHROME_LINES | frozenset(chrome_line or ()),
     )
     files, ignored = collect_files(paths, base_url)
-    for path in ignored:
-        if not quiet:
-            err.print(f"skipped {path}: not a capture file (.txt, .html, .htm)", markup=False)
+    if ignored and not quiet:
+        err.print(_skipped_line(ignored), markup=False)
     if not files:
         raise InputError(
             f"{', '.join(map(str, paths))}: no capture files (.txt, .html, .htm) found"
@@ -95,9 +131,20 @@ def import_(
     totals = CaptureResult(source="", capture_id=0)
     captures = 0
     show_bar = not quiet and err.is_terminal and len(files) > 1
-    with Progress(console=err, disable=not show_bar) as progress:
+    with ExitStack() as held, Progress(console=err, disable=not show_bar) as progress:
+
+        def open_locked() -> Store:
+            """Open the archive, then lock it: called once the first file has parsed.
+
+            Opening first means a file that is not an archive is refused without leaving a lock
+            file beside it. Both are held until the import ends or fails.
+            """
+            store = held.enter_context(Store(db))
+            held.enter_context(run_lock(db))
+            return store
+
         task = progress.add_task("importing", total=len(files))
-        for result in import_files(lambda: Store(db), files, options):
+        for result in import_files(open_locked, files, options):
             progress.advance(task)
             captures += 1
             totals.cards += result.cards
@@ -123,23 +170,24 @@ def import_(
 @reports_errors
 def parse(
     file: Annotated[
-        Path, typer.Argument(help="A capture file (.html, .htm or .txt).", dir_okay=False)
+        Path,
+        typer.Argument(metavar="FILE", help="A capture file (.html, .htm or .txt).", dir_okay=False),
     ],
     profile: ProfileOption = None,
     base_url: BaseUrlOption = None,
     format: Annotated[
-        str, typer.Option("--format", help="jsonl (one object per card) or table.")
-    ] = "table",
+        ParseFormat, typer.Option("--format", help="jsonl (one object per card) or table.")
+    ] = ParseFormat.table,
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="Character encoding of the file.")
     ] = None,
 ) -> None:
     """Print the cards a capture gives, in page order, without touching any database.
 
-    Example: archiver parse fixtures/site/index.html --base-url http://127.0.0.1:8000/ --format jsonl
+    Example: archiver parse fixtures/site/index.html --base-url http://blog.fixture.test/ --format jsonl
     """
-    if format not in ("jsonl", "table"):
-        raise InputError(f"--format {format!r}: choose jsonl or table")
+    base_url = check_base_url(base_url)
+    _check_encoding(encoding)
     kind = capture_kind(file)
     if kind is None:
         raise InputError(f"{file}: not a capture (expected .txt, .html or .htm)")
@@ -157,7 +205,7 @@ def parse(
         profile=read_profile(profile),
         encoding=encoding,
     )
-    if format == "jsonl":
+    if format is ParseFormat.jsonl:
         for card in page.cards:
             record = {
                 "title": card.title,
@@ -188,7 +236,7 @@ def parse(
 
 @reports_errors
 def stats(
-    db: DbOption = DEFAULT_DB,
+    db: ExistingDbOption = DEFAULT_DB,
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object instead of text.")
     ] = False,
@@ -205,13 +253,13 @@ def stats(
 
 @reports_errors
 def history(
-    entry: Annotated[str, typer.Argument(help="Entry id or permalink.")],
-    db: DbOption = DEFAULT_DB,
+    entry: Annotated[str, typer.Argument(metavar="ENTRY", help="Entry id or permalink.")],
+    db: ExistingDbOption = DEFAULT_DB,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per version.")] = False,
 ) -> None:
     """Every version of one entry: when first and last seen, and which fields changed.
 
-    Example: archiver history https://blog.example/posts/hello/
+    Example: archiver history http://blog.fixture.test/posts/flashattention-explained/
     """
     with open_store(db, create=False) as store:
         versions = store.history(resolve_entry(store, entry))
@@ -228,7 +276,7 @@ def history(
             f"  last seen  {row['last_seen_at']} in {row['last_seen_in']} ({row['seen_count']}x)",
             markup=False,
         )
-        for name in ("title", "url", "category", "date", "excerpt"):
+        for name in ("title", "url", "category", "tags", "date", "excerpt"):
             if row[name] is not None:
                 out.print(f"  {name:>8}: {clip(row[name], 100)}", markup=False)
 
@@ -236,9 +284,12 @@ def history(
 @reports_errors
 def search(
     text: Annotated[
-        str, typer.Argument(help="Text to find in current titles and excerpts (any substring).")
+        str,
+        typer.Argument(
+            metavar="TEXT", help="Text to find in current titles and excerpts (any substring)."
+        ),
     ],
-    db: DbOption = DEFAULT_DB,
+    db: ExistingDbOption = DEFAULT_DB,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Most results to show.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per result.")] = False,
 ) -> None:
@@ -246,6 +297,8 @@ def search(
 
     Example: archiver search 注意力
     """
+    if not text.strip():
+        raise UsageError("give some text to search for")
     with open_store(db, create=False) as store:
         rows = store.search(text, limit)
     if as_json:
@@ -263,18 +316,16 @@ def search(
 
 @reports_errors
 def export(
-    format: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
+    format: Annotated[ExportFormat, typer.Option("--format", help="jsonl or csv.")] = ExportFormat.jsonl,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write. Default: standard output.")
     ] = None,
-    db: DbOption = DEFAULT_DB,
+    db: ExistingDbOption = DEFAULT_DB,
 ) -> None:
     """Write every current entry as JSON lines or CSV.
 
     Example: archiver export --format csv --output entries.csv
     """
-    if format not in ("jsonl", "csv"):
-        raise InputError(f"--format {format!r}: choose jsonl or csv")
     with open_store(db, create=False) as store:
         rows = store.current_entries()
         try:
@@ -288,10 +339,28 @@ def export(
                 target.close()
 
 
-def _write_rows(rows: Iterator[dict[str, Any]], format: str, target: Any) -> None:
+def _check_encoding(encoding: str | None) -> None:
+    """An unknown ``--encoding`` is a usage error (exit 2), found before any file is read."""
+    if encoding:
+        try:
+            known_encoding(encoding)
+        except InputError as exc:
+            raise UsageError(f"--encoding: {exc}") from None
+
+
+def _skipped_line(ignored: Sequence[Path]) -> str:
+    """One line for the files of a directory that are not captures, naming the first few."""
+    names = ", ".join(str(path) for path in ignored[:_SKIPPED_NAMES_SHOWN])
+    if len(ignored) > _SKIPPED_NAMES_SHOWN:
+        names += f" and {len(ignored) - _SKIPPED_NAMES_SHOWN} more"
+    what = "file that is not a capture" if len(ignored) == 1 else "files that are not captures"
+    return f"skipped {len(ignored)} {what} (.txt, .html, .htm): {names}"
+
+
+def _write_rows(rows: Iterator[dict[str, Any]], format: ExportFormat, target: Any) -> None:
     writer: csv.DictWriter[str] | None = None
     for row in rows:
-        if format == "jsonl":
+        if format is ExportFormat.jsonl:
             target.write(json.dumps(row, ensure_ascii=False) + "\n")
             continue
         if writer is None:

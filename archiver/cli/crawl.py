@@ -226,7 +226,8 @@ def _fetch_options(
 
 def _summary_line(verb: str, target: Target, summary: RunSummary) -> str:
     return (
-        f"{verb} {summary.pages} pages of {target.start_url} ({summary.unchanged} unchanged, "
+        f"{verb} {summary.pages} page{'' if summary.pages == 1 else 's'} of {target.start_url} "
+        f"({summary.unchanged} unchanged, "
         f"stopped {summary.stopped}): {summary.cards} cards seen, {summary.new_entries} new "
         f"entries, {summary.new_versions} new versions, {summary.enriched} enriched"
     )

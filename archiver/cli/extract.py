@@ -13,9 +13,10 @@ from rich.table import Table
 from archiver.cli._common import (
     DEFAULT_DB,
     BaseUrlOption,
-    DbOption,
+    ExistingDbOption,
     ProfileOption,
     QuietOption,
+    check_base_url,
     clip,
     err,
     open_store,
@@ -23,12 +24,13 @@ from archiver.cli._common import (
     read_profile,
     reports_errors,
 )
-from archiver.errors import InputError
+from archiver.errors import InputError, UsageError
 from archiver.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchOptions
 from archiver.lock import run_lock
 from archiver.parse.auto import detect
 from archiver.parse.decode import decode_html, looks_binary
 from archiver.pipeline import reparse as rebuild
+from archiver.store import Store
 
 
 def register(app: typer.Typer) -> None:
@@ -38,7 +40,9 @@ def register(app: typer.Typer) -> None:
 
 @reports_errors
 def probe(
-    page: Annotated[str, typer.Argument(help="A listing page: an http(s) URL or a saved .html file.")],
+    page: Annotated[
+        str, typer.Argument(metavar="PAGE", help="A listing page: an http(s) URL or a saved .html file.")
+    ],
     base_url: BaseUrlOption = None,
     user_agent: Annotated[
         str, typer.Option("--user-agent", help="User-Agent header when PAGE is a URL.")
@@ -52,10 +56,12 @@ def probe(
     Shows the cards found, how sure the detection is, and a ready-to-save TOML profile. Save it,
     edit it if a field is wrong, and pass it back with --profile.
 
+    \b
     Examples:
       archiver probe https://blog.example/
       archiver probe saved/index.html --base-url https://blog.example/ --profile-only > blog.toml
     """
+    base_url = check_base_url(base_url)
     html, page_url = _read_page(page, base_url, user_agent)
     detection = detect(html, base_url=page_url)
     if detection.profile is None or not detection.cards:
@@ -108,7 +114,7 @@ def _read_page(page: str, base_url: str | None, user_agent: str) -> tuple[str, s
 
 @reports_errors
 def reparse(
-    db: DbOption = DEFAULT_DB,
+    db: ExistingDbOption = DEFAULT_DB,
     profile: ProfileOption = None,
     site: Annotated[
         str | None, typer.Option("--site", help="Apply --profile to this site's HTML captures only.")
@@ -123,8 +129,12 @@ def reparse(
 
     Example: archiver reparse --profile blog.toml --site blog.example
     """
+    if site is not None and profile is None:
+        raise UsageError(f"--site {site!r} says which site --profile is for: give --profile too")
     chosen = read_profile(profile)
     with open_store(db, create=False) as store, run_lock(db):
+        if site is not None:
+            _check_site(store, site)
         total = store.stats()["captures"]
         show_bar = not quiet and err.is_terminal
         with Progress(console=err, disable=not show_bar) as progress:
@@ -138,8 +148,20 @@ def reparse(
             )
     if not quiet:
         out.print(
-            f"re-parsed {result.captures} captures ({result.cards} cards): entries "
+            f"re-parsed {_count(result.captures, 'capture')} ({_count(result.cards, 'card')}): entries "
             f"{result.entries_before} -> {result.entries}, versions {result.versions_before} -> "
             f"{result.versions}",
             markup=False,
         )
+
+
+def _check_site(store: Store, site: str) -> None:
+    """A usage error unless ``site`` has HTML captures (the only ones a profile applies to)."""
+    sites = sorted({record.site for _, record in store.captures() if record.kind == "html"})
+    if site not in sites:
+        held = f"HTML captures are of {', '.join(sites)}" if sites else "the archive has no HTML captures"
+        raise UsageError(f"--site {site!r}: no HTML captures of that site; {held}")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
