@@ -165,3 +165,11 @@ def test_export_formats_still_work(run: Runner, site_db: Path) -> None:
     assert csv_text.startswith("entry_id,") and len(csv_text.splitlines()) == len(rows) + 1
     with sqlite3.connect(site_db) as conn:
         assert conn.execute("SELECT count(*) FROM current_entries").fetchone()[0] == len(rows)
+
+
+def test_html_import_without_base_url_says_links_stay_paths(run: Runner, db: Path) -> None:
+    result = run("import", SITE / "index.html", "--db", db)
+    assert result.exit_code == 0, result.stderr
+    assert "note: no --base-url" in result.stderr
+    quiet = run("import", SITE / "index.html", "--db", db, "--base-url", SITE_URL)
+    assert "note:" not in quiet.stderr

@@ -128,6 +128,13 @@ def import_(
         raise InputError(
             f"{', '.join(map(str, paths))}: no capture files (.txt, .html, .htm) found"
         )
+    if base_url is None and not quiet and any(item.kind == "html" for item in files):
+        err.print(
+            "note: no --base-url: relative links on the HTML pages are kept as paths and their "
+            f"site is {site or 'local'!r}; pass the URL the pages were published at to keep "
+            "absolute permalinks",
+            markup=False,
+        )
     totals = CaptureResult(source="", capture_id=0)
     captures = 0
     show_bar = not quiet and err.is_terminal and len(files) > 1
