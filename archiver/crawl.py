@@ -235,9 +235,10 @@ class Crawler:
         # Pages fetched ahead are parsed ahead too, in a worker process (started before the fetch
         # threads), while this thread stores the pages before them.
         worker = ParseWorker() if concurrency > 1 and parse_ahead_available() else None
-        with worker or nullcontext(), ThreadPoolExecutor(
-            max_workers=concurrency, thread_name_prefix="fetch"
-        ) as pool:
+        with (
+            worker or nullcontext(),
+            ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fetch") as pool,
+        ):
             if worker is not None:
                 worker.start()
             try:
@@ -380,9 +381,7 @@ class Crawler:
             self._detected = page.profile
         return page
 
-    def _check_layout(
-        self, record: CaptureRecord, body: bytes, state: PageState | None, found: int
-    ) -> None:
+    def _check_layout(self, record: CaptureRecord, body: bytes, state: PageState | None, found: int) -> None:
         """No cards, or under half of what the page gave before: the layout broke, say so.
 
         Detection on a page whose post list is gone may still find a few links (a sidebar's

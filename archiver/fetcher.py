@@ -130,9 +130,7 @@ class _HostClock:
 class Fetcher:
     """Fetches pages for one run. Thread-safe: backfill fetches from several threads at once."""
 
-    def __init__(
-        self, options: FetchOptions | None = None, robots: Iterable[RobotsFile] = ()
-    ) -> None:
+    def __init__(self, options: FetchOptions | None = None, robots: Iterable[RobotsFile] = ()) -> None:
         """``robots``: robots.txt files read by earlier runs; those under 24 hours old are used."""
         self.options = options or FetchOptions()
         self._client = httpx.Client(

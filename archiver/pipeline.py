@@ -107,9 +107,7 @@ def ingest(
                 seen = store.mark_seen_again(previous.capture_id, capture_id, record.captured_at)
             result = CaptureResult(record.source, capture_id, cards=seen)
         else:
-            repeat = (
-                previous is not None and record.sha256 is not None and previous.sha256 == record.sha256
-            )
+            repeat = previous is not None and record.sha256 is not None and previous.sha256 == record.sha256
             result = apply_cards(store, record, capture_id, cards, repeat=repeat)
         store.finish_capture(capture_id, result.cards, result.new_entries, result.new_versions)
         if then is not None:
@@ -497,9 +495,7 @@ def reparse(
                     require_cards(page, record.source, use_profile)
                 repeat = previous is not None and previous[1] == record.sha256
                 applied = apply_cards(store, record, capture_id, page.cards, repeat=repeat)
-                store.finish_capture(
-                    capture_id, applied.cards, applied.new_entries, applied.new_versions
-                )
+                store.finish_capture(capture_id, applied.cards, applied.new_entries, applied.new_versions)
                 if chosen is not None:
                     store.set_parsed_with(capture_id, profile_name or "profile")
                 result.captures += 1

@@ -385,8 +385,7 @@ class Store:
 
     def page_state(self, url: str) -> PageState | None:
         row = self.conn.execute(
-            "SELECT url, etag, last_modified, sha256, last_cards, last_capture_id FROM page"
-            " WHERE url = ?",
+            "SELECT url, etag, last_modified, sha256, last_cards, last_capture_id FROM page WHERE url = ?",
             (url,),
         ).fetchone()
         return PageState(*row) if row else None

@@ -45,9 +45,7 @@ ProfileOption = Annotated[
 ]
 BaseUrlOption = Annotated[
     str | None,
-    typer.Option(
-        "--base-url", help="URL the page was published at; relative links resolve against it."
-    ),
+    typer.Option("--base-url", help="URL the page was published at; relative links resolve against it."),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
 #: --db for the commands that only use an archive (stats, history, search, export, reparse).
@@ -56,8 +54,7 @@ ExistingDbOption = Annotated[
     typer.Option(
         "--db",
         envvar="ARCHIVER_DB",
-        help="Archive file; it must exist (never created here). "
-        "Default: $ARCHIVER_DB, else archive.db here.",
+        help="Archive file; it must exist (never created here). Default: $ARCHIVER_DB, else archive.db here.",
         dir_okay=False,
     ),
 ]

@@ -75,9 +75,7 @@ def import_(
     base_url: BaseUrlOption = None,
     captured_at: Annotated[
         str | None,
-        typer.Option(
-            "--captured-at", help="When the captures were taken (ISO 8601). Default: now."
-        ),
+        typer.Option("--captured-at", help="When the captures were taken (ISO 8601). Default: now."),
     ] = None,
     encoding: Annotated[
         str | None,
@@ -125,9 +123,7 @@ def import_(
     if ignored and not quiet:
         err.print(_skipped_line(ignored), markup=False)
     if not files:
-        raise InputError(
-            f"{', '.join(map(str, paths))}: no capture files (.txt, .html, .htm) found"
-        )
+        raise InputError(f"{', '.join(map(str, paths))}: no capture files (.txt, .html, .htm) found")
     if base_url is None and not quiet and any(item.kind == "html" for item in files):
         err.print(
             "note: no --base-url: relative links on the HTML pages are kept as paths and their "
@@ -236,17 +232,13 @@ def parse(
             clip(card.excerpt, 60),
         )
     out.print(table)
-    out.print(
-        f"{len(page.cards)} cards" + (f"; next page: {page.next_url}" if page.next_url else "")
-    )
+    out.print(f"{len(page.cards)} cards" + (f"; next page: {page.next_url}" if page.next_url else ""))
 
 
 @reports_errors
 def stats(
     db: ExistingDbOption = DEFAULT_DB,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="One JSON object instead of text.")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object instead of text.")] = False,
 ) -> None:
     """Counts of entries, versions, captures, cards seen and stored blobs."""
     with open_store(db, create=False) as store:
@@ -292,9 +284,7 @@ def history(
 def search(
     text: Annotated[
         str,
-        typer.Argument(
-            metavar="TEXT", help="Text to find in current titles and excerpts (any substring)."
-        ),
+        typer.Argument(metavar="TEXT", help="Text to find in current titles and excerpts (any substring)."),
     ],
     db: ExistingDbOption = DEFAULT_DB,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Most results to show.")] = 20,
