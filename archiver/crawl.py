@@ -367,16 +367,13 @@ class Crawler:
                 return page
             reused = True  # the detected profile found no card here: detect
 
-        def parse(profile: Profile | None) -> ParsedPage:
-            return _parse_page(fetched, profile)
-
         if self.target.profile is not None:
-            return parse(self.target.profile)
+            return _parse_page(fetched, self.target.profile)
         if self._detected is not None and not reused:
-            page = parse(self._detected)
+            page = _parse_page(fetched, self._detected)
             if page.cards:
                 return page
-        page = parse(None)
+        page = _parse_page(fetched, None)
         if page.profile is not None:
             self._detected = page.profile
         return page
