@@ -17,7 +17,6 @@ from archiver.cli import archive, crawl, extract
 from archiver.cli._common import out
 
 app = typer.Typer(
-    help="Archive blog listing pages into one versioned, deduplicated SQLite file.",
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -44,7 +43,7 @@ def main(
     """
 
 
-for module in (archive, extract, crawl):
+for module in (crawl, archive, extract):
     module.register(app)
 
 __all__ = ["app"]
