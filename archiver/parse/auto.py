@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import groupby
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
@@ -38,7 +39,6 @@ from archiver.parse.dates import find_date, parse_date
 from archiver.parse.html import (
     Selector,
     css,
-    drop_nested,
     extract_cards,
     find_next_url,
     first_date,
@@ -46,12 +46,14 @@ from archiver.parse.html import (
     first_text,
     is_nested,
     joined_text,
+    matches,
     node_date,
     node_link,
     select_cards,
     split_meta_line,
     text_cache,
     visible_text,
+    without_text_cache,
 )
 from archiver.parse.profile import Profile
 
@@ -158,17 +160,17 @@ def detect_tree(tree: LexborHTMLParser, *, base_url: str | None = None) -> Detec
 
 
 def _detect(tree: LexborHTMLParser, base_url: str | None) -> Detection:
-    groups, edges = _candidate_groups(tree, base_url)
+    groups, edges, links = _candidate_groups(tree, base_url)
     if not groups:
-        return Detection([], None, 0.0, find_next_url(tree, base_url, None, []))
+        return Detection([], None, 0.0, find_next_url(tree, base_url, None, [], links))
     _score_groups(groups)
     best = groups[0]
     members = _descend(_climb(best.members, edges))
     threshold = 0.5 * sorted(best.qualities)[len(best.qualities) // 2]
-    card_selector = _card_selector(tree, members, threshold, base_url)
-    nodes = select_cards(tree, card_selector)
-    profile = _infer_profile(nodes, card_selector, base_url)
-    cards = extract_cards(nodes, profile, base_url)
+    card_selector, nodes = _card_selector(tree, members, threshold, base_url)
+    sample = _sample(nodes)
+    profile = _infer_profile(sample, card_selector, base_url)
+    cards = _extract(nodes, profile, base_url, {n.mem_id for n in sample})
     # A rival is a list of *other* posts (the same cards seen one level up or down is not).
     posts = set().union(*best.keys)
     rivals = [g.score for g in groups[1:] if len(set().union(*g.keys) & posts) * 2 < len(posts)]
@@ -179,7 +181,7 @@ def _detect(tree: LexborHTMLParser, base_url: str | None) -> Detection:
         cards=cards,
         profile=profile if cards else None,
         confidence=round(max(0.0, min(1.0, confidence)), 3),
-        next_url=find_next_url(tree, base_url, profile, nodes),
+        next_url=find_next_url(tree, base_url, profile, nodes, links),
     )
 
 
@@ -238,36 +240,32 @@ def _class_list(value: str) -> tuple[str, ...]:
     return tuple(c for c in value.split() if _SIMPLE_CLASS.match(c))
 
 
+@lru_cache(maxsize=4096)
+def _compound(tag: str, value: str | None) -> str:
+    """``tag.class1.class2`` of an element with that tag and class attribute."""
+    return tag + "".join(f".{c}" for c in _simple_classes(value))
+
+
 def _simple_classes(value: str | None) -> tuple[str, ...]:
     """Class names usable in a selector without escaping (skips ``md:hover:x`` utilities)."""
     return _class_list(value) if value else ()
 
 
-class _Edge:
-    """An element that holds post links: its parent and the post keys inside it.
-
-    Tags and ids are read from the tree once, when the element is first reached.
-    """
-
-    __slots__ = ("keys", "node", "parent", "parent_id", "parent_tag", "tag")
-
-    def __init__(self, node: LexborNode, tag: str | None, parent: LexborNode, parent_tag: str | None):
-        self.node = node
-        self.tag = tag
-        self.parent = parent
-        self.parent_id: int = parent.mem_id
-        self.parent_tag = parent_tag
-        self.keys: set[str] = set()
-
-
+#: An element that holds post links: ``(keys, parent_id, parent, parent_tag, node, tag)``, the
+#: post keys inside it, its parent (``mem_id``, node, tag), itself and its tag. Tags and ids are
+#: read from the tree once, when the element is first reached. (A tuple: pages have hundreds.)
+_Edge = tuple[set[str], int, LexborNode, "str | None", LexborNode, "str | None"]
 _Edges = dict[int, _Edge]
 _TOP_TAGS = frozenset({"html", "-document", None})
 
 
-def _candidate_groups(tree: LexborHTMLParser, base_url: str | None) -> tuple[list[_Group], _Edges]:
+def _candidate_groups(
+    tree: LexborHTMLParser, base_url: str | None
+) -> tuple[list[_Group], _Edges, tuple[list[LexborNode], list[str | None]]]:
     """Every group of same-tag elements under same-looking parents that hold post links.
 
-    Also returns, per element that holds post links, its parent and the post keys inside it.
+    Also returns, per element that holds post links, its parent and the post keys inside it,
+    and the page's links with their hrefs (for :func:`find_next_url`).
     """
     base_host = urlsplit(base_url).netloc.lower() if base_url else None
     anchors = tree.css("a[href]")
@@ -291,61 +289,59 @@ def _candidate_groups(tree: LexborHTMLParser, base_url: str | None) -> tuple[lis
             parent_tag = parent.tag
             if parent_tag in _TOP_TAGS:
                 continue
-            entry = edges[node_id] = _Edge(anchor, "a", parent, parent_tag)
+            entry = edges[node_id] = (set(), parent.mem_id, parent, parent_tag, anchor, "a")
         while True:
-            if key in entry.keys:
+            inside = entry[0]
+            if key in inside:
                 break  # this key was already walked up from here
-            entry.keys.add(key)
-            node_id = entry.parent_id
+            inside.add(key)
+            node_id = entry[1]
             outer = edges.get(node_id)
             if outer is None:
                 if node_id in tops:
                     break
-                node = entry.parent
+                node = entry[2]
                 parent = node.parent
                 parent_tag = parent.tag if parent is not None else None
                 if parent is None or parent_tag in _TOP_TAGS:
                     tops.add(node_id)
                     break
-                outer = edges[node_id] = _Edge(node, entry.parent_tag, parent, parent_tag)
+                outer = edges[node_id] = (set(), parent.mem_id, parent, parent_tag, node, entry[3])
             entry = outer
     groups: dict[tuple[str, str, str], _Group] = {}
     sig_cache: dict[int, str] = {}
-    for entry in edges.values():
-        if entry.tag in ("a", "body"):
+    for inside, parent_id, parent, parent_tag, node, tag in edges.values():
+        if tag in ("a", "body"):
             continue
-        outer = edges.get(entry.parent_id)
-        if outer is not None and outer.keys == entry.keys and entry.parent_tag not in ("body", "main"):
+        outer = edges.get(parent_id)
+        if outer is not None and outer[0] == inside and parent_tag not in ("body", "main"):
             # The parent holds the same posts: it is the same card seen from outside (or a
             # card made of parts), and :func:`_climb` would step out to it anyway.
             continue
-        parent_sig = sig_cache.get(entry.parent_id)
+        parent_sig = sig_cache.get(parent_id)
         if parent_sig is None:
-            parent_sig = sig_cache[entry.parent_id] = _signature(entry.parent)
+            parent_sig = sig_cache[parent_id] = _signature(parent)
         if outer is not None:
-            grand_sig = sig_cache.get(outer.parent_id)
+            grand_sig = sig_cache.get(outer[1])
             if grand_sig is None:
-                grand_sig = sig_cache[outer.parent_id] = _signature(outer.parent)
+                grand_sig = sig_cache[outer[1]] = _signature(outer[2])
         else:
-            grand = entry.parent.parent
+            grand = parent.parent
             grand_sig = _signature(grand) if grand is not None else ""
-        group = groups.setdefault((grand_sig, parent_sig, entry.tag or ""), _Group())
-        group.members.append(entry.node)
-        group.keys.append(entry.keys)
+        group_key = (grand_sig, parent_sig, tag or "")
+        group = groups.get(group_key)
+        if group is None:
+            group = groups[group_key] = _Group()
+        group.members.append(node)
+        group.keys.append(inside)
     # Anchors were walked in document order, so members already are in page order.
-    return list(groups.values()), edges
+    return list(groups.values()), edges, (anchors, hrefs)
 
 
 def _post_keys(hrefs: list[str | None], base_url: str | None, base_host: str | None) -> list[str | None]:
     """:func:`_post_key` of every href (a page repeats the same hrefs many times)."""
-    known: dict[str | None, str | None] = {}
-    out = []
-    for href in hrefs:
-        if href in known:
-            out.append(known[href])
-        else:
-            out.append(known.setdefault(href, _post_key(href, base_url, base_host)))
-    return out
+    known = {href: _post_key(href, base_url, base_host) for href in dict.fromkeys(hrefs)}
+    return [known[href] for href in hrefs]
 
 
 def _score_groups(groups: list[_Group]) -> None:
@@ -355,11 +351,12 @@ def _score_groups(groups: list[_Group]) -> None:
     groups (one-element wrappers, rows of a grid) are never looked at closely.
     """
     factors: dict[int, float] = {}
+    chrome: dict[int, bool] = {}
     bounds = []
     for group in groups:
         key = _parent_id(group.members[0])
         if key not in factors:
-            factors[key] = _context_factor(group.members[0])
+            factors[key] = _context_factor(group.members[0], chrome)
         bounds.append(len(group.members) * _MAX_QUALITY * factors[key])
     order = sorted(range(len(groups)), key=lambda i: -bounds[i])
     top = 0.0
@@ -417,18 +414,26 @@ def _card_qualities(nodes: list[LexborNode]) -> list[float]:
             for i in indexes:
                 found_in[i] = (None, False) if parent is None else _heading_and_date(nodes[i])
             continue
-        index = {nodes[i].mem_id: i for i in indexes}
+        # Which node each element walked through is inside (-1: none, or the parent itself);
+        # siblings' walks stop where an earlier walk already went.
+        owner = {nodes[i].mem_id: i for i in indexes}
+        owner[parent_id] = -1
         for found in parent.css(_QUALITY_CSS):
+            walked = []
             current: LexborNode | None = found
+            i = -1
             while current is not None:
                 current_id = current.mem_id
-                if current_id in index or current_id == parent_id:
+                known = owner.get(current_id)
+                if known is not None:
+                    i = known
                     break
+                walked.append(current_id)
                 current = current.parent
-            if current is None or current_id == parent_id:
-                continue  # outside the nodes (or the parent itself)
-            i = index[current_id]
-            found_in[i] = _classify(found, *found_in[i])
+            for current_id in walked:
+                owner[current_id] = i
+            if i >= 0 and (found_in[i][0] is None or not found_in[i][1]):
+                found_in[i] = _classify(found, *found_in[i])
     return [_quality(node, *found) for node, found in zip(nodes, found_in, strict=True)]
 
 
@@ -496,16 +501,36 @@ def _looks_dated(text: str) -> bool:
     return False
 
 
-def _context_factor(node: LexborNode) -> float:
-    """Discount for lists inside navigation, sidebars, footers and widgets."""
+def _context_factor(node: LexborNode, known: dict[int, bool] | None = None) -> float:
+    """Discount for lists inside navigation, sidebars, footers and widgets.
+
+    ``known`` remembers, per element already walked, whether it is inside (or is) such chrome,
+    so walks from other lists stop where an earlier walk went.
+    """
+    walked = []
+    inside = False
     current = node.parent
-    while current is not None and current.tag not in ("body", "html"):
+    while current is not None:
+        tag = current.tag
+        if tag in ("body", "html"):
+            break
+        current_id = current.mem_id
+        if known is not None and (seen := known.get(current_id)) is not None:
+            inside = seen
+            break
         attrs = current.attributes
         hint = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
-        if current.tag in _CHROME_TAGS or _CHROME.search(hint) or attrs.get("role") == "navigation":
-            return 0.25
+        if tag in _CHROME_TAGS or _CHROME.search(hint) or attrs.get("role") == "navigation":
+            inside = True
+            break
+        walked.append(current_id)
         current = current.parent
-    return 1.0
+    if known is not None:
+        for current_id in walked:
+            known[current_id] = inside
+        if inside and current is not None:
+            known[current.mem_id] = True
+    return 0.25 if inside else 1.0
 
 
 def _climb(members: list[LexborNode], edges: _Edges) -> list[LexborNode]:
@@ -521,11 +546,11 @@ def _climb(members: list[LexborNode], edges: _Edges) -> list[LexborNode]:
             own = edges.get(node.mem_id)
             if own is None:
                 return members
-            outer = edges.get(own.parent_id)
-            if outer is None or outer.keys != own.keys:
+            outer = edges.get(own[1])
+            if outer is None or outer[0] != own[0]:
                 return members
-            parent = own.parent
-            if own.parent_tag in ("body", "main") or parent.attributes.get("role") == "main":
+            parent = own[2]
+            if own[3] in ("body", "main") or parent.attributes.get("role") == "main":
                 return members
             parents.append(parent)
         if len({p.mem_id for p in parents}) != len(parents) or len({p.tag for p in parents}) != 1:
@@ -557,8 +582,9 @@ def _descend(members: list[LexborNode]) -> list[LexborNode]:
 
 def _card_selector(
     tree: LexborHTMLParser, members: list[LexborNode], threshold: float, base_url: str | None
-) -> str:
-    """A page-wide CSS selector that matches the members (plus harmless extras).
+) -> tuple[str, list[LexborNode]]:
+    """A page-wide CSS selector that matches the members (plus harmless extras), and the cards
+    it selects (:func:`select_cards`).
 
     Extras are acceptable when they give no card (empty spacers) or are cards themselves
     (pinned posts in their own container: a post link and at least ``threshold`` quality);
@@ -577,21 +603,26 @@ def _card_selector(
     if len(classes) > 1:
         bases.append(tag + "".join(f".{c}" for c in classes))
     candidates = bases + ([f"{parent_sel} > {b}" for b in bases] if parent_sel else [])
-    fallback: tuple[int, str] | None = None
+    fallback: tuple[int, str, list[LexborNode]] | None = None
     for selector in candidates:
         if selector == tag and _has_ancestor_tag(members[0], tag):
             continue  # the bare tag matches an ancestor of a member, so that member is nested
-        bad = _unacceptable(tree, selector, member_ids, threshold, base_url)
-        if bad is None:
+        checked = _unacceptable(tree, selector, member_ids, threshold, base_url)
+        if checked is None:
             continue
+        bad, cards = checked
         if not bad:
-            return selector
+            return selector, cards
         refined = _exclude(selector, bad, members)
-        if refined and _unacceptable(tree, refined, member_ids, threshold, base_url) == []:
-            return refined
+        if refined:
+            again = _unacceptable(tree, refined, member_ids, threshold, base_url)
+            if again is not None and not again[0]:
+                return refined, again[1]
         if fallback is None or len(bad) < fallback[0]:
-            fallback = (len(bad), selector)
-    return fallback[1] if fallback else tag
+            fallback = (len(bad), selector, cards)
+    if fallback:
+        return fallback[1], fallback[2]
+    return tag, select_cards(tree, tag)
 
 
 def _has_ancestor_tag(node: LexborNode, tag: str) -> bool:
@@ -605,6 +636,7 @@ def _has_ancestor_tag(node: LexborNode, tag: str) -> bool:
 
 def _shared_selector(nodes: Sequence[LexborNode]) -> str | None:
     """``tag.class`` (or ``#id``) shared by all the nodes, for a ``parent > card`` selector."""
+    nodes = list({n.mem_id: n for n in nodes}.values())  # siblings' parents: often one node
     if not nodes or len({n.tag for n in nodes}) != 1:
         return None
     ids = {n.attributes.get("id") for n in nodes}
@@ -622,8 +654,9 @@ def _unacceptable(
     member_ids: set[int],
     threshold: float,
     base_url: str | None,
-) -> list[LexborNode] | None:
-    """Matches of ``selector`` that would be wrong cards; ``None`` if it misses a member.
+) -> tuple[list[LexborNode], list[LexborNode]] | None:
+    """Matches of ``selector`` that would be wrong cards, and :func:`select_cards` of it;
+    ``None`` if it misses a member.
 
     Same as checking :func:`select_cards`, but a selector that misses a member, or matches an
     ancestor of one, is rejected before the (page-wide) nesting check of every match.
@@ -636,7 +669,11 @@ def _unacceptable(
     members = [n for n in matches if n.mem_id in member_ids]
     if any(is_nested(n, ids, clear) for n in members):
         return None
-    matched = drop_nested(matches, ids)
+    # As drop_nested(matches, ids), knowing the members are not nested.
+    if len(matches) > 1:
+        matched = [n for n in matches if n.mem_id in member_ids or not is_nested(n, ids, clear)]
+    else:
+        matched = matches
     bad = []
     for node in matched:
         if node.mem_id in member_ids:
@@ -644,7 +681,7 @@ def _unacceptable(
         empty = not node.text(deep=True).strip() and node.css_first("a[href]") is None
         if not empty and not (_has_post_link(node, base_url) and _card_quality(node) >= threshold):
             bad.append(node)
-    return bad
+    return bad, matched
 
 
 def _has_post_link(node: LexborNode, base_url: str | None) -> bool:
@@ -667,12 +704,31 @@ def _exclude(selector: str, bad: list[LexborNode], members: list[LexborNode]) ->
 # --- field selectors -------------------------------------------------------------------------
 
 
-def _infer_profile(nodes: list[LexborNode], card: str, base_url: str | None) -> Profile:
-    """Field selectors that read the sampled cards the way the per-card analysis does."""
+def _sample(nodes: list[LexborNode]) -> list[LexborNode]:
+    """At most :data:`_SAMPLE` of the cards, spread over the page."""
     if len(nodes) > _SAMPLE:
-        sample = [nodes[round(i * (len(nodes) - 1) / (_SAMPLE - 1))] for i in range(_SAMPLE)]
-    else:
-        sample = nodes
+        return [nodes[round(i * (len(nodes) - 1) / (_SAMPLE - 1))] for i in range(_SAMPLE)]
+    return nodes
+
+
+def _extract(
+    nodes: list[LexborNode], profile: Profile, base_url: str | None, sampled: set[int]
+) -> list[Card]:
+    """:func:`extract_cards`, reusing what the analysis of the sampled cards read; the other
+    cards are read as with a given profile (nothing read before, nothing worth remembering)."""
+    cards: list[Card] = []
+    for seen, run in groupby(nodes, key=lambda node: node.mem_id in sampled):
+        if seen:
+            cards += extract_cards(run, profile, base_url)
+        else:
+            with without_text_cache():
+                cards += extract_cards(run, profile, base_url)
+    return cards
+
+
+def _infer_profile(sample: list[LexborNode], card: str, base_url: str | None) -> Profile:
+    """Field selectors that read the sampled cards (:func:`_sample`) the way the per-card
+    analysis does."""
     titles = [_pick_title(n) for n in sample]
     title = _best(
         sample,
@@ -699,10 +755,14 @@ def _infer_profile(nodes: list[LexborNode], card: str, base_url: str | None) -> 
     used = _taxonomy_rules(sample)
     category, separator = _category_selector(sample, dates, used)
     tags = ", ".join(rule for rule in _TAG_RULES if rule in used) or None
-    avoid_css = ", ".join(s for s in (category, tags) if s)
+    # Read as the extraction will (and remembered for it): the order and repeats of the
+    # avoided elements do not matter.
+    avoid_selectors = [Selector.parse(s) for s in (category, tags) if s]
     excerpts = []
     for n, t, (d, _) in zip(sample, titles, dates, strict=True):
-        avoid = [x for x in (t, d) if x is not None] + (n.css(avoid_css) if avoid_css else [])
+        avoid = [x for x in (t, d) if x is not None]
+        for selector in avoid_selectors:
+            avoid += matches(n, selector)
         excerpts.append(_pick_excerpt(n, avoid))
     excerpt = _best(
         sample,
@@ -796,16 +856,15 @@ def _candidates_for(card: LexborNode, node: LexborNode) -> list[str]:
         value = attrs.get(attr)
         if value and _SIMPLE_CLASS.match(value.split()[0]):
             out.append(f"{tag}[{attr}~={value.split()[0]}]")
-    classes = _simple_classes(attrs.get("class"))
-    own = tag + "".join(f".{c}" for c in classes)
-    if classes:
+    value = attrs.get("class")
+    own = _compound(tag, value)
+    if value and (classes := _simple_classes(value)):
         out += [own, *(f"{tag}.{c}" for c in classes[:4])]
     steps = [own]
     current = node.parent
-    while current is not None and current.mem_id != card.mem_id:
-        steps.append(
-            (current.tag or "*") + "".join(f".{c}" for c in _simple_classes(current.attributes.get("class")))
-        )
+    card_id = card.mem_id
+    while current is not None and current.mem_id != card_id:
+        steps.append(_compound(current.tag or "*", current.attributes.get("class")))
         current = current.parent
     if len(steps) > 1:
         out.append(" > ".join(reversed(steps)))
@@ -923,22 +982,27 @@ def _taxonomy_rules(cards: list[LexborNode]) -> set[str]:
     read from its attributes as the selector does (``rel`` is compared ignoring ASCII case,
     as HTML says, ``href`` exactly).
     """
+    category_rel, categories, category, tag_rel, tags, tag = _TAXONOMY_RULES
     used: set[str] = set()
     for card in cards:
         for link in card.css(_TAXONOMY_CSS):
             attrs = link.attrs
             rel = attrs.get("rel")
-            words = [w.lower() for w in _ASCII_SPACE.split(rel)] if rel else []
-            href = attrs.get("href") or ""
-            flags = (
-                "category" in words,
-                "/categories/" in href,
-                "/category/" in href,
-                rel is not None and rel.lower() == "tag",
-                "/tags/" in href,
-                "/tag/" in href,
-            )
-            used.update(rule for rule, flag in zip(_TAXONOMY_RULES, flags, strict=True) if flag)
+            if rel:
+                if "category" in rel.lower() and "category" in _ASCII_SPACE.split(rel.lower()):
+                    used.add(category_rel)
+                if rel.lower() == "tag":
+                    used.add(tag_rel)
+            href = attrs.get("href")
+            if href:
+                if "/categories/" in href:
+                    used.add(categories)
+                if "/category/" in href:
+                    used.add(category)
+                if "/tags/" in href:
+                    used.add(tags)
+                if "/tag/" in href:
+                    used.add(tag)
     return used
 
 

@@ -128,22 +128,31 @@ def find_date(text: str, formats: Sequence[str] = ()) -> str | None:
         return whole
     clean = _INVISIBLE.sub("", text).replace("\xa0", " ")
     years = [year.start() for year in _YEAR.finditer(clean)]
+    # Where a date ending with each spaced year can start (the same for every such pattern).
+    spans = [
+        (start, year + 5)
+        for year in years
+        if year and clean[year - 1].isspace() and (start := _year_last_start(clean, year - 1)) is not None
+    ]
     best: tuple[int, str] | None = None
     for index in range(len(_SEARCH)):
-        found = _first_valid(index, clean, years)
+        found = _first_valid(index, clean, years, spans)
         if found and (best is None or found[0] < best[0]):
             best = found
     return best[1] if best else None
 
 
-def _first_valid(index: int, clean: str, years: list[int]) -> tuple[int, str] | None:
+def _first_valid(
+    index: int, clean: str, years: list[int], spans: list[tuple[int, int]]
+) -> tuple[int, str] | None:
     """Where the first real day that ``_SEARCH[index]`` finds in ``clean`` starts, and the day.
 
     Scanning a long text with these patterns is slow, and most texts given to
     :func:`find_date` are long excerpts with a year in them. Every pattern holds a four-digit
     year (``years``: where ``_YEAR`` finds one, in order), so the first match is looked for
     only at or just before each year; only when that match is not a real day (``2024-13-45``)
-    is the text scanned the slow way.
+    is the text scanned the slow way. ``spans``: where to look for a date that ends with a
+    spaced year (see :func:`_year_last_start`).
     """
     pattern = _SEARCH[index]
     match = None
@@ -154,13 +163,10 @@ def _first_valid(index: int, clean: str, years: list[int]) -> tuple[int, str] | 
             if match:
                 break
     elif index in _YEAR_LAST:
-        for year in years:
-            if year and clean[year - 1].isspace():
-                start = _year_last_start(clean, year - 1)
-                if start is not None:
-                    match = pattern.search(clean, start, year + 5)
-                    if match:
-                        break
+        for start, end in spans:
+            match = pattern.search(clean, start, end)
+            if match:
+                break
     elif "月" in clean:
         match = pattern.search(clean)
     if match is None:

@@ -106,10 +106,16 @@ class Selector:
         """``"h2 a @href"`` -> ``Selector("h2 a", "href")``; ``None`` stays ``None``."""
         if not text:
             return None
-        match = _ATTR_SUFFIX.match(text.strip())
-        if match:
-            return cls(match["sel"], match["attr"])
-        return cls(text.strip())
+        return _parse_selector(text)
+
+
+@lru_cache(maxsize=1024)
+def _parse_selector(text: str) -> Selector:
+    """:meth:`Selector.parse` of a non-empty text (detection tries the same candidates often)."""
+    match = _ATTR_SUFFIX.match(text.strip())
+    if match:
+        return Selector(match["sel"], match["attr"])
+    return Selector(text.strip())
 
 
 def parse_html(html: str, *, base_url: str | None = None, profile: Profile | None = None) -> ParsedPage:
@@ -245,6 +251,17 @@ def text_cache() -> Iterator[None]:
         _CACHE.reset(token)
 
 
+@contextmanager
+def without_text_cache() -> Iterator[None]:
+    """Suspend :func:`text_cache` (for elements no earlier read has seen: remembering them
+    would only cost time)."""
+    token = _CACHE.set(None)
+    try:
+        yield
+    finally:
+        _CACHE.reset(token)
+
+
 def _collect_text(node: LexborNode, parts: list[str]) -> None:
     # Depth-first with an explicit stack, not recursion: a page nested thousands of elements
     # deep (broken or hostile markup) must not exhaust Python's stack (RecursionError).
@@ -341,6 +358,11 @@ def _matches(node: LexborNode, selector: Selector | None) -> list[LexborNode]:
     if found is None:
         found = page.matches[key] = css(node, selector.css)
     return found
+
+
+def matches(card: LexborNode, selector: Selector | None) -> list[LexborNode]:
+    """The selector's matches in the card (remembered in :func:`text_cache`; do not modify)."""
+    return _matches(card, selector)
 
 
 def _value(node: LexborNode, selector: Selector) -> str:
@@ -507,12 +529,14 @@ def find_next_url(
     base_url: str | None,
     profile: Profile | None,
     cards: Sequence[LexborNode],
+    links: tuple[Sequence[LexborNode], Sequence[str | None]] | None = None,
 ) -> str | None:
     """The next (older) listing page: the profile's selector, ``rel=next``, then link text.
 
     Fallbacks, in order: a link labelled "Next"/"Older posts"/"下一页" or whose class says
     ``next``, then a link to page N+1 in the ``/page/N/`` or ``?page=N`` scheme. Links inside
-    cards are ignored so a post titled "Next steps" is not taken for pagination.
+    cards are ignored so a post titled "Next steps" is not taken for pagination. ``links`` are
+    the page's ``a[href]`` elements and their hrefs when the caller already has them.
     """
     if profile is not None and profile.next_page:
         link = first_link_in_page(tree, Selector.parse(profile.next_page), base_url)
@@ -526,8 +550,15 @@ def find_next_url(
     here = _page_key(base_url) if base_url else None
     by_label = by_number = None
     wanted = _next_page_number(base_url)
-    for node in css(tree, "a[href]"):
-        href = (node.attributes.get("href") or "").strip()
+    anchors: Sequence[LexborNode]
+    hrefs: Sequence[str | None]
+    if links is None:
+        anchors = css(tree, "a[href]")
+        hrefs = [node.attributes.get("href") for node in anchors]
+    else:
+        anchors, hrefs = links
+    for node, raw in zip(anchors, hrefs, strict=True):
+        href = (raw or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
         url = absolute(href, base_url)
