@@ -72,6 +72,53 @@ def test_meta_line_categories_and_overlay_links() -> None:
     assert found.profile is not None and found.profile.category_separator == "·"
 
 
+def _cards_page(card: str, count: int = 4) -> str:
+    """A listing of ``count`` cards made from ``card`` (``{n}`` is the card's number)."""
+    body = "".join(card.format(n=n) for n in range(1, count + 1))
+    return f"<html><body><header><a href='/'>Home</a></header><main>{body}</main></body></html>"
+
+
+def test_title_without_heading_is_the_post_link_not_a_longer_category_link() -> None:
+    html = _cards_page(
+        '<div class="entry"><a class="t" href="/2024/01/post-{n}/">Go {n}</a>'
+        '<a class="c" href="/categories/programming-languages/">Programming languages</a>'
+        "<p>A summary long enough to be the excerpt of post number {n}.</p></div>"
+    )
+    found = detect(html, base_url="https://blog.example/")
+    assert [c.title for c in found.cards] == ["Go 1", "Go 2", "Go 3", "Go 4"]
+    assert found.cards[0].categories == ("Programming languages",)
+
+
+def test_a_summary_that_mentions_a_date_is_still_the_excerpt() -> None:
+    html = _cards_page(
+        '<article><h2><a href="/posts/{n}/">Post {n}</a></h2>'
+        '<div class="meta">Posted on 2024-01-0{n}</div>'
+        '<p class="summary">On 18 July, 2024 we drove north for the {n}th time. This is what'
+        " happened on the way there, what we ate, and why we came back early.</p></article>"
+    )
+    found = detect(html, base_url="https://blog.example/")
+    assert [c.date for c in found.cards] == ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]
+    assert [c.excerpt for c in found.cards] == [
+        f"On 18 July, 2024 we drove north for the {n}th time. This is what happened on the way"
+        " there, what we ate, and why we came back early."
+        for n in range(1, 5)
+    ]
+
+
+def test_empty_spacers_matched_by_the_card_selector_are_not_sampled() -> None:
+    from selectolax.lexbor import LexborHTMLParser
+
+    from archiver.parse.auto import _SAMPLE, _sample
+
+    cards = '<div class="item"><a href="/p/{n}/">Post {n}</a></div>'
+    spacer = '<div class="item" style="clear:both"></div>'
+    html = spacer + _cards_page(cards + spacer, count=_SAMPLE)
+    nodes = LexborHTMLParser(html).css("div.item")
+    sample = _sample(nodes, set())
+    assert len(sample) == _SAMPLE
+    assert all(node.css_first("a") is not None for node in sample)
+
+
 def test_nothing_to_find() -> None:
     found = detect("<html><body><p>Hello</p><a href='/about/'>About</a></body></html>")
     assert found.cards == [] and found.profile is None and found.confidence == 0.0

@@ -110,10 +110,13 @@ _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 #: Headings and dated elements, for :func:`_card_quality`.
 _QUALITY_CSS = f"{_HEADINGS}, {_HEADLINE}, time, [itemprop~=datePublished], [property=datePublished]"
 _ALL_TIME_SELECTORS = ", ".join(_TIME_SELECTORS)
+_LINKS = Selector("a[href]")
 #: What separates the words of ``[attr~=word]`` (ASCII whitespace only, as in CSS).
 _ASCII_SPACE = re.compile(r"[ \t\n\f\r]+")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _SEPARATORS = ("·", "|", "•", "/", "—", "｜")
+#: Longest meta line, in characters other than spaces (see :func:`_is_meta_line`).
+_META_LINE = 80
 _COUNT_LIKE = re.compile(r"^[\W\d\s]*$|^.{0,12}\d+\s*(?:字|分钟|min|words?|views?)", re.I)
 #: Most cards used to compare candidate field selectors (spread over the page); enough to see
 #: every card variant, few enough to keep detection cheap on 70-card pages.
@@ -168,7 +171,7 @@ def _detect(tree: LexborHTMLParser, base_url: str | None) -> Detection:
     members = _descend(_climb(best.members, edges))
     threshold = 0.5 * sorted(best.qualities)[len(best.qualities) // 2]
     card_selector, nodes = _card_selector(tree, members, threshold, base_url)
-    sample = _sample(nodes)
+    sample = _sample(nodes, {n.mem_id for n in members})
     profile = _infer_profile(sample, card_selector, base_url)
     cards = _extract(nodes, profile, base_url, {n.mem_id for n in sample})
     # A rival is a list of *other* posts (the same cards seen one level up or down is not).
@@ -398,7 +401,13 @@ def _card_quality(node: LexborNode) -> float:
     The heading is the first ``h1``-``h6`` or marked-up headline; the date a ``<time>``, a
     ``datePublished`` or a date-like text (one ``css`` call finds both kinds of element).
     """
-    return _quality(node, *_heading_and_date(node))
+    heading: LexborNode | None = None
+    marked_date = False
+    for found in node.css(_QUALITY_CSS):
+        heading, marked_date = _classify(found, heading, marked_date)
+        if heading is not None and marked_date:
+            break
+    return _quality(node, heading, marked_date)
 
 
 def _card_qualities(nodes: list[LexborNode]) -> list[float]:
@@ -407,12 +416,14 @@ def _card_qualities(nodes: list[LexborNode]) -> list[float]:
     siblings: dict[int, list[int]] = {}
     for i, node in enumerate(nodes):
         siblings.setdefault(_parent_id(node), []).append(i)
-    found_in: list[tuple[LexborNode | None, bool]] = [(None, False)] * len(nodes)
+    headings: list[LexborNode | None] = [None] * len(nodes)
+    dated = [False] * len(nodes)
+    qualities: list[float | None] = [None] * len(nodes)
     for parent_id, indexes in siblings.items():
         parent = nodes[indexes[0]].parent
         if parent is None or len(indexes) < 4:
             for i in indexes:
-                found_in[i] = (None, False) if parent is None else _heading_and_date(nodes[i])
+                qualities[i] = _card_quality(nodes[i])
             continue
         # Which node each element walked through is inside (-1: none, or the parent itself);
         # siblings' walks stop where an earlier walk already went.
@@ -432,33 +443,31 @@ def _card_qualities(nodes: list[LexborNode]) -> list[float]:
                 current = current.parent
             for current_id in walked:
                 owner[current_id] = i
-            if i >= 0 and (found_in[i][0] is None or not found_in[i][1]):
-                found_in[i] = _classify(found, *found_in[i])
-    return [_quality(node, *found) for node, found in zip(nodes, found_in, strict=True)]
-
-
-def _heading_and_date(node: LexborNode) -> tuple[LexborNode | None, bool]:
-    heading: LexborNode | None = None
-    marked_date = False
-    for found in node.css(_QUALITY_CSS):
-        heading, marked_date = _classify(found, heading, marked_date)
-        if heading is not None and marked_date:
-            break
-    return heading, marked_date
+            if i >= 0 and (headings[i] is None or not dated[i]):
+                headings[i], dated[i] = _classify(found, headings[i], dated[i])
+    return [
+        _quality(node, heading, marked) if quality is None else quality
+        for node, heading, marked, quality in zip(nodes, headings, dated, qualities, strict=True)
+    ]
 
 
 def _classify(
     found: LexborNode, heading: LexborNode | None, marked_date: bool
 ) -> tuple[LexborNode | None, bool]:
-    """The first heading and whether a marked-up date was seen, after one more element."""
-    if heading is not None and marked_date:
-        return heading, marked_date
+    """The first heading and whether a marked-up date was seen, after one more match of
+    :data:`_QUALITY_CSS`: headings and ``time`` by their tag, anything else by its markup."""
     tag = found.tag
-    if heading is None and (tag in _HEADING_TAGS or _has_attr_word(found, "headline")):
+    if tag in _HEADING_TAGS:
+        return (found if heading is None else heading), marked_date
+    if tag == "time":
+        return heading, True
+    attrs = found.attrs
+    itemprop = attrs.get("itemprop")
+    words = _ASCII_SPACE.split(itemprop) if itemprop else ()
+    prop = attrs.get("property")
+    if heading is None and ("headline" in words or prop == "headline"):
         heading = found
-    if not marked_date and (tag == "time" or _has_attr_word(found, "datePublished")):
-        marked_date = True
-    return heading, marked_date
+    return heading, marked_date or "datePublished" in words or prop == "datePublished"
 
 
 def _quality(node: LexborNode, heading: LexborNode | None, marked_date: bool) -> float:
@@ -468,15 +477,6 @@ def _quality(node: LexborNode, heading: LexborNode | None, marked_date: bool) ->
     dated = marked_date or _looks_dated(text)
     extra = max(0, length - title_length)
     return 1.0 + (heading is not None) + dated + min(extra, 300) / 100
-
-
-def _has_attr_word(node: LexborNode, word: str) -> bool:
-    """``[itemprop~=word], [property=word]`` for one element."""
-    attrs = node.attrs
-    itemprop = attrs.get("itemprop")
-    if itemprop and word in itemprop and word in _ASCII_SPACE.split(itemprop):
-        return True
-    return attrs.get("property") == word
 
 
 def _looks_dated(text: str) -> bool:
@@ -678,10 +678,14 @@ def _unacceptable(
     for node in matched:
         if node.mem_id in member_ids:
             continue
-        empty = not node.text(deep=True).strip() and node.css_first("a[href]") is None
-        if not empty and not (_has_post_link(node, base_url) and _card_quality(node) >= threshold):
+        if not _is_empty(node) and not (_has_post_link(node, base_url) and _card_quality(node) >= threshold):
             bad.append(node)
     return bad, matched
+
+
+def _is_empty(node: LexborNode) -> bool:
+    """Neither text nor a link: a spacer or a placeholder, never a wrong card."""
+    return not node.text(deep=True).strip() and node.css_first("a[href]") is None
 
 
 def _has_post_link(node: LexborNode, base_url: str | None) -> bool:
@@ -704,8 +708,11 @@ def _exclude(selector: str, bad: list[LexborNode], members: list[LexborNode]) ->
 # --- field selectors -------------------------------------------------------------------------
 
 
-def _sample(nodes: list[LexborNode]) -> list[LexborNode]:
-    """At most :data:`_SAMPLE` of the cards, spread over the page."""
+def _sample(nodes: list[LexborNode], member_ids: set[int]) -> list[LexborNode]:
+    """At most :data:`_SAMPLE` of the cards, spread over the page, leaving out empty matches
+    (a spacer the card selector also matches tells nothing about the fields)."""
+    shown = [n for n in nodes if n.mem_id in member_ids or not _is_empty(n)]
+    nodes = shown or nodes
     if len(nodes) > _SAMPLE:
         return [nodes[round(i * (len(nodes) - 1) / (_SAMPLE - 1))] for i in range(_SAMPLE)]
     return nodes
@@ -880,9 +887,23 @@ def _pick_title(card: LexborNode) -> LexborNode | None:
     for heading in card.css(f"{_HEADINGS}, .h1, .h2, .h3, .h4, .h5, .h6"):
         if heading.text().strip():
             return heading
+    # A post link's text, not a longer category or "Read more" link beside it.
+    links = _links(card)
+    posts = [a for a in links if _post_key(a.attrs.get("href"), None, None)]
+    return _longest_text(posts) or _longest_text(links)
+
+
+def _links(card: LexborNode) -> list[LexborNode]:
+    """The card's ``a[href]`` elements, read once per card for every field that looks at links
+    (and for the permalink candidate ``a[href]``)."""
+    return matches(card, _LINKS)
+
+
+def _longest_text(links: list[LexborNode]) -> LexborNode | None:
+    """The link with the longest text of at most 200 characters (a title, not a paragraph)."""
     best: LexborNode | None = None
     best_length = 0
-    for link in card.css("a[href]"):
+    for link in links:
         text = link.text().strip()
         if best_length < len(text) <= 200:
             best, best_length = link, len(text)
@@ -902,7 +923,7 @@ def _pick_link(card: LexborNode, title: LexborNode | None) -> LexborNode | None:
             if parent.tag == "a" and parent.attributes.get("href"):
                 return parent
             parent = parent.parent
-    anchors = [a for a in card.css("a[href]") if _post_key(a.attributes.get("href"), None, None)]
+    anchors = [a for a in _links(card) if _post_key(a.attrs.get("href"), None, None)]
     if not anchors:
         return None
     counts = Counter((a.attributes.get("href") or "").split("#")[0] for a in anchors)
@@ -972,20 +993,19 @@ _TAG_RULES = (
     'a[href*="/tag/"]',
 )
 _TAXONOMY_RULES = _CATEGORY_RULES + _TAG_RULES
-_TAXONOMY_CSS = ", ".join(_TAXONOMY_RULES)
 
 
 def _taxonomy_rules(cards: list[LexborNode]) -> set[str]:
     """The taxonomy link rules (``rel``, ``/categories/`` paths) that match in some card.
 
-    One ``css`` call per card finds every taxonomy link; which rule each link matches is
-    read from its attributes as the selector does (``rel`` is compared ignoring ASCII case,
-    as HTML says, ``href`` exactly).
+    Which rule each of the card's links (:func:`_links`) matches is read from its attributes
+    as the selector does (``rel`` is compared ignoring ASCII case, as HTML says, ``href``
+    exactly).
     """
     category_rel, categories, category, tag_rel, tags, tag = _TAXONOMY_RULES
     used: set[str] = set()
     for card in cards:
-        for link in card.css(_TAXONOMY_CSS):
+        for link in _links(card):
             attrs = link.attrs
             rel = attrs.get("rel")
             if rel:
@@ -1058,11 +1078,18 @@ def _meta_line_categories(
     return votes.most_common(1)[0][0]
 
 
+def _is_meta_line(text: str) -> bool:
+    """A date with a few facts around it (``"发表于 2022-06-26"``, ``"技术 · 周六, 七月 11, 2026 ·
+    4 分钟"``): short, unlike a summary, which may mention a date too."""
+    visible = len(text) - text.count(" ") - text.count("\n") - text.count("\t")
+    return visible <= _META_LINE and _YEAR.search(text) is not None and find_date(text) is not None
+
+
 def _pick_excerpt(card: LexborNode, avoid: list[LexborNode]) -> LexborNode | None:
     """The largest block that holds none of the title, date and category elements.
 
-    Counts, reading times and bare dates are not excerpts, so a card without a summary gives
-    ``None`` rather than "约 3178 字".
+    Counts, reading times and meta lines (:func:`_is_meta_line`) are not excerpts, so a card
+    without a summary gives ``None`` rather than "约 3178 字".
     """
     avoid_ids = {n.mem_id for n in avoid}
     holders: set[int] = set()
@@ -1083,7 +1110,7 @@ def _pick_excerpt(card: LexborNode, avoid: list[LexborNode]) -> LexborNode | Non
                 stack.append(child)
                 continue
             text = child.text(deep=True).strip()  # raw text is enough to compare sizes
-            if len(text) > best_length and not _COUNT_LIKE.match(text) and not find_date(text):
+            if len(text) > best_length and not _COUNT_LIKE.match(text) and not _is_meta_line(text):
                 best, best_length = child, len(text)
     if best is None and card.mem_id not in holders and not avoid:
         return card
