@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import groupby
+from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
@@ -165,14 +166,14 @@ def detect_tree(tree: LexborHTMLParser, *, base_url: str | None = None) -> Detec
 def _detect(tree: LexborHTMLParser, base_url: str | None) -> Detection:
     groups, edges, links = _candidate_groups(tree, base_url)
     if not groups:
-        return Detection([], None, 0.0, find_next_url(tree, base_url, None, [], links))
+        return Detection([], None, 0.0, find_next_url(tree, base_url, None, [], (links.anchors, links.hrefs)))
     _score_groups(groups)
     best = groups[0]
     members = _descend(_climb(best.members, edges))
     threshold = 0.5 * sorted(best.qualities)[len(best.qualities) // 2]
-    card_selector, nodes = _card_selector(tree, members, threshold, base_url)
+    card_selector, nodes = _card_selector(tree, members, threshold, links.posts)
     sample = _sample(nodes, {n.mem_id for n in members})
-    profile = _infer_profile(sample, card_selector, base_url)
+    profile = _infer_profile(sample, card_selector, base_url, links.posts)
     cards = _extract(nodes, profile, base_url, {n.mem_id for n in sample})
     # A rival is a list of *other* posts (the same cards seen one level up or down is not).
     posts = set().union(*best.keys)
@@ -184,14 +185,13 @@ def _detect(tree: LexborHTMLParser, base_url: str | None) -> Detection:
         cards=cards,
         profile=profile if cards else None,
         confidence=round(max(0.0, min(1.0, confidence)), 3),
-        next_url=find_next_url(tree, base_url, profile, nodes, links),
+        next_url=find_next_url(tree, base_url, profile, nodes, (links.anchors, links.hrefs)),
     )
 
 
 # --- finding the post list -------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8192)
 def _post_key(href: str | None, base_url: str | None, base_host: str | None) -> str | None:
     """A comparable key for a link that may be a post permalink, else ``None``.
 
@@ -203,29 +203,52 @@ def _post_key(href: str | None, base_url: str | None, base_host: str | None) -> 
     href = href.strip()
     if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
         return None
+    if (
+        href[0] == "/"
+        and not href.startswith("//")
+        and base_url
+        and base_url.startswith(("http://", "https://"))
+        and not _URL_UNSAFE.search(href)
+    ):
+        # A link to a path on the page's own site, as most are: split as urlsplit would.
+        path = href.partition("#")[0]
+        path, _, query = path.partition("?")
+        return _path_key(_netloc(base_url), path, query, base_host)
     try:
         if href.startswith(("http://", "https://")) or not base_url:
             parts = urlsplit(href)
-        elif href.startswith("/") and not href.startswith("//"):
-            parts = urlsplit(base_url)._replace(path="", query="", fragment="")
-            parts = urlsplit(parts.geturl() + href)
         else:
             parts = urlsplit(urljoin(base_url, href))
     except ValueError:  # http://[::1 and the like: not a link anyone can follow
         return None
     if parts.scheme not in ("http", "https", ""):
         return None
-    if base_host and parts.netloc and parts.netloc.lower() != base_host:
+    return _path_key(parts.netloc.lower(), parts.path, parts.query, base_host)
+
+
+#: What urlsplit removes from a URL before splitting it.
+_URL_UNSAFE = re.compile(r"[\t\r\n]")
+
+
+@lru_cache(maxsize=64)
+def _netloc(base_url: str) -> str:
+    return urlsplit(base_url).netloc.lower()
+
+
+@lru_cache(maxsize=8192)
+def _path_key(netloc: str, path: str, query: str, base_host: str | None) -> str | None:
+    """:func:`_post_key` of a split link (``netloc`` in lower case). The same on every page of
+    a site, so remembered across pages: a site repeats its menus and tag links everywhere."""
+    if base_host and netloc and netloc != base_host:
         return None
-    segments = [s for s in parts.path.split("/") if s]
-    if not segments or _ASSET.search(parts.path):
+    segments = [s for s in path.lower().split("/") if s]
+    if not segments or _ASSET.search(path):
         return None
-    lowered = [s.lower() for s in segments]
-    if any(s in _TAXONOMY or _PAGINATION.match(s) for s in lowered):
+    if any(s in _TAXONOMY or _PAGINATION.match(s) for s in segments):
         return None
-    if all(_DATE_ARCHIVE.match(s) or (s.isdigit() and len(s) <= 2) for s in lowered):
+    if all(_DATE_ARCHIVE.match(s) or (s.isdigit() and len(s) <= 2) for s in segments):
         return None  # /archives/, /2021/, /2021/05/: date archives
-    return f"{parts.netloc.lower()}{parts.path.rstrip('/')}?{parts.query}"
+    return f"{netloc}{path.rstrip('/')}?{query}"
 
 
 def _signature(node: LexborNode | None) -> str:
@@ -262,13 +285,22 @@ _Edges = dict[int, _Edge]
 _TOP_TAGS = frozenset({"html", "-document", None})
 
 
+class _PageLinks(NamedTuple):
+    """The page's ``a[href]`` elements, read once for every step that looks at links."""
+
+    anchors: list[LexborNode]
+    hrefs: list[str | None]
+    #: ``mem_id`` of the anchors that link to a post (:func:`_post_key`)
+    posts: set[int]
+
+
 def _candidate_groups(
     tree: LexborHTMLParser, base_url: str | None
-) -> tuple[list[_Group], _Edges, tuple[list[LexborNode], list[str | None]]]:
+) -> tuple[list[_Group], _Edges, _PageLinks]:
     """Every group of same-tag elements under same-looking parents that hold post links.
 
     Also returns, per element that holds post links, its parent and the post keys inside it,
-    and the page's links with their hrefs (for :func:`find_next_url`).
+    and the page's links.
     """
     base_host = urlsplit(base_url).netloc.lower() if base_url else None
     anchors = tree.css("a[href]")
@@ -280,10 +312,12 @@ def _candidate_groups(
     here = _post_key(base_url, base_url, None) if base_url else None
     edges: _Edges = {}
     tops: set[int] = set()  # elements whose parent is the document (no card above them)
+    posts: set[int] = set()
     for anchor, key in zip(anchors, keys, strict=True):
         if not key or key == here:
             continue
         node_id = anchor.mem_id
+        posts.add(node_id)
         entry = edges.get(node_id)
         if entry is None:
             parent = anchor.parent
@@ -338,7 +372,7 @@ def _candidate_groups(
         group.members.append(node)
         group.keys.append(inside)
     # Anchors were walked in document order, so members already are in page order.
-    return list(groups.values()), edges, (anchors, hrefs)
+    return list(groups.values()), edges, _PageLinks(anchors, hrefs, posts)
 
 
 def _post_keys(hrefs: list[str | None], base_url: str | None, base_host: str | None) -> list[str | None]:
@@ -581,7 +615,7 @@ def _descend(members: list[LexborNode]) -> list[LexborNode]:
 
 
 def _card_selector(
-    tree: LexborHTMLParser, members: list[LexborNode], threshold: float, base_url: str | None
+    tree: LexborHTMLParser, members: list[LexborNode], threshold: float, post_links: set[int]
 ) -> tuple[str, list[LexborNode]]:
     """A page-wide CSS selector that matches the members (plus harmless extras), and the cards
     it selects (:func:`select_cards`).
@@ -607,7 +641,7 @@ def _card_selector(
     for selector in candidates:
         if selector == tag and _has_ancestor_tag(members[0], tag):
             continue  # the bare tag matches an ancestor of a member, so that member is nested
-        checked = _unacceptable(tree, selector, member_ids, threshold, base_url)
+        checked = _unacceptable(tree, selector, member_ids, threshold, post_links)
         if checked is None:
             continue
         bad, cards = checked
@@ -615,7 +649,7 @@ def _card_selector(
             return selector, cards
         refined = _exclude(selector, bad, members)
         if refined:
-            again = _unacceptable(tree, refined, member_ids, threshold, base_url)
+            again = _unacceptable(tree, refined, member_ids, threshold, post_links)
             if again is not None and not again[0]:
                 return refined, again[1]
         if fallback is None or len(bad) < fallback[0]:
@@ -653,7 +687,7 @@ def _unacceptable(
     selector: str,
     member_ids: set[int],
     threshold: float,
-    base_url: str | None,
+    post_links: set[int],
 ) -> tuple[list[LexborNode], list[LexborNode]] | None:
     """Matches of ``selector`` that would be wrong cards, and :func:`select_cards` of it;
     ``None`` if it misses a member.
@@ -678,7 +712,8 @@ def _unacceptable(
     for node in matched:
         if node.mem_id in member_ids:
             continue
-        if not _is_empty(node) and not (_has_post_link(node, base_url) and _card_quality(node) >= threshold):
+        has_post_link = any(a.mem_id in post_links for a in node.css("a[href]"))
+        if not _is_empty(node) and not (has_post_link and _card_quality(node) >= threshold):
             bad.append(node)
     return bad, matched
 
@@ -686,11 +721,6 @@ def _unacceptable(
 def _is_empty(node: LexborNode) -> bool:
     """Neither text nor a link: a spacer or a placeholder, never a wrong card."""
     return not node.text(deep=True).strip() and node.css_first("a[href]") is None
-
-
-def _has_post_link(node: LexborNode, base_url: str | None) -> bool:
-    host = urlsplit(base_url).netloc.lower() if base_url else None
-    return any(_post_key(a.attributes.get("href"), base_url, host) for a in node.css("a[href]"))
 
 
 def _exclude(selector: str, bad: list[LexborNode], members: list[LexborNode]) -> str | None:
@@ -733,17 +763,19 @@ def _extract(
     return cards
 
 
-def _infer_profile(sample: list[LexborNode], card: str, base_url: str | None) -> Profile:
+def _infer_profile(
+    sample: list[LexborNode], card: str, base_url: str | None, post_links: set[int]
+) -> Profile:
     """Field selectors that read the sampled cards (:func:`_sample`) the way the per-card
     analysis does."""
-    titles = [_pick_title(n) for n in sample]
+    titles = [_pick_title(n, post_links) for n in sample]
     title = _best(
         sample,
         titles,
         first_text,
         lambda n: visible_text(n) or None,
     )
-    links = [_pick_link(n, t) for n, t in zip(sample, titles, strict=True)]
+    links = [_pick_link(n, t, post_links) for n, t in zip(sample, titles, strict=True)]
     permalink = _best(
         sample,
         links,
@@ -879,7 +911,7 @@ def _candidates_for(card: LexborNode, node: LexborNode) -> list[str]:
     return out
 
 
-def _pick_title(card: LexborNode) -> LexborNode | None:
+def _pick_title(card: LexborNode, post_links: set[int]) -> LexborNode | None:
     """The headline: a marked-up headline, a heading, else the longest short post link."""
     marked = card.css_first(_HEADLINE)
     if marked is not None and marked.text().strip():
@@ -889,7 +921,7 @@ def _pick_title(card: LexborNode) -> LexborNode | None:
             return heading
     # A post link's text, not a longer category or "Read more" link beside it.
     links = _links(card)
-    posts = [a for a in links if _post_key(a.attrs.get("href"), None, None)]
+    posts = [a for a in links if a.mem_id in post_links]
     return _longest_text(posts) or _longest_text(links)
 
 
@@ -910,7 +942,7 @@ def _longest_text(links: list[LexborNode]) -> LexborNode | None:
     return best
 
 
-def _pick_link(card: LexborNode, title: LexborNode | None) -> LexborNode | None:
+def _pick_link(card: LexborNode, title: LexborNode | None, post_links: set[int]) -> LexborNode | None:
     """The permalink anchor: the one around or inside the title, else the most repeated href."""
     if title is not None:
         if title.tag == "a" and title.attributes.get("href"):
@@ -923,7 +955,7 @@ def _pick_link(card: LexborNode, title: LexborNode | None) -> LexborNode | None:
             if parent.tag == "a" and parent.attributes.get("href"):
                 return parent
             parent = parent.parent
-    anchors = [a for a in _links(card) if _post_key(a.attrs.get("href"), None, None)]
+    anchors = [a for a in _links(card) if a.mem_id in post_links]
     if not anchors:
         return None
     counts = Counter((a.attributes.get("href") or "").split("#")[0] for a in anchors)
@@ -1109,6 +1141,8 @@ def _pick_excerpt(card: LexborNode, avoid: list[LexborNode]) -> LexborNode | Non
             if child.mem_id in holders:
                 stack.append(child)
                 continue
+            if child.first_child is None:
+                continue  # an icon, an image, a line break: no text
             text = child.text(deep=True).strip()  # raw text is enough to compare sizes
             if len(text) > best_length and not _COUNT_LIKE.match(text) and not _is_meta_line(text):
                 best, best_length = child, len(text)
