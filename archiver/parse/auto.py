@@ -66,8 +66,6 @@ _TAXONOMY = frozenset(
     }
 )  # fmt: skip
 _ASSET = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|ico|css|js|xml|json|txt|pdf|zip|gz|mp3|mp4|woff2?)$", re.I)
-_PAGINATION = re.compile(r"^page\d*$", re.I)
-_DATE_ARCHIVE = re.compile(r"^(?:archives?|\d{4})$", re.I)
 _CHROME = re.compile(
     r"(?:^|[\s_-])(?:sidebar|side|widget|widgets|aside|footer|nav|navbar|navigation|menu|toc"
     r"|related|comments?|breadcrumbs?|pagination|pager|header|topbar|tagcloud|tag-cloud"
@@ -110,7 +108,8 @@ _SEMANTIC_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "time", "article
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 #: Headings and dated elements, for :func:`_card_quality`.
 _QUALITY_CSS = f"{_HEADINGS}, {_HEADLINE}, time, [itemprop~=datePublished], [property=datePublished]"
-_ALL_TIME_SELECTORS = ", ".join(_TIME_SELECTORS)
+#: The rules of :data:`_TIME_SELECTORS` that may match other elements than ``time``.
+_UNTIMED_SELECTORS = ", ".join(_TIME_SELECTORS[3:])
 _LINKS = Selector("a[href]")
 #: What separates the words of ``[attr~=word]`` (ASCII whitespace only, as in CSS).
 _ASCII_SPACE = re.compile(r"[ \t\n\f\r]+")
@@ -244,10 +243,18 @@ def _path_key(netloc: str, path: str, query: str, base_host: str | None) -> str 
     segments = [s for s in path.lower().split("/") if s]
     if not segments or _ASSET.search(path):
         return None
-    if any(s in _TAXONOMY or _PAGINATION.match(s) for s in segments):
+    archive = True  # every segment so far can be part of a date archive: /archives/2021/05/
+    for segment in segments:
+        if segment in _TAXONOMY or (segment[:4] == "page" and (segment == "page" or segment[4:].isdecimal())):
+            return None  # an index of posts (/tags/x/), or one of its pages (/page2/)
+        if archive and not (
+            segment in ("archive", "archives")
+            or (len(segment) == 4 and segment.isdecimal())
+            or (len(segment) <= 2 and segment.isdigit())
+        ):
+            archive = False
+    if archive:
         return None
-    if all(_DATE_ARCHIVE.match(s) or (s.isdigit() and len(s) <= 2) for s in segments):
-        return None  # /archives/, /2021/, /2021/05/: date archives
     return f"{netloc}{path.rstrip('/')}?{query}"
 
 
@@ -970,17 +977,13 @@ def _pick_date(card: LexborNode) -> tuple[LexborNode | None, bool]:
     modified one), then elements whose class says date/time, then the first text that holds a
     date (``"发表于 2022-06-26"``, a meta line).
     """
-    marked = card.css(_ALL_TIME_SELECTORS)
-    if marked:
-        rules = [_time_rules(node) for node in marked]
-        dates: dict[int, str | None] = {}
-        for rule in range(len(_TIME_SELECTORS)):
-            for i, node in enumerate(marked):
-                if rules[i][rule]:
-                    if i not in dates:
-                        dates[i] = node_date(node, None, ())
-                    if dates[i]:
-                        return node, False
+    # Most themes mark the date up with <time>, and the first three rules only match those.
+    found = _first_marked_date(card.css("time"), range(3))
+    if found is None:
+        others = [node for node in card.css(_UNTIMED_SELECTORS) if node.tag != "time"]
+        found = _first_marked_date(others, range(3, len(_TIME_SELECTORS)))
+    if found is not None:
+        return found, False
     for node in card.css("[class*=date], [class*=time]"):
         text = visible_text(node)
         if text and parse_date(text):
@@ -991,6 +994,19 @@ def _pick_date(card: LexborNode) -> tuple[LexborNode | None, bool]:
             if _YEAR.search(text) and find_date(text) and node.parent is not None:
                 return node.parent, True
     return None, False
+
+
+def _first_marked_date(nodes: list[LexborNode], rules: range) -> LexborNode | None:
+    """The element with a readable date that the earliest of these :data:`_TIME_SELECTORS`
+    rules matches (the first in page order among equals)."""
+    if not nodes:
+        return None
+    matched = [_time_rules(node) for node in nodes]
+    for rule in rules:
+        for node, hits in zip(nodes, matched, strict=True):
+            if hits[rule] and node_date(node, None, ()):
+                return node
+    return None
 
 
 def _time_rules(node: LexborNode) -> tuple[bool, ...]:
