@@ -3,7 +3,8 @@
 The detector must stay cheap enough to run on every capture: the target is at most twice the
 time of parsing the same page with a profile (checked on every page of 50 KB or more). Pages
 are the real corpus pages beside the checkout (``../shared/corpus``, read in place) when
-present, else the repository's HTML fixtures. The explicit profile for each page is the one
+present, else the repository's HTML fixtures, plus the 57 KB synthetic listing page that
+``benchmarks/run.py`` imports (``benchmarks/pages.py``). The explicit profile for each page is the one
 detection infers, so both runs do the same parse and the same field extraction and the
 difference is the cost of finding the cards.
 
@@ -41,6 +42,8 @@ from typing import NamedTuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from pages import site_page, site_page_url  # noqa: E402
+
 from archiver.parse import auto, dates, html  # noqa: E402
 from archiver.parse.auto import detect  # noqa: E402
 from archiver.parse.html import parse_html  # noqa: E402
@@ -74,6 +77,8 @@ def pages(corpus: Path) -> list[Page]:
     else:
         for path in sorted((ROOT / "fixtures" / "html").glob("*.html")):
             found.append(Page(path.name, path.read_text(encoding="utf-8"), "https://blog.example/", None))
+    synthetic = [(site_page(n, 100).decode(), site_page_url(n)) for n in (2, 3)]
+    found.append(Page("benchmarks/pages.py site, page 3", *synthetic[1], synthetic[0]))
     return found
 
 

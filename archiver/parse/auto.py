@@ -28,7 +28,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import groupby
 from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit
 
@@ -39,8 +38,8 @@ from archiver.models import Card
 from archiver.parse.dates import find_date, parse_date
 from archiver.parse.html import (
     Selector,
+    card_reader,
     css,
-    extract_cards,
     find_next_url,
     first_date,
     first_link,
@@ -191,11 +190,13 @@ def _detect(tree: LexborHTMLParser, base_url: str | None) -> Detection:
 # --- finding the post list -------------------------------------------------------------------
 
 
+@lru_cache(maxsize=8192)
 def _post_key(href: str | None, base_url: str | None, base_host: str | None) -> str | None:
     """A comparable key for a link that may be a post permalink, else ``None``.
 
     Taxonomy/archive/pagination/asset links and links off the site are never permalinks, and
-    the fragment is dropped so ``/post/#more`` is the same post as ``/post/``.
+    the fragment is dropped so ``/post/#more`` is the same post as ``/post/``. Remembered per
+    page URL (captures of one page repeat nearly all their links) and, below, per site.
     """
     if not href:
         return None
@@ -760,14 +761,11 @@ def _extract(
 ) -> list[Card]:
     """:func:`extract_cards`, reusing what the analysis of the sampled cards read; the other
     cards are read as with a given profile (nothing read before, nothing worth remembering)."""
-    cards: list[Card] = []
-    for seen, run in groupby(nodes, key=lambda node: node.mem_id in sampled):
-        if seen:
-            cards += extract_cards(run, profile, base_url)
-        else:
-            with without_text_cache():
-                cards += extract_cards(run, profile, base_url)
-    return cards
+    read = card_reader(profile, base_url)
+    seen = {node.mem_id: read(node) for node in nodes if node.mem_id in sampled}
+    with without_text_cache():
+        found = [seen[node.mem_id] if node.mem_id in seen else read(node) for node in nodes]
+    return [card for card in found if card is not None]
 
 
 def _infer_profile(

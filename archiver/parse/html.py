@@ -17,7 +17,7 @@ Selector semantics (see :mod:`archiver.parse.profile` for the file format):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -186,14 +186,21 @@ def is_nested(node: LexborNode, ids: set[int], clear: set[int]) -> bool:
 
 def extract_cards(nodes: Iterable[LexborNode], profile: Profile, base_url: str | None) -> list[Card]:
     """One card per element that shows something (title, permalink or excerpt)."""
+    read = card_reader(profile, base_url)
+    return [card for card in map(read, nodes) if card is not None]
+
+
+def card_reader(profile: Profile, base_url: str | None) -> Callable[[LexborNode], Card | None]:
+    """Read one card element with the profile's selectors (parsed once, for every card); ``None``
+    when it shows no title, permalink or excerpt."""
     title = Selector.parse(profile.title)
     permalink = Selector.parse(profile.permalink)
     category = Selector.parse(profile.category)
     tags = Selector.parse(profile.tags)
     date = Selector.parse(profile.date)
     excerpt = Selector.parse(profile.excerpt)
-    cards = []
-    for node in nodes:
+
+    def read(node: LexborNode) -> Card | None:
         card = Card(
             title=first_text(node, title),
             url=first_link(node, permalink, base_url),
@@ -202,9 +209,9 @@ def extract_cards(nodes: Iterable[LexborNode], profile: Profile, base_url: str |
             date=first_date(node, date, profile.date_formats),
             excerpt=joined_text(node, excerpt),
         )
-        if card.title or card.url or card.excerpt:
-            cards.append(card)
-    return cards
+        return card if card.title or card.url or card.excerpt else None
+
+    return read
 
 
 def visible_text(node: LexborNode) -> str:
