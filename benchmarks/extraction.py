@@ -4,8 +4,8 @@ The detector must stay cheap enough to run on every capture: the target is at mo
 time of parsing the same page with a profile (checked on every page of 50 KB or more). Pages
 are the real corpus pages beside the checkout (``../shared/corpus``, read in place) when
 present, else the repository's HTML fixtures, plus the 57 KB synthetic listing page that
-``benchmarks/run.py`` imports (``benchmarks/pages.py``). The explicit profile for each page is the one
-detection infers, so both runs do the same parse and the same field extraction and the
+``benchmarks/run.py`` imports (``benchmarks/pages.py``). The explicit profile for each page is
+the one detection infers, so both runs do the same parse and the same field extraction and the
 difference is the cost of finding the cards.
 
 Both modes run through the public entry point (``parse_html``) in the same process,
@@ -15,13 +15,16 @@ default: on a shared machine a wall-clock run is sometimes preempted for a whole
 slice (several ms), which biases against the longer zero-configuration run; ``--clock wall``
 measures elapsed time instead.
 
-The parser remembers work across pages (resolved links, dates, selectors): a site repeats its
-menus, tag links and date formats on every page. Timing the same page over and over would let
-a page profit from its own earlier parse, which never happens in an import or a crawl. So by
-default (``--caches sibling``) every timed parse starts from empty caches warmed by parsing
-*another* page of the same site in the same mode (untimed), as when importing a site's pages
-one after another; ``cold`` empties them before every parse (a lone page), ``warm`` keeps
-them (the same page again and again, the most flattering).
+The parser remembers work across pages (resolved links, dates, selectors), and what that is
+worth depends on the job, so ``--caches`` says what each timed parse may remember:
+
+* ``sibling`` (the default): empty caches, warmed by parsing *another* page of the same site in
+  the same mode (untimed), as a crawl or an import of a site's pages goes: menus, tag links
+  and date formats repeat from page to page, the page's own posts do not;
+* ``cold``: empty caches before every parse (a lone page);
+* ``warm``: the same page parsed again and again, every lookup it needs already remembered.
+  This is the hardest case for the target: the profile parse no longer pays for the link and
+  date work it shares with detection, while most of detection's own work cannot be remembered.
 
     python benchmarks/extraction.py [--repeat N] [--corpus DIR] [--min-kb KB] [--clock cpu|wall]
                                     [--caches sibling|cold|warm]

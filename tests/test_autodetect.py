@@ -105,6 +105,22 @@ def test_a_summary_that_mentions_a_date_is_still_the_excerpt() -> None:
     ]
 
 
+def test_cards_without_a_summary_give_no_excerpt_not_their_byline_or_tag() -> None:
+    summaries = {2: "How the kettle got a new firmware, and what it reports now.", 4: "Notes on a pegboard."}
+    cards = "".join(
+        f'<article><h2><a href="/posts/{n}/">Post {n}</a></h2>'
+        f'<span class="author">By Jane Doe</span><span class="tag">raspberry-pi</span>'
+        f'<time datetime="2024-01-0{n}">Jan {n}, 2024</time>'
+        + (f'<p class="summary">{summaries[n]}</p>' if n in summaries else "")
+        + "</article>"
+        for n in range(1, 6)
+    )
+    html = f"<html><body><main>{cards}</main></body></html>"
+    found = detect(html, base_url="https://blog.example/")
+    assert [c.excerpt for c in found.cards] == [None, summaries[2], None, summaries[4], None]
+    assert found.profile is not None and found.profile.excerpt == "p.summary"
+
+
 def test_empty_spacers_matched_by_the_card_selector_are_not_sampled() -> None:
     from selectolax.lexbor import LexborHTMLParser
 

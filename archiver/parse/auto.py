@@ -114,6 +114,12 @@ _LINKS = Selector("a[href]")
 _ASCII_SPACE = re.compile(r"[ \t\n\f\r]+")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _SEPARATORS = ("·", "|", "•", "/", "—", "｜")
+#: A credit line ("By Jane Doe", "作者：张三"): when short, never a card's summary.
+_BYLINE = re.compile(r"^(?:by|posted\s+by|written\s+by|author|作者)\b\s*[:：]?", re.I)
+#: Longest one-word label (``raspberry-pi``, ``游戏开发``), in Latin and in CJK script.
+_LABEL = 30
+_CJK_LABEL = 6
+_ANY_SPACE = re.compile(r"\s")
 #: Longest meta line, in characters other than spaces (see :func:`_is_meta_line`).
 _META_LINE = 80
 _COUNT_LIKE = re.compile(r"^[\W\d\s]*$|^.{0,12}\d+\s*(?:字|分钟|min|words?|views?)", re.I)
@@ -1124,6 +1130,16 @@ def _meta_line_categories(
     return votes.most_common(1)[0][0]
 
 
+def _may_be_summary(text: str) -> bool:
+    """Not a count or reading time, a label (one word: a tag, a category), a short credit line
+    or a meta line."""
+    if _COUNT_LIKE.match(text) or _is_meta_line(text):
+        return False
+    if len(text) <= (_LABEL if text.isascii() else _CJK_LABEL) and not _ANY_SPACE.search(text):
+        return False
+    return len(text) > _META_LINE or not _BYLINE.match(text)
+
+
 def _is_meta_line(text: str) -> bool:
     """A date with a few facts around it (``"发表于 2022-06-26"``, ``"技术 · 周六, 七月 11, 2026 ·
     4 分钟"``): short, unlike a summary, which may mention a date too."""
@@ -1134,8 +1150,8 @@ def _is_meta_line(text: str) -> bool:
 def _pick_excerpt(card: LexborNode, avoid: list[LexborNode]) -> LexborNode | None:
     """The largest block that holds none of the title, date and category elements.
 
-    Counts, reading times and meta lines (:func:`_is_meta_line`) are not excerpts, so a card
-    without a summary gives ``None`` rather than "约 3178 字".
+    Counts, reading times, short credit lines and meta lines (:func:`_is_meta_line`) are not
+    excerpts, so a card without a summary gives ``None`` rather than "约 3178 字" or "By Jane".
     """
     avoid_ids = {n.mem_id for n in avoid}
     holders: set[int] = set()
@@ -1158,7 +1174,7 @@ def _pick_excerpt(card: LexborNode, avoid: list[LexborNode]) -> LexborNode | Non
             if child.first_child is None:
                 continue  # an icon, an image, a line break: no text
             text = child.text(deep=True).strip()  # raw text is enough to compare sizes
-            if len(text) > best_length and not _COUNT_LIKE.match(text) and not _is_meta_line(text):
+            if len(text) > best_length and _may_be_summary(text):
                 best, best_length = child, len(text)
     if best is None and card.mem_id not in holders and not avoid:
         return card
