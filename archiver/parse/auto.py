@@ -109,6 +109,7 @@ _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _QUALITY_CSS = f"{_HEADINGS}, {_HEADLINE}, time, [itemprop~=datePublished], [property=datePublished]"
 #: The rules of :data:`_TIME_SELECTORS` that may match other elements than ``time``.
 _UNTIMED_SELECTORS = ", ".join(_TIME_SELECTORS[3:])
+#: A card's links, as :func:`_links` reads them.
 _LINKS = Selector("a[href]")
 #: What separates the words of ``[attr~=word]`` (ASCII whitespace only, as in CSS).
 _ASCII_SPACE = re.compile(r"[ \t\n\f\r]+")
@@ -724,10 +725,10 @@ def _unacceptable(
         matched = matches
     bad = []
     for node in matched:
-        if node.mem_id in member_ids:
+        if node.mem_id in member_ids or _is_empty(node):
             continue
         has_post_link = any(a.mem_id in post_links for a in node.css("a[href]"))
-        if not _is_empty(node) and not (has_post_link and _card_quality(node) >= threshold):
+        if not (has_post_link and _card_quality(node) >= threshold):
             bad.append(node)
     return bad, matched
 
