@@ -11,15 +11,22 @@ cap, redirects and conditional requests are exercised the way a real site would 
 
 Knobs: ``root`` (swap the directory served), ``validators`` (ETag/Last-Modified and 304s),
 ``delay`` (seconds before every response), ``script`` (replies served in turn before the file),
-``serve`` (a fixed reply for a path), ``hang``, ``content_type`` (for served files), ``log``.
+``serve`` (a fixed reply for a path), ``answer`` (a function of the path and query, for pages
+made up on request), ``hang``, ``content_type`` (for served files), ``log``.
+
+:func:`write_blog` writes a paginated blog of any size in the fixture site's markup (the
+markup fixtures/site/profile.toml reads); :func:`blog_page` makes one such page.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
+import json
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,6 +71,7 @@ class SiteServer:
         self._script: dict[str, list[Reply]] = {}
         self._fixed: dict[str, Reply] = {}
         self._hang: set[str] = set()
+        self._answer_with: Callable[[str], Reply | None] | None = None
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._httpd = _QuietServer(("127.0.0.1", 0), _handler(self))
@@ -102,6 +110,10 @@ class SiteServer:
         """Always answer ``path`` with ``reply`` (a page that is not in ``root``, robots.txt...)."""
         self._fixed[path] = reply
 
+    def answer(self, make: Callable[[str], Reply | None]) -> None:
+        """Answer each request with ``make(path?query)``; where it gives None, as before."""
+        self._answer_with = make
+
     def hang(self, path: str) -> None:
         """Accept requests for ``path`` and never answer them (until the server stops)."""
         self._hang.add(path)
@@ -118,13 +130,17 @@ class SiteServer:
 
     # -- answering -------------------------------------------------------------------------
 
-    def _answer(self, path: str, headers: dict[str, str]) -> Reply | None:
+    def _answer(self, target: str, headers: dict[str, str]) -> Reply | None:
         """The reply for one request; None means hang."""
+        path = urlsplit(target).path
         with self._lock:
             self.log.append(Request(path, headers, time.monotonic()))
             script = self._script.get(path)
             if script:
                 return script.pop(0)
+        made = self._answer_with(target) if self._answer_with else None
+        if made is not None:
+            return made
         if path in self._hang:
             return None
         if path in self._fixed:
@@ -147,6 +163,61 @@ class SiteServer:
             if _not_modified(headers, etag, mtime):
                 return Reply(304, b"", None, extra)
         return Reply(200, body, self.content_type, extra)
+
+
+# -- generated blogs -------------------------------------------------------------------------
+
+_SEED_POSTS = json.loads((Path(__file__).parent.parent / "fixtures/site/posts.json").read_text("utf-8"))
+_CATEGORIES = ["Deep Learning", "NLP", "Python", "3D Model", "Large Model"]
+
+
+def blog_page(numbers: Sequence[int], next_href: str | None, *, permalinks: bool = True) -> bytes:
+    """A listing page in the fixture site's markup showing posts ``numbers`` (1 = the oldest post).
+
+    Post n always shows the same title, excerpt, date and category, so the same post looks the
+    same on whichever page it lands; ``permalinks=False`` leaves the cards without links.
+    """
+    cards = []
+    for n in numbers:
+        seed = _SEED_POSTS[n % len(_SEED_POSTS)]
+        title = html.escape(f"{seed['title']} ({n})")
+        meta = f'<time datetime="2025-{1 + n % 12:02d}-{1 + n % 28:02d}">x</time>' if n % 3 else ""
+        if n % 4:
+            meta += (
+                f'<span class="post-category"><a href="/categories/{n % 5}/">{_CATEGORIES[n % 5]}</a></span>'
+            )
+        heading = f'<a href="/posts/post-{n}/">{title}</a>' if permalinks else title
+        cards.append(
+            f'<article class="post-card"><header><h2 class="post-title">{heading}</h2>'
+            f'<div class="post-meta">{meta}</div></header>'
+            f'<div class="post-excerpt"><p>#{n} {html.escape(seed["excerpt"])}</p></div></article>'
+        )
+    nav = f'<a class="next" rel="next" href="{next_href}">下一页 »</a>' if next_href else ""
+    return (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>Generated blog</title>'
+        f'</head><body><main class="content">{"".join(cards)}<nav class="pagination">{nav}</nav>'
+        "</main></body></html>"
+    ).encode()
+
+
+def write_blog(root: Path, posts: int, per_page: int) -> int:
+    """Write a blog of ``posts`` posts, newest first, ``per_page`` a page: ``/``, ``/page/2/``...
+
+    Writing it again with more posts is publishing them: the new ones come first and push the
+    others down the pages. Pages the blog no longer has are removed. Returns how many pages it has.
+    """
+    pages = -(-posts // per_page)
+    for page in range(1, pages + 1):
+        newest = posts - (page - 1) * per_page
+        numbers = range(newest, max(0, newest - per_page), -1)
+        body = blog_page(numbers, f"/page/{page + 1}/" if page < pages else None)
+        target = root / "index.html" if page == 1 else root / "page" / str(page) / "index.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+    for extra in (root / "page").glob("*/index.html") if (root / "page").is_dir() else ():
+        if int(extra.parent.name) > pages:
+            extra.unlink()
+    return pages
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -172,8 +243,7 @@ def _handler(server: SiteServer) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
-            path = urlsplit(self.path).path
-            reply = server._answer(path, dict(self.headers.items()))
+            reply = server._answer(self.path, dict(self.headers.items()))
             if reply is None:
                 server._stopping.wait()
                 return
