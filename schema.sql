@@ -194,3 +194,21 @@ CREATE TABLE IF NOT EXISTS robots_txt (
     body       TEXT,
     fetched_at TEXT NOT NULL
 );
+
+-- What a crawl that failed or was killed part-way still owes, per start URL. `archiver crawl`
+-- stops at the first page whose posts are all known, which is only right when everything below
+-- it was archived before; a crawl cut short after page N breaks that. So each page a crawl stores
+-- writes this row in its own capture transaction while the crawl has further to go, and the page
+-- it ends at (known posts, the last page, a pagination loop, --max-pages or the page cap) deletes
+-- it. While the row is here the next crawl does not stop at known posts before it has seen
+-- `known_cards` of them: the posts stored from the top, counted rather than located by page,
+-- because posts published in between push the owed ones further down. A page that broke the
+-- layout check leaves the row as it was. Crawls still owing pages:
+--   SELECT start_url, owed_page, known_cards, since FROM crawl_debt;
+CREATE TABLE IF NOT EXISTS crawl_debt (
+    start_url   TEXT PRIMARY KEY,          -- the crawl's page 1, as given
+    site        TEXT NOT NULL,
+    owed_page   INTEGER NOT NULL,          -- the first page the cut-short crawl did not store
+    known_cards INTEGER NOT NULL,          -- known posts to see before known pages may end a crawl
+    since       TEXT NOT NULL              -- when the posts first went owed
+);

@@ -5,14 +5,16 @@ The orchestration layer between :mod:`archiver.fetcher` (HTTP) and :mod:`archive
 
 * :meth:`Crawler.crawl`, the scheduled run: page 1, then the next-page links, stopping at the
   first page whose cards are all known and unchanged. Pages rarely change below the newest posts,
-  so an hourly cron run usually costs one conditional request answered 304.
+  so an hourly cron run usually costs one conditional request answered 304. A crawl cut short
+  leaves a debt, and the next one goes past it before known pages may stop it.
 * :meth:`Crawler.backfill`, every page: resumable (its progress commits with each page), and
   concurrent once the pagination's URL pattern is known.
 
-Every page is one transaction (:func:`archiver.pipeline.ingest`) that also saves the page's
-validators and the backfill's progress, so a kill at any moment leaves the archive as after the
-last finished page and the next run carries on from there. All database work stays in the calling
-thread; only fetches run in worker threads.
+Both end at a pagination loop and at a page cap (:mod:`archiver.stopping` has the rules). Every
+page is one transaction (:func:`archiver.pipeline.ingest`) that also saves the page's validators
+and the crawl's debt or the backfill's progress, so a kill at any moment leaves the archive as
+after the last finished page and the next run carries on from there. All database work stays in
+the calling thread; only fetches run in worker threads.
 """
 
 from __future__ import annotations
@@ -29,10 +31,33 @@ from archiver.ahead import ParseWorker, Task
 from archiver.ahead import available as parse_ahead_available
 from archiver.errors import ArchiverError, FetchError, InputError, LayoutBrokenError
 from archiver.fetcher import Fetcher, FetchOptions, FetchResult, check_url
-from archiver.models import Card, ParsedPage
+from archiver.models import ParsedPage
 from archiver.parse import Profile, parse_capture
 from archiver.pipeline import CaptureResult, ingest, site_of, utc_now
+from archiver.stopping import (
+    MAX_PAGES_PER_RUN,
+    BackfillRun,
+    CrawlRun,
+    Ending,
+    PageReport,
+    Progress,
+    RunSummary,
+    Stop,
+    Walk,
+    card_keys,
+    ended,
+)
 from archiver.store import CaptureRecord, PageState, Store
+
+__all__ = [
+    "MAX_PAGES_PER_RUN",
+    "Crawler",
+    "PageRange",
+    "PageReport",
+    "RunSummary",
+    "Target",
+    "fetcher_for",
+]
 
 _RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
 #: A page that gave at least this many cards and now gives under half is a broken layout.
@@ -81,50 +106,6 @@ class PageRange:
 
     def __str__(self) -> str:
         return f"{self.first}-{self.last}"
-
-
-@dataclass(slots=True)
-class PageReport:
-    """What one fetched page did to the archive."""
-
-    page_no: int
-    url: str
-    #: 200, or 304 when the server said the page had not changed
-    http_status: int
-    #: False when nothing was parsed: a 304, or a 200 with the same bytes as last time
-    parsed: bool
-    capture: CaptureResult
-
-    @property
-    def known(self) -> bool:
-        """All cards known and unchanged: the point where an incremental crawl may stop."""
-        c = self.capture
-        return not self.parsed or c.new_entries == c.new_versions == c.enriched == 0
-
-
-@dataclass(slots=True)
-class RunSummary:
-    """Totals of one crawl or backfill, for the summary line."""
-
-    pages: int = 0
-    #: pages that were not parsed (304, or identical bytes)
-    unchanged: int = 0
-    cards: int = 0
-    new_entries: int = 0
-    new_versions: int = 0
-    enriched: int = 0
-    #: where the run ended: "at known pages", "at the last page" or "at the page limit"
-    stopped: str = ""
-    #: the page a backfill carried on from, when it resumed an interrupted run
-    resumed_at: int | None = None
-
-    def add(self, report: PageReport) -> None:
-        self.pages += 1
-        self.unchanged += not report.parsed
-        self.cards += report.capture.cards
-        self.new_entries += report.capture.new_entries
-        self.new_versions += report.capture.new_versions
-        self.enriched += report.capture.enriched
 
 
 @dataclass(slots=True)
@@ -179,31 +160,28 @@ class Crawler:
     # -- the two runs --------------------------------------------------------------------
 
     def crawl(self, *, max_pages: int | None = None, stop_after_known: int = 1) -> RunSummary:
-        """Follow the pagination from page 1 until ``stop_after_known`` known pages in a row,
-        the last page, or ``max_pages``."""
-        summary = RunSummary()
-        url: str | None = self.target.start_url
-        page_no, known_in_a_row = 1, 0
-        seen: set[str] = set()
-        while url is not None:
-            seen.add(url)
+        """Follow the pagination from page 1 until ``stop_after_known`` known pages in a row, the
+        last page, a loop, or ``max_pages`` pages (by default :data:`MAX_PAGES_PER_RUN`).
+
+        Known pages do not end the crawl before it has gone past what an earlier crawl that was
+        cut short still owes (:mod:`archiver.stopping`); every page writes, in its own
+        transaction, what the crawl would owe if it ended there.
+        """
+        debt = self.store.crawl_debt(self.target.start_url)
+        walk, progress = Walk.up_to(1, max_pages), Progress.paying(debt)
+        run = CrawlRun(self.store, self.target.start_url, self.target.site, walk, progress, stop_after_known)
+        summary = RunSummary(owed_from=debt.owed_page if debt else None)
+        url, page_no = self.target.start_url, 1
+        while True:
             state = self.store.page_state(url)
             fetched = self.fetcher.fetch(url, **_validators(state))
-            report, next_url = self._store_page(page_no, fetched, state)
+            report = self._store_page(page_no, fetched, state, then=run.settle)
             summary.add(report)
-            known_in_a_row = known_in_a_row + 1 if report.known else 0
-            if known_in_a_row >= stop_after_known:
-                summary.stopped = "at known pages"
-                break
-            if max_pages is not None and page_no >= max_pages:
-                summary.stopped = "at the page limit"
-                break
-            if next_url is None:
-                next_url = self._stored_next(url) if not report.parsed else None
-            url = self._follow(url, next_url, seen)
+            if run.walk.ended is not None:
+                return ended(summary, run.walk.ended, self._cap_advice(page_no, summary.pages, "crawl"))
+            assert report.next_url is not None  # no next link ends the walk
+            url = self._follow(url, report.next_url)
             page_no += 1
-        summary.stopped = summary.stopped or "at the last page"
-        return summary
 
     def backfill(
         self, pages: PageRange | None = None, *, concurrency: int = 1, restart: bool = False
@@ -213,7 +191,8 @@ class Crawler:
         With ``concurrency`` > 1, once page 1's next link shows a numbered pattern (``/page/2/``,
         ``?page=2``), the following pages are fetched ahead in worker threads; each guess is
         checked against the real next link before it is stored, so a wrong guess only costs a
-        wasted request.
+        wasted request. Without ``pages`` one run fetches at most :data:`MAX_PAGES_PER_RUN`
+        pages; a run stopped there stays unfinished, so the next one carries on after it.
         """
         start = self.target.start_url
         run_id = self.store.open_backfill(start, str(pages) if pages else "all", utc_now(), restart=restart)
@@ -227,10 +206,11 @@ class Crawler:
             page_no, url = pages.first, self._locate(pages.first)
         else:
             page_no, url = 1, start
-        last = pages.last if pages else None
+        walk = Walk(pages.last, capped=False) if pages else Walk.up_to(page_no, None)
+        run = BackfillRun(self.store, run_id, walk)
+        limit = run.walk.limit
         pattern: tuple[str, str] | None = None
         guess = concurrency > 1
-        seen: set[str] = set()
         ahead: dict[int, _Pending] = {}
         # Pages fetched ahead are parsed ahead too, in a worker process (started before the fetch
         # threads), while this thread stores the pages before them.
@@ -242,11 +222,10 @@ class Crawler:
             if worker is not None:
                 worker.start()
             try:
-                while url is not None and (last is None or page_no <= last):
-                    seen.add(url)
+                while url is not None and page_no <= limit and run.walk.ended is None:
                     if pattern is not None:
-                        for n in range(page_no + 1, page_no + concurrency):
-                            if n not in ahead and (last is None or n <= last):
+                        for n in range(page_no + 1, min(page_no + concurrency, limit + 1)):
+                            if n not in ahead:
                                 ahead[n] = self._submit(pool, pattern[0] + str(n) + pattern[1])
                     pending = ahead.pop(page_no, None)
                     if pending is None or pending.url != url:
@@ -256,23 +235,33 @@ class Crawler:
                         pending = self._submit(pool, url)
                     if worker is not None:
                         self._parse_ahead(worker, ahead.values())
-                    report, next_url = self._store_page(
-                        page_no,
-                        pending.future.result(),
-                        pending.state,
-                        run_id=run_id,
-                        ahead=pending,
+                    report = self._store_page(
+                        page_no, pending.future.result(), pending.state, then=run.settle, ahead=pending
                     )
                     summary.add(report)
-                    if guess and pattern is None and next_url is not None:
-                        pattern = _number_pattern(next_url, page_no + 1)
-                    url = self._follow(url, next_url, seen)
-                    page_no += 1
+                    if run.walk.ended is None:
+                        assert report.next_url is not None  # no next link ends the walk
+                        if guess and pattern is None:
+                            pattern = _number_pattern(report.next_url, page_no + 1)
+                        url = self._follow(url, report.next_url)
+                        page_no += 1
             finally:
                 _drop(ahead)
-        summary.stopped = "at the page limit" if url is not None else "at the last page"
-        self.store.finish_backfill(run_id, utc_now())
-        return summary
+        # a run resumed after its last page (or past its range) has nothing left to fetch
+        ending = run.walk.ended or Ending(Stop.LAST if url is None else Stop.LIMIT)
+        if ending.stop is not Stop.CAP:
+            self.store.finish_backfill(run_id, utc_now())
+        return ended(summary, ending, self._cap_advice(page_no, summary.pages, "backfill"))
+
+    def _cap_advice(self, page_no: int, pages: int, command: str) -> str:
+        """What to do when the default page cap ended a run of ``pages`` pages at ``page_no``."""
+        head = (
+            f"{self.target.start_url}: stopped at page {page_no}, after {pages} pages: the most "
+            f"one {command} fetches by default. The listing goes on; "
+        )
+        if command == "crawl":
+            return head + "give --max-pages N to read further, or archive every page with `archiver backfill`"
+        return head + f"run the same backfill again to carry on at page {page_no + 1}, or give --pages A-B"
 
     # -- one page ------------------------------------------------------------------------
 
@@ -282,13 +271,13 @@ class Crawler:
         fetched: FetchResult,
         state: PageState | None,
         *,
-        run_id: int | None = None,
+        then: Callable[[PageReport], None],
         ahead: _Pending | None = None,
-    ) -> tuple[PageReport, str | None]:
-        """One page into the archive, in one transaction; returns its report and next link.
+    ) -> PageReport:
+        """One page into the archive, in one transaction, with ``then``'s bookkeeping.
 
-        A 304, or a 200 whose bytes equal the last ones, is recorded as a capture and not parsed.
-        A backfill needs the next link of such a page too: it comes from the stored copy.
+        A 304, or a 200 whose bytes equal the last ones, is recorded as a capture and not parsed;
+        its next link and cards (for the stop rules) come from the stored copy.
         """
         url, site = fetched.url, self.target.site
         if fetched.not_modified and state is None:
@@ -308,28 +297,28 @@ class Crawler:
             page_url=fetched.final_url,
             charset=fetched.charset,
         )
-        cards: list[Card] | None = None  # not parsed: the page shows what it showed last time
         if parsed:
             assert fetched.body is not None
             page = self._parse(fetched, ahead)
-            cards, next_url = page.cards, page.next_url
-            self._check_layout(record, fetched.body, state, len(cards))
-            new_state = PageState(url, record.etag, record.last_modified, fetched.sha256, len(cards))
+            self._check_layout(record, fetched.body, state, len(page.cards))
+            new_state = PageState(url, record.etag, record.last_modified, fetched.sha256, len(page.cards))
         else:
             assert state is not None
-            next_url = self._stored_next(url) if run_id is not None else None
+            page = self._stored_page(state)
             new_state = PageState(url, record.etag, record.last_modified, state.sha256, state.last_cards)
+        keys = card_keys(page.cards)
+        reports: list[PageReport] = []
 
         def bookkeeping(result: CaptureResult) -> None:
             self.store.save_page_state(site, new_state, result.capture_id)
-            if run_id is not None:
-                self.store.add_backfill_page(run_id, page_no, url, next_url, result.capture_id)
+            reports.append(PageReport(page_no, url, fetched.status, parsed, result, page.next_url, keys))
+            then(reports[0])
 
-        capture = ingest(self.store, record, fetched.body, cards, then=bookkeeping)
-        report = PageReport(page_no, url, fetched.status, parsed, capture)
+        # not parsed: no cards, the page shows what it showed last time
+        ingest(self.store, record, fetched.body, page.cards if parsed else None, then=bookkeeping)
         if self.on_page:
-            self.on_page(report)
-        return report, next_url
+            self.on_page(reports[0])
+        return reports[0]
 
     def _parse_ahead(self, worker: ParseWorker, pending: Iterable[_Pending]) -> None:
         """Hand the pages fetched ahead to the worker, with the profile they will be read with.
@@ -412,24 +401,20 @@ class Crawler:
         state = self.store.page_state(url)
         return _Pending(url, state, pool.submit(self.fetcher.fetch, url, **_validators(state)))
 
-    def _stored_next(self, url: str) -> str | None:
-        """The next link of a page that was not parsed this time, read from its stored copy."""
-        state = self.store.page_state(url)
-        if state is None or state.sha256 is None:
-            return None
-        page = parse_capture(
+    def _stored_page(self, state: PageState) -> ParsedPage:
+        """A page that was not parsed this time, as its stored copy shows it."""
+        if state.sha256 is None:
+            return ParsedPage()
+        return parse_capture(
             self.store.get_blob(state.sha256),
             kind="html",
-            source=url,
-            base_url=url,
+            source=state.url,
+            base_url=state.url,
             profile=self.target.profile,
         )
-        return page.next_url
 
-    def _follow(self, url: str, next_url: str | None, seen: set[str]) -> str | None:
-        """The next page to fetch: None at the end, or when the pagination loops back."""
-        if next_url is None or next_url in seen:
-            return None
+    def _follow(self, url: str, next_url: str) -> str:
+        """The next page to fetch, once it is checked to be a web URL on an allowed host."""
         check_url(next_url)
         if urlsplit(next_url).hostname not in self._hosts:
             raise FetchError(
@@ -449,11 +434,13 @@ class Crawler:
             state = self.store.page_state(url)
             fetched = self.fetcher.fetch(url, **_validators(state))
             if fetched.not_modified:
-                next_url = self._stored_next(url)
+                if state is None:
+                    raise FetchError(f"{url}: answered 304 Not Modified to a request without validators")
+                next_url = self._stored_page(state).next_url
             else:
                 next_url = _parse_page(fetched, self.target.profile).next_url
-            follow = self._follow(url, next_url, {url})
-            if follow is None:
+            follow = self._follow(url, next_url) if next_url is not None else None
+            if follow is None or follow == url:
                 raise InputError(
                     f"{self.target.start_url}: the listing has only {n} page(s); there is no page {page_no}"
                 )

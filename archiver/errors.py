@@ -41,6 +41,12 @@ class LayoutBrokenError(ArchiverError):
     exit_code = 3
 
 
+class PageCapReached(ArchiverError):
+    """A crawl or backfill stopped at the default page cap while the listing went on."""
+
+    exit_code = 4
+
+
 class LockedError(ArchiverError):
     """Another archiver run holds the database's lock."""
 

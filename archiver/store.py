@@ -98,6 +98,18 @@ class PageState:
     last_capture_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CrawlDebt:
+    """What a crawl that failed or was killed part-way still owes (see :mod:`archiver.stopping`)."""
+
+    #: the first page the cut-short crawl did not store (where the owed posts were then)
+    owed_page: int
+    #: known posts the next crawl must see before a page of known posts may end it
+    known_cards: int
+    #: when the posts first went owed
+    since: str
+
+
 class Store:
     """One open archive file. Use as a context manager, or call :meth:`close`."""
 
@@ -442,6 +454,26 @@ class Store:
                 capture_id,
             ),
         )
+
+    def crawl_debt(self, start_url: str) -> CrawlDebt | None:
+        with self._errors():
+            row = self.conn.execute(
+                "SELECT owed_page, known_cards, since FROM crawl_debt WHERE start_url = ?", (start_url,)
+            ).fetchone()
+        return CrawlDebt(*row) if row else None
+
+    def owe_crawl(self, start_url: str, site: str, debt: CrawlDebt) -> None:
+        """Inside the page's capture transaction: the page and what the crawl then owes commit together."""
+        self.conn.execute(
+            "INSERT INTO crawl_debt (start_url, site, owed_page, known_cards, since) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (start_url) DO UPDATE SET site = excluded.site, owed_page = excluded.owed_page,"
+            " known_cards = excluded.known_cards, since = excluded.since",
+            (start_url, site, debt.owed_page, debt.known_cards, debt.since),
+        )
+
+    def clear_crawl_debt(self, start_url: str) -> None:
+        """Inside the capture transaction of the page a crawl ended at."""
+        self.conn.execute("DELETE FROM crawl_debt WHERE start_url = ?", (start_url,))
 
     def open_backfill(self, start_url: str, pages: str, started_at: str, *, restart: bool) -> int:
         """The backfill run to carry on (the newest unfinished one), or a new run.

@@ -24,14 +24,23 @@ from archiver.cli._common import (
     read_profile,
     reports_errors,
 )
-from archiver.crawl import Crawler, PageRange, PageReport, RunSummary, Target, fetcher_for
-from archiver.errors import ArchiverError, UsageError
+from archiver.crawl import (
+    MAX_PAGES_PER_RUN,
+    Crawler,
+    PageRange,
+    PageReport,
+    RunSummary,
+    Target,
+    fetcher_for,
+)
+from archiver.errors import ArchiverError, PageCapReached, UsageError
 from archiver.fetcher import DEFAULT_MAX_BYTES, DEFAULT_USER_AGENT, FetchOptions, allowed_hosts
 from archiver.lock import run_lock
 
 _EXIT_STATUSES = (
     "Exit status: 0 done; 1 failed (network, server, refused or unreadable page, storage); "
     "2 usage; 3 layout broken (a page gave no cards where it used to; nothing is marked gone); "
+    "4 stopped at the default page cap while the listing went on; "
     "75 another run holds the archive's lock (try again later)."
 )
 
@@ -84,7 +93,12 @@ def crawl(
     profile: ProfileOption = None,
     db: DbOption = DEFAULT_DB,
     max_pages: Annotated[
-        int | None, typer.Option("--max-pages", min=1, help="Fetch at most this many pages.")
+        int | None,
+        typer.Option(
+            "--max-pages",
+            min=1,
+            help=f"Fetch at most this many pages (default {MAX_PAGES_PER_RUN}; exit 4 if the list goes on).",
+        ),
     ] = None,
     stop_after_known: Annotated[
         int,
@@ -107,7 +121,9 @@ def crawl(
 
     Starts at page 1 and follows the next-page links until a page whose cards are all known and
     unchanged, the last page, or --max-pages. Pages are fetched with conditional requests, so an
-    unchanged page costs one 304. The archive locks itself: no flock wrapper is needed.
+    unchanged page costs one 304. A crawl that failed or was killed part-way is owed: the next
+    one goes past the pages it missed before it stops at known posts. The archive locks itself: no
+    flock wrapper is needed.
 
     Example: archiver crawl https://blog.example/ --db blog.db --quiet
     """
@@ -120,7 +136,14 @@ def crawl(
             max_pages=max_pages, stop_after_known=stop_after_known
         )
     if not quiet:
-        out.print(_summary_line("crawled", target, summary), markup=False)
+        verb = (
+            f"crawled (an earlier crawl was cut short at page {summary.owed_from})"
+            if summary.owed_from
+            else "crawled"
+        )
+        out.print(_summary_line(verb, target, summary), markup=False)
+    if summary.capped:
+        raise PageCapReached(summary.capped)
 
 
 @reports_errors
@@ -129,7 +152,11 @@ def backfill(
     profile: ProfileOption = None,
     db: DbOption = DEFAULT_DB,
     all_pages: Annotated[
-        bool, typer.Option("--all", help="Every page, to the last one (the default).")
+        bool,
+        typer.Option(
+            "--all",
+            help=f"Every page, to the last one (the default; {MAX_PAGES_PER_RUN} a run, the next goes on).",
+        ),
     ] = False,
     pages: Annotated[
         str | None, typer.Option("--pages", help="Only pages A to B, e.g. 1-50 (page 1 = newest).")
@@ -190,6 +217,8 @@ def backfill(
     if not quiet:
         verb = f"backfilled (resumed at page {summary.resumed_at})" if summary.resumed_at else "backfilled"
         out.print(_summary_line(verb, target, summary), markup=False)
+    if summary.capped:
+        raise PageCapReached(summary.capped)
 
 
 def _target(url: str | None, profile_path: Path | None) -> Target:
