@@ -80,6 +80,41 @@ def test_crawl_archives_every_card_like_an_import(run: Runner, site: SiteServer,
     assert entries(crawled) == entries(imported)
 
 
+def test_crawl_without_a_profile_finds_the_cards_and_carries_on_after_a_failure(
+    run: Runner, site: SiteServer, tmp_path: Path
+) -> None:
+    """Zero configuration: cards and next links found by detection, also on a page answered 304
+    whose next link comes from its stored copy (the crawl that failed at page 2 owes it)."""
+    crawled, imported = tmp_path / "crawled.db", tmp_path / "imported.db"
+    bare = ("--delay", "0", "--timeout", "2", "--retries", "0")
+    site.script("/page/2/", [Reply(503)])
+    assert run("crawl", site.url, "--db", crawled, *bare).exit_code == 1
+    assert len(entries(crawled)) == 16
+    log = len(site.log)
+    result = run("crawl", site.url, "--db", crawled, *bare)
+    assert result.exit_code == 0, result.stderr
+    assert [r.path for r in site.log[log:] if r.path != "/robots.txt"] == ["/", "/page/2/", "/page/3/"]
+    assert captured(crawled)[-3][1] == 304
+    assert run("import", SITE, "--db", imported, "--base-url", site.url).exit_code == 0
+    assert len(entries(crawled)) == 46
+    assert entries(crawled) == entries(imported)
+
+
+def test_backfill_without_a_profile_matches_a_crawl(run: Runner, site: SiteServer, tmp_path: Path) -> None:
+    crawled, backfilled = tmp_path / "crawled.db", tmp_path / "backfilled.db"
+    bare = ("--delay", "0", "--timeout", "2")
+    assert run("crawl", site.url, "--db", crawled, *bare).exit_code == 0
+    result = run("backfill", site.url, "--all", "--db", backfilled, *bare, "--concurrency", "3")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("backfilled 3 pages") and "stopped at the last page" in result.stdout
+    assert len(entries(backfilled)) == 46
+    assert entries(backfilled) == entries(crawled)
+    again = run("backfill", site.url, "--all", "--db", backfilled, *bare, "--restart")
+    assert again.exit_code == 0, again.stderr
+    assert "(3 unchanged" in again.stdout  # 304s: each next link read from the stored copy
+    assert entries(backfilled) == entries(crawled)
+
+
 def test_profile_start_url_is_enough(run: Runner, site: SiteServer, tmp_path: Path) -> None:
     profile = tmp_path / "site.toml"
     profile.write_text(f'start_url = "{site.url}"\n' + SITE_PROFILE.read_text(encoding="utf-8"))
