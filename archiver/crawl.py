@@ -307,6 +307,9 @@ class Crawler:
             parsed_with=self.target.parsed_with if parsed else None,
             page_url=fetched.final_url,
             charset=fetched.charset,
+            # not parsed: it shows what the capture that last saved the page state showed (not
+            # whatever came since: a broken-layout page in between keeps no state)
+            repeats_capture_id=None if parsed or state is None else state.last_capture_id,
         )
         cards: list[Card] | None = None  # not parsed: the page shows what it showed last time
         if parsed:

@@ -22,7 +22,20 @@ from archiver.errors import InputError, StoreError
 from archiver.models import CARD_FIELDS, RobotsFile
 
 #: Bumped whenever schema.sql changes in a way an existing file must be migrated for.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+#: What brings an archive of version N - 1 to version N, beyond what schema.sql's IF NOT EXISTS
+#: adds by itself (new tables, indexes, triggers). Run in order, with schema.sql, in one
+#: transaction: an upgrade that fails or is killed leaves the archive at its old version.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (
+        "ALTER TABLE capture ADD COLUMN repeats_capture_id INTEGER REFERENCES capture (id)",
+        # the full-text index now follows entry.current_version_id: history may hold versions
+        # placed before the current one, which the old per-insert triggers would have indexed
+        "DROP TRIGGER IF EXISTS entry_version_indexed",
+        "DROP TRIGGER IF EXISTS entry_version_reindexed",
+    ),
+}
 
 _ZSTD_LEVEL = 3
 _compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
@@ -37,6 +50,23 @@ _SEEN_AGAIN = (
     " first_capture_id = CASE WHEN :at < first_seen_at THEN :cid ELSE first_capture_id END,"
     " first_seen_at = min(first_seen_at, :at)"
 )
+
+
+#: Sum up a version's first/last seen and count from its sightings (after they were moved).
+_RECOUNT = """
+UPDATE entry_version SET
+    seen_count = agg.n, first_seen_at = agg.first_at, last_seen_at = agg.last_at,
+    first_capture_id = agg.first_id, last_capture_id = agg.last_id
+FROM (
+    SELECT count(*) AS n, min(c.captured_at) AS first_at, max(c.captured_at) AS last_at,
+           (SELECT c2.id FROM sighting s2 JOIN capture c2 ON c2.id = s2.capture_id
+            WHERE s2.version_id = :vid ORDER BY c2.captured_at, c2.id LIMIT 1) AS first_id,
+           (SELECT c2.id FROM sighting s2 JOIN capture c2 ON c2.id = s2.capture_id
+            WHERE s2.version_id = :vid ORDER BY c2.captured_at DESC, c2.id DESC LIMIT 1) AS last_id
+    FROM sighting s JOIN capture c ON c.id = s.capture_id WHERE s.version_id = :vid
+) AS agg
+WHERE entry_version.id = :vid AND agg.n > 0
+"""
 
 
 def schema_sql() -> str:
@@ -65,6 +95,17 @@ class CaptureRecord:
     charset: str | None = None
     encoding: str | None = None
     chrome_lines: tuple[str, ...] = ()
+    #: for a page not parsed (304, same bytes): the capture whose cards it shows again
+    repeats_capture_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCapture:
+    """A capture as archived: its facts and how many cards it gave (for reparse)."""
+
+    capture_id: int
+    record: CaptureRecord
+    cards: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +124,19 @@ class CurrentVersion:
     fields: dict[str, str | None]
     digest: str
     first_seen_at: str
+    last_seen_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVersion:
+    """One version of an entry, as placing an old capture in its history needs it."""
+
+    version_id: int
+    version: int
+    fields: dict[str, str | None]
+    first_seen_at: str
+    last_seen_at: str
+    last_capture_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,19 +176,29 @@ class Store:
                     f"{SCHEMA_VERSION}); upgrade archiver to use it"
                 )
             if version < SCHEMA_VERSION:
-                self._create_schema()
+                self._create_schema(version)
             conn.execute("PRAGMA synchronous = NORMAL")
 
-    def _create_schema(self) -> None:
+    def _create_schema(self, version: int) -> None:
+        """Create the schema in a new file, or upgrade an older archive, in one transaction."""
         tables = self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if (
             tables
             and not self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'entry_version'").fetchone()
         ):
             raise StoreError(f"{self.path}: is an SQLite database, but not an archiver archive")
+        # version 0 with tables: a 0.1.0 archive killed before it was stamped (it is version 1)
+        steps = [step for v in range(max(version, 1) + 1, SCHEMA_VERSION + 1) for step in _MIGRATIONS[v]]
         self.conn.execute("PRAGMA journal_mode = WAL")
-        self.conn.executescript(f"BEGIN IMMEDIATE; {schema_sql()}; COMMIT;")
-        self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        script = ";\n".join(steps if tables else [])
+        try:
+            self.conn.executescript(
+                f"BEGIN IMMEDIATE; {script}; {schema_sql()}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            )
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self.conn.close()
@@ -202,8 +266,8 @@ class Store:
     def insert_capture(self, record: CaptureRecord) -> int:
         cursor = self.conn.execute(
             "INSERT INTO capture (site, source, page_url, kind, captured_at, http_status, etag,"
-            " last_modified, sha256, parsed_with, charset, encoding, chrome_lines)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " last_modified, sha256, parsed_with, charset, encoding, chrome_lines, repeats_capture_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.site,
                 record.source,
@@ -218,6 +282,7 @@ class Store:
                 record.charset,
                 record.encoding,
                 json.dumps(list(record.chrome_lines), ensure_ascii=False) if record.chrome_lines else None,
+                record.repeats_capture_id,
             ),
         )
         assert cursor.lastrowid is not None
@@ -229,14 +294,14 @@ class Store:
             (cards, new_entries, new_versions, capture_id),
         )
 
-    def captures(self) -> Iterator[tuple[int, CaptureRecord]]:
+    def captures(self) -> Iterator[StoredCapture]:
         """Every capture in the order it was archived; parsed_with is None where nothing was parsed."""
         rows = self.conn.execute(
             "SELECT id, site, source, kind, captured_at, sha256, page_url, parsed_with, charset,"
-            " encoding, chrome_lines FROM capture ORDER BY id"
+            " encoding, chrome_lines, repeats_capture_id, cards FROM capture ORDER BY id"
         )
         for row in rows:
-            yield (
+            yield StoredCapture(
                 row[0],
                 CaptureRecord(
                     site=row[1],
@@ -249,7 +314,9 @@ class Store:
                     charset=row[8],
                     encoding=row[9],
                     chrome_lines=tuple(json.loads(row[10])) if row[10] else (),
+                    repeats_capture_id=row[11],
                 ),
+                row[12],
             )
 
     def last_capture_of(self, source: str) -> PreviousCapture | None:
@@ -269,6 +336,7 @@ class Store:
     def forget_entries(self) -> None:
         """Drop every entry and version (inside a transaction) so captures can be applied anew."""
         for statement in (
+            "DELETE FROM sighting",
             "DELETE FROM possible_duplicate",
             "UPDATE entry SET current_version_id = NULL",
             "INSERT INTO entry_fts (entry_fts) VALUES ('delete-all')",
@@ -281,7 +349,8 @@ class Store:
 
     def _current(self, where: str, params: Sequence[Any]) -> list[tuple[str, CurrentVersion]]:
         rows = self.conn.execute(
-            f"SELECT e.key, e.id, v.id, v.version, {_VERSION_COLUMNS}, v.digest, v.first_seen_at"
+            f"SELECT e.key, e.id, v.id, v.version, {_VERSION_COLUMNS}, v.digest, v.first_seen_at,"
+            " v.last_seen_at"
             " FROM entry e JOIN entry_version v ON v.id = e.current_version_id"
             f" WHERE {where}",
             params,
@@ -289,8 +358,20 @@ class Store:
         found = []
         for row in rows:
             values = dict(zip(CARD_FIELDS, row[4 : 4 + len(CARD_FIELDS)], strict=True))
-            found.append((row[0], CurrentVersion(row[1], row[2], row[3], values, row[-2], row[-1])))
+            found.append((row[0], CurrentVersion(row[1], row[2], row[3], values, *row[-3:])))
         return found
+
+    def versions_of(self, entry_id: int) -> list[StoredVersion]:
+        """Every version of an entry, oldest first."""
+        rows = self.conn.execute(
+            f"SELECT id, version, {_VERSION_COLUMNS}, first_seen_at, last_seen_at, last_capture_id"
+            " FROM entry_version WHERE entry_id = ? ORDER BY version",
+            (entry_id,),
+        ).fetchall()
+        return [
+            StoredVersion(row[0], row[1], dict(zip(CARD_FIELDS, row[2:-3], strict=True)), *row[-3:])
+            for row in rows
+        ]
 
     def earlier_versions(self, entry_id: int, version: int) -> list[tuple[int, dict[str, str | None]]]:
         """(version id, fields) of an entry's versions before ``version``, newest first."""
@@ -334,7 +415,10 @@ class Store:
         changed: Sequence[str],
         capture_id: int,
         seen_at: str,
+        *,
+        current: bool = True,
     ) -> int:
+        """A new version row; ``current`` False for one placed in history (see insert_version)."""
         cursor = self.conn.execute(
             f"INSERT INTO entry_version (entry_id, version, {_VERSION_COLUMNS}, changed, digest,"
             " first_seen_at, first_capture_id, last_seen_at, last_capture_id, seen_count)"
@@ -353,8 +437,48 @@ class Store:
         )
         version_id = cursor.lastrowid
         assert version_id is not None
-        self.conn.execute("UPDATE entry SET current_version_id = ? WHERE id = ?", (version_id, entry_id))
+        if current:
+            self.set_current(entry_id, version_id)
         return version_id
+
+    def set_current(self, entry_id: int, version_id: int) -> None:
+        self.conn.execute("UPDATE entry SET current_version_id = ? WHERE id = ?", (version_id, entry_id))
+
+    def make_room(self, entry_id: int, version: int) -> None:
+        """Number the entry's versions from ``version`` on one higher, so one fits in before them.
+
+        Two steps through negative numbers keep UNIQUE (entry_id, version) true after each.
+        """
+        self.conn.execute(
+            "UPDATE entry_version SET version = -version WHERE entry_id = ? AND version >= ?",
+            (entry_id, version),
+        )
+        self.conn.execute(
+            "UPDATE entry_version SET version = 1 - version WHERE entry_id = ? AND version < 0", (entry_id,)
+        )
+
+    def set_changed(self, version_id: int, changed: Sequence[str]) -> None:
+        """What differs from the version before, after a version was placed in between."""
+        self.conn.execute(
+            "UPDATE entry_version SET changed = ? WHERE id = ?",
+            (json.dumps(list(changed), ensure_ascii=False) if changed else None, version_id),
+        )
+
+    def move_sightings_after(self, version_id: int, to_version_id: int, after: str) -> None:
+        """Hand the sightings of ``version_id`` by captures taken after ``after`` to another version.
+
+        Splits a version in two when an old copy shows that the entry was in another state in
+        between; each version's first/last seen and count are then summed up again from its
+        sightings (a version with none left, or one of a capture archived before sightings were
+        kept, keeps what it had).
+        """
+        self.conn.execute(
+            "UPDATE sighting SET version_id = :to WHERE version_id = :v"
+            " AND capture_id IN (SELECT id FROM capture WHERE captured_at > :after)",
+            {"to": to_version_id, "v": version_id, "after": after},
+        )
+        for vid in (version_id, to_version_id):
+            self.conn.execute(_RECOUNT, {"vid": vid})
 
     def update_version(self, version_id: int, fields: dict[str, str | None], digest: str) -> None:
         """Fill in or lengthen fields of a version in place (enrichment: no new version)."""
@@ -375,6 +499,13 @@ class Store:
             [{"at": seen_at, "cid": capture_id, "vid": vid} for vid in version_ids],
         )
 
+    def add_sightings(self, capture_id: int, shown: Sequence[int]) -> None:
+        """The version each card of a capture showed, in page order."""
+        self.conn.executemany(
+            "INSERT INTO sighting (capture_id, position, version_id) VALUES (?, ?, ?)",
+            [(capture_id, position, vid) for position, vid in enumerate(shown)],
+        )
+
     def add_possible_duplicates(self, entry_id: int, similar: Iterable[int], capture_id: int) -> None:
         self.conn.executemany(
             "INSERT OR IGNORE INTO possible_duplicate (entry_id, similar_to_id, capture_id) VALUES (?, ?, ?)",
@@ -390,18 +521,34 @@ class Store:
         ).fetchone()
         return PageState(*row) if row else None
 
-    def mark_seen_again(self, previous_capture_id: int, capture_id: int, seen_at: str) -> int:
-        """A page that answered 304, or the same bytes, shows again what its last capture showed.
+    def mark_seen_again(self, repeated_capture_id: int, capture_id: int, seen_at: str) -> int:
+        """A page that answered 304, or the same bytes, shows again what ``repeated_capture_id`` showed.
 
-        The versions that capture saw are those it was the last to see; they move on to this one,
-        so `last_seen_at` stays true for posts still listed on a page that never changes. Returns
-        how many versions were seen again.
+        Its sightings are copied to this capture and their versions counted as seen again, so
+        `last_seen_at` stays true for posts still listed on a page that never changes, whatever
+        other captures saw in between. A capture archived before sightings were kept has none:
+        then the versions it was the last to see stand for what it showed. Returns how many
+        cards were seen again.
         """
+        params = {"cid": capture_id, "at": seen_at, "previous": repeated_capture_id}
+        copied = self.conn.execute(
+            "INSERT INTO sighting (capture_id, position, version_id)"
+            " SELECT :cid, position, version_id FROM sighting WHERE capture_id = :previous",
+            params,
+        ).rowcount
+        if not copied:
+            self.conn.execute(
+                "INSERT INTO sighting (capture_id, position, version_id)"
+                " SELECT :cid, row_number() OVER (ORDER BY id) - 1, id FROM entry_version"
+                " WHERE last_capture_id = :previous",
+                params,
+            )
         cursor = self.conn.execute(
-            f"UPDATE entry_version SET {_SEEN_AGAIN} WHERE last_capture_id = :previous",
-            {"cid": capture_id, "at": seen_at, "previous": previous_capture_id},
+            f"UPDATE entry_version SET {_SEEN_AGAIN} WHERE id IN"
+            " (SELECT version_id FROM sighting WHERE capture_id = :cid)",
+            params,
         )
-        return cursor.rowcount
+        return copied or cursor.rowcount
 
     def robots_files(self) -> list[RobotsFile]:
         """Every robots.txt kept from earlier runs (the fetcher decides which are fresh)."""

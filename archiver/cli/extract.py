@@ -157,7 +157,7 @@ def reparse(
 
 def _check_site(store: Store, site: str) -> None:
     """A usage error unless ``site`` has HTML captures (the only ones a profile applies to)."""
-    sites = sorted({record.site for _, record in store.captures() if record.kind == "html"})
+    sites = sorted({c.record.site for c in store.captures() if c.record.kind == "html"})
     if site not in sites:
         held = f"HTML captures are of {', '.join(sites)}" if sites else "the archive has no HTML captures"
         raise UsageError(f"--site {site!r}: no HTML captures of that site; {held}")
