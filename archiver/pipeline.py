@@ -7,6 +7,7 @@ This is where the identity, version and raw-page rules meet the database: :mod:`
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -76,6 +77,8 @@ class CaptureResult:
     enriched: int = 0
     #: ids of entries created because their text matched several entries (never merged)
     possible_duplicates: list[int] = field(default_factory=list)
+    #: a file an interrupted run of the same import stored already: not counted again
+    already_stored: bool = False
 
 
 def ingest(
@@ -141,6 +144,7 @@ def apply_cards(
     seen_again: list[int] = []
     for card, url_key in zip(cards, url_keys, strict=True):
         fields = card.fields()
+        ambiguous: list[int]
         if url_key:
             current, ambiguous = known.get(url_key), []
             if current is not None and current.entry_id in shown_by:
@@ -493,16 +497,50 @@ def import_files(
     """Import files in order, one transaction each; stops at the first bad file.
 
     The archive is opened only once the first file has parsed, so an import that fails on its
-    first file leaves no trace, not even a new empty database.
+    first file leaves no trace, not even a new empty database. An import of the same files with
+    the same options as one that was interrupted (or stopped at a bad file) carries it on: the
+    files it stored, unchanged since, are not counted again (``already_stored`` results).
     """
     store: Store | None = None
+    run_id, stored = 0, dict[str, str]()
     try:
         for capture in read_captures(files, options):
-            store = store or open_store()
-            yield ingest(store, capture.record, capture.data, capture.cards)
+            if store is None:
+                store = open_store()
+                run_id, stored = store.open_import(_import_request(files, options), len(files), utc_now())
+            record = capture.record
+            if record.sha256 is not None and stored.get(record.source) == record.sha256:
+                yield CaptureResult(record.source, 0, already_stored=True)
+                continue
+            yield ingest(store, record, capture.data, capture.cards, then=_note_import(store, run_id, record))
+        if store is not None:
+            store.finish_import(run_id, utc_now())
     finally:
         if store is not None:
             store.close()
+
+
+def _note_import(store: Store, run_id: int, record: CaptureRecord) -> Callable[[CaptureResult], None]:
+    def note(result: CaptureResult) -> None:
+        assert record.sha256 is not None
+        store.add_import_file(run_id, record.source, record.sha256, result.capture_id)
+
+    return note
+
+
+def _import_request(files: Sequence[ImportFile], options: ImportOptions) -> str:
+    """What an import was asked to do, as one key: the files in order and how they are read."""
+    asked = [[str(item.path.resolve()), item.kind, item.url, item.captured_at] for item in files]
+    how = [
+        options.profile_name and str(Path(options.profile_name).resolve()),
+        options.base_url,
+        options.site,
+        options.captured_at,
+        options.encoding,
+        sorted(options.chrome_lines),
+    ]
+    text = json.dumps([asked, how], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _parsed_with(kind: str, options: ImportOptions) -> str:

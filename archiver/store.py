@@ -643,6 +643,36 @@ class Store:
                 (finished_at, run_id),
             )
 
+    def open_import(self, request: str, files: int, started_at: str) -> tuple[int, dict[str, str]]:
+        """The unfinished import run asked for with the same ``request`` (to carry on), else a new
+        one; with the files (source -> sha256) it already stored."""
+        with self.transaction():
+            row = self.conn.execute(
+                "SELECT id FROM import_run WHERE request = ? AND finished_at IS NULL"
+                " ORDER BY id DESC LIMIT 1",
+                (request,),
+            ).fetchone()
+            if row is None:
+                cursor = self.conn.execute(
+                    "INSERT INTO import_run (request, files, started_at) VALUES (?, ?, ?)",
+                    (request, files, started_at),
+                )
+                assert cursor.lastrowid is not None
+                return cursor.lastrowid, {}
+            stored = self.conn.execute("SELECT source, sha256 FROM import_file WHERE run_id = ?", (row[0],))
+            return int(row[0]), dict(stored.fetchall())
+
+    def add_import_file(self, run_id: int, source: str, sha256: str, capture_id: int) -> None:
+        """Inside the file's capture transaction: the run has stored this file."""
+        self.conn.execute(
+            "INSERT OR REPLACE INTO import_file (run_id, source, sha256, capture_id) VALUES (?, ?, ?, ?)",
+            (run_id, source, sha256, capture_id),
+        )
+
+    def finish_import(self, run_id: int, finished_at: str) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE import_run SET finished_at = ? WHERE id = ?", (finished_at, run_id))
+
     # -- reading ---------------------------------------------------------------------------
 
     def stats(self) -> dict[str, int]:

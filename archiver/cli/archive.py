@@ -132,7 +132,7 @@ def import_(
             markup=False,
         )
     totals = CaptureResult(source="", capture_id=0)
-    captures = 0
+    captures = carried_over = 0
     show_bar = not quiet and err.is_terminal and len(files) > 1
     with ExitStack() as held, Progress(console=err, disable=not show_bar) as progress:
 
@@ -149,6 +149,9 @@ def import_(
         task = progress.add_task("importing", total=len(files))
         for result in import_files(open_locked, files, options):
             progress.advance(task)
+            if result.already_stored:
+                carried_over += 1
+                continue
             captures += 1
             totals.cards += result.cards
             totals.new_entries += result.new_entries
@@ -165,7 +168,12 @@ def import_(
             f"imported {captures} capture{'' if captures == 1 else 's'} into {db}: "
             f"{totals.cards} cards seen, "
             f"{totals.new_entries} new entries, {totals.new_versions} new versions, "
-            f"{totals.enriched} enriched",
+            f"{totals.enriched} enriched"
+            + (
+                f" (carried on an interrupted import: {carried_over} files it stored were not counted again)"
+                if carried_over
+                else ""
+            ),
             markup=False,
         )
 
