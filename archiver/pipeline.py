@@ -502,30 +502,46 @@ def import_files(
     files it stored, unchanged since, are not counted again (``already_stored`` results).
     """
     store: Store | None = None
-    run_id, stored = 0, dict[str, str]()
+    run = _ImportRun("", len(files))
     try:
         for capture in read_captures(files, options):
             if store is None:
                 store = open_store()
-                run_id, stored = store.open_import(_import_request(files, options), len(files), utc_now())
+                run.request = _import_request(files, options)
+                run.run_id, run.stored = store.unfinished_import(run.request)
             record = capture.record
-            if record.sha256 is not None and stored.get(record.source) == record.sha256:
+            if record.sha256 is not None and run.stored.get(record.source) == record.sha256:
                 yield CaptureResult(record.source, 0, already_stored=True)
                 continue
-            yield ingest(store, record, capture.data, capture.cards, then=_note_import(store, run_id, record))
-        if store is not None:
-            store.finish_import(run_id, utc_now())
+            yield ingest(store, record, capture.data, capture.cards, then=run.noter(store, record))
+        if store is not None and run.run_id is not None:
+            store.finish_import(run.run_id, utc_now())
     finally:
         if store is not None:
             store.close()
 
 
-def _note_import(store: Store, run_id: int, record: CaptureRecord) -> Callable[[CaptureResult], None]:
-    def note(result: CaptureResult) -> None:
-        assert record.sha256 is not None
-        store.add_import_file(run_id, record.source, record.sha256, result.capture_id)
+@dataclass(slots=True)
+class _ImportRun:
+    """The import run being carried out: recorded with its first stored file, never before, so
+    an import that stores nothing leaves the archive byte for byte as it was."""
 
-    return note
+    request: str
+    files: int
+    run_id: int | None = None
+    #: files (source -> sha256) an interrupted run of the same import stored already
+    stored: dict[str, str] = field(default_factory=dict)
+
+    def noter(self, store: Store, record: CaptureRecord) -> Callable[[CaptureResult], None]:
+        """Bookkeeping that commits with the file's capture."""
+
+        def note(result: CaptureResult) -> None:
+            if self.run_id is None:
+                self.run_id = store.new_import(self.request, self.files, utc_now())
+            assert record.sha256 is not None
+            store.add_import_file(self.run_id, record.source, record.sha256, result.capture_id)
+
+        return note
 
 
 def _import_request(files: Sequence[ImportFile], options: ImportOptions) -> str:

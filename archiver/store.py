@@ -643,24 +643,28 @@ class Store:
                 (finished_at, run_id),
             )
 
-    def open_import(self, request: str, files: int, started_at: str) -> tuple[int, dict[str, str]]:
-        """The unfinished import run asked for with the same ``request`` (to carry on), else a new
-        one; with the files (source -> sha256) it already stored."""
-        with self.transaction():
+    def unfinished_import(self, request: str) -> tuple[int | None, dict[str, str]]:
+        """The unfinished import run asked for with the same ``request``, to carry on, with the
+        files (source -> sha256) it stored; (None, {}) when there is none."""
+        with self._errors():
             row = self.conn.execute(
                 "SELECT id FROM import_run WHERE request = ? AND finished_at IS NULL"
                 " ORDER BY id DESC LIMIT 1",
                 (request,),
             ).fetchone()
             if row is None:
-                cursor = self.conn.execute(
-                    "INSERT INTO import_run (request, files, started_at) VALUES (?, ?, ?)",
-                    (request, files, started_at),
-                )
-                assert cursor.lastrowid is not None
-                return cursor.lastrowid, {}
+                return None, {}
             stored = self.conn.execute("SELECT source, sha256 FROM import_file WHERE run_id = ?", (row[0],))
             return int(row[0]), dict(stored.fetchall())
+
+    def new_import(self, request: str, files: int, started_at: str) -> int:
+        """Inside the first file's capture transaction: a new import run."""
+        cursor = self.conn.execute(
+            "INSERT INTO import_run (request, files, started_at) VALUES (?, ?, ?)",
+            (request, files, started_at),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
 
     def add_import_file(self, run_id: int, source: str, sha256: str, capture_id: int) -> None:
         """Inside the file's capture transaction: the run has stored this file."""
