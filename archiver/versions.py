@@ -52,20 +52,23 @@ def place(versions: Sequence[SeenVersion], seen: Mapping[str, str | None], at: s
     """Place a card seen at ``at`` among ``versions`` (oldest first, numbered 1..n).
 
     The state in effect at ``at`` is the newest version first seen by then. A card agreeing with
-    it, or with the version after it, is a sighting; else it is a state of its own, right after
-    the one in effect (before every version when it is older than them all).
+    it, or with the version after it (first seen earlier than known), is a sighting; else it is a
+    state of its own, right after the one in effect (before every version when it is older than
+    them all), splitting the one in effect when that was seen after ``at`` too.
     """
     before = -1
     for index, version in enumerate(versions):
         if version.first_seen_at <= at:
             before = index
-    for index in (before, before + 1):
+    # the state in effect, and the next one unless the one in effect was seen after ``at`` too
+    # (then the card shows a state between two sightings of it)
+    split = before >= 0 and versions[before].last_seen_at > at
+    for index in (before,) if split else (before, before + 1):
         if 0 <= index < len(versions):
             compared = merge(versions[index].fields, seen)
             if compared.outcome is not Outcome.NEW_VERSION:
                 return Placement(compared, index=index)
     base = versions[before].fields if before >= 0 else _NOTHING_SHOWN
-    split = before >= 0 and versions[before].last_seen_at > at
     return Placement(merge(base, seen), position=before + 2, split=split)
 
 
