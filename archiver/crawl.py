@@ -34,7 +34,10 @@ from archiver.parse import Profile, parse_capture
 from archiver.pipeline import CaptureResult, ingest, site_of, utc_now
 from archiver.store import CaptureRecord, PageState, Store
 
-_RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+#: The highest page number --pages takes: no blog has a billion listing pages, and page numbers
+#: are stored as SQLite integers (a longer run of digits is not even read as a number).
+MAX_PAGE = 10**9
+_RANGE = re.compile(r"^\s*0*([0-9]{1,10})\s*-\s*0*([0-9]{1,10})\s*$")
 #: A page that gave at least this many cards and now gives under half is a broken layout.
 _COLLAPSE_FROM = 6
 
@@ -75,8 +78,8 @@ class PageRange:
     @classmethod
     def parse(cls, text: str) -> PageRange:
         match = _RANGE.match(text)
-        if match is None or not 1 <= int(match[1]) <= int(match[2]):
-            raise InputError(f"--pages {text!r}: expected A-B with 1 <= A <= B, e.g. 1-20")
+        if match is None or not 1 <= int(match[1]) <= int(match[2]) <= MAX_PAGE:
+            raise InputError(f"--pages {text!r}: expected A-B with 1 <= A <= B <= {MAX_PAGE:,}, e.g. 1-20")
         return cls(int(match[1]), int(match[2]))
 
     def __str__(self) -> str:

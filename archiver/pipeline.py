@@ -57,7 +57,10 @@ def iso_timestamp(value: str) -> str:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except OverflowError:  # 0001-01-01T00:00+05:00 is still year 0 in UTC
+        raise InputError(f"--captured-at {value!r}: out of range (years 1 to 9999 in UTC)") from None
 
 
 def site_of(url: str | None) -> str | None:

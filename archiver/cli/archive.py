@@ -295,7 +295,10 @@ def search(
         typer.Argument(metavar="TEXT", help="Text to find in current titles and excerpts (any substring)."),
     ],
     db: ExistingDbOption = DEFAULT_DB,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="Most results to show.")] = 20,
+    limit: Annotated[
+        # the largest integer SQLite takes: a larger --limit could not be passed to the query
+        int, typer.Option("--limit", min=1, max=2**63 - 1, help="Most results to show.")
+    ] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per result.")] = False,
 ) -> None:
     """Full-text search over current entries; Chinese substrings work.

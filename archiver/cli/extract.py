@@ -24,8 +24,9 @@ from archiver.cli._common import (
     read_profile,
     reports_errors,
 )
-from archiver.errors import InputError, UsageError
-from archiver.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchOptions
+from archiver.cli.crawl import check_user_agent
+from archiver.errors import FetchError, InputError, UsageError
+from archiver.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchOptions, check_url
 from archiver.lock import run_lock
 from archiver.parse.auto import detect
 from archiver.parse.decode import decode_html, looks_binary
@@ -50,6 +51,9 @@ def probe(
     profile_only: Annotated[
         bool, typer.Option("--profile-only", help="Print only the TOML profile (to redirect to a file).")
     ] = False,
+    ignore_robots: Annotated[
+        bool, typer.Option("--ignore-robots", help="Fetch PAGE even if robots.txt disallows it.")
+    ] = False,
 ) -> None:
     """Find the post cards on a listing page and print a profile that pins them.
 
@@ -62,7 +66,8 @@ def probe(
       archiver probe saved/index.html --base-url https://blog.example/ --profile-only > blog.toml
     """
     base_url = check_base_url(base_url)
-    html, page_url = _read_page(page, base_url, user_agent)
+    options = FetchOptions(user_agent=check_user_agent(user_agent), delay=0, obey_robots=not ignore_robots)
+    html, page_url = _read_page(page, base_url, options)
     detection = detect(html, base_url=page_url)
     if detection.profile is None or not detection.cards:
         raise InputError(f"{page}: no post cards found; is this a blog listing page?")
@@ -93,10 +98,14 @@ def _is_url(page: str) -> bool:
     return page.startswith(("http://", "https://"))
 
 
-def _read_page(page: str, base_url: str | None, user_agent: str) -> tuple[str, str | None]:
+def _read_page(page: str, base_url: str | None, options: FetchOptions) -> tuple[str, str | None]:
     """The page's text and the URL its links resolve against, from the web or a file."""
     if _is_url(page):
-        with Fetcher(FetchOptions(user_agent=user_agent, delay=0)) as fetcher:
+        try:
+            check_url(page)
+        except FetchError as exc:
+            raise UsageError(f"PAGE {exc}") from None
+        with Fetcher(options) as fetcher:
             fetched = fetcher.fetch(page)
         assert fetched.body is not None  # no validators were sent, so the answer is never a 304
         return decode_html(fetched.body, page, header_charset=fetched.charset), fetched.final_url
