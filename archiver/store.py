@@ -583,6 +583,19 @@ class Store:
         )
         return dict(zip(keys, row, strict=True))
 
+    def site_stats(self) -> list[dict[str, Any]]:
+        """Entries, versions, captures and cards seen per site: identity is per site, so the same
+        posts archived under two sites (text snapshots and the live site) are two sets of entries."""
+        with self._errors():
+            return list(
+                self.db.query(
+                    "SELECT c.site, (SELECT count(*) FROM entry e WHERE e.site = c.site) AS entries,"
+                    " (SELECT count(*) FROM entry_version v JOIN entry e ON e.id = v.entry_id"
+                    " WHERE e.site = c.site) AS versions, count(*) AS captures,"
+                    " coalesce(sum(c.cards), 0) AS cards_seen FROM capture c GROUP BY c.site ORDER BY c.site"
+                )
+            )
+
     def find_entry(self, *, entry_id: int | None = None, url_key: str | None = None) -> int | None:
         """The entry with this id, or with this canonical permalink; None when there is none."""
         with self._errors():

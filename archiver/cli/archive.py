@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress
+from rich.table import Table
 
 from archiver.cli._common import (
     CHANGES_NOTHING,
@@ -23,6 +24,7 @@ from archiver.cli._common import (
     ProfileOption,
     QuietOption,
     cards_table,
+    cell,
     check_base_url,
     clip,
     err,
@@ -235,14 +237,22 @@ def stats(
     db: ExistingDbOption = DEFAULT_DB,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object instead of text.")] = False,
 ) -> None:
-    """Counts of entries, versions, captures, cards seen and stored blobs."""
+    """Counts of entries, versions, captures, cards seen and stored blobs, in all and per site.
+
+    Identity is per site (the page's host, or --site; text captures default to 'local'), so
+    the same posts archived from text snapshots and from the live site count once per site.
+    """
     with open_store(db, read_only=True) as store:
-        figures = store.stats()
+        figures: dict[str, Any] = store.stats()
+        sites = store.site_stats()
     if as_json:
-        sys.stdout.write(json_line(figures))
+        sys.stdout.write(json_line({**figures, "per_site": sites}))
         return
     for key, value in figures.items():
         out.print(f"{key.replace('_', ' '):>20}: {value}", markup=False)
+    if sites:
+        out.print()
+        out.print(_sites_table(sites))
 
 
 @reports_errors_saying(CHANGES_NOTHING)
@@ -343,6 +353,17 @@ def export(
         finally:
             if output:
                 target.close()
+
+
+def _sites_table(sites: Sequence[dict[str, Any]]) -> Table:
+    """The per-site figures of `stats`, one row per site."""
+    figures = ("entries", "versions", "captures", "cards_seen")
+    table = Table("site", box=None, pad_edge=False)
+    for name in figures:
+        table.add_column(name.replace("_", " "), justify="right")
+    for row in sites:
+        table.add_row(cell(row["site"]), *(str(row[name]) for name in figures))
+    return table
 
 
 def _check_encoding(encoding: str | None) -> None:
