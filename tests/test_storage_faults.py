@@ -1,9 +1,9 @@
 """Storage faults: the disk, not the input, is what goes wrong.
 
-A read-only database file or folder, a full disk, a corrupt or non-SQLite file given as --db, and
-an archive made by a newer archiver each give one clear message naming the file, a non-zero exit
-and no partial write: the archive afterwards is byte for byte (or row for row) what it was, and
-`PRAGMA integrity_check` says ok.
+Writing to a read-only database file or folder, a full disk, a corrupt or non-SQLite file given
+as --db, an archive made by a newer archiver and a damaged row each give one clear message naming
+the file, a non-zero exit and no partial write: the archive afterwards is byte for byte (or row
+for row) what it was, and `PRAGMA integrity_check` says ok. Reading a read-only archive works.
 
 Every case runs the real command in a subprocess (``python -m archiver``), because the faults are
 properties of the process: its user (root ignores file modes, so as root the command runs as

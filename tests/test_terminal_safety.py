@@ -105,3 +105,14 @@ def test_an_error_naming_a_capture_shows_its_name_escaped(run: Runner, db: Path,
     assert result.exit_code == 1
     _no_raw_controls(result.stderr)
     assert "evil\\x1b]0;pwned\\x07.txt: empty capture" in result.stderr
+
+
+def test_files_skipped_in_a_folder_are_named_escaped(run: Runner, db: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "captures"
+    folder.mkdir()
+    (folder / "page.html").write_bytes((SITE / "index.html").read_bytes())
+    (folder / "notes\x1b[2J.md").write_text("not a capture", encoding="utf-8")
+    result = run("import", folder, "--db", db, "--base-url", SITE_URL)
+    assert result.exit_code == 0, result.stderr
+    _no_raw_controls(result.stderr)
+    assert "notes\\x1b[2J.md" in result.stderr

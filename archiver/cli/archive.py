@@ -377,7 +377,7 @@ def _check_encoding(encoding: str | None) -> None:
 
 def _skipped_line(ignored: Sequence[Path]) -> str:
     """One line for the files of a directory that are not captures, naming the first few."""
-    names = ", ".join(str(path) for path in ignored[:_SKIPPED_NAMES_SHOWN])
+    names = ", ".join(shown(str(path)) for path in ignored[:_SKIPPED_NAMES_SHOWN])
     if len(ignored) > _SKIPPED_NAMES_SHOWN:
         names += f" and {len(ignored) - _SKIPPED_NAMES_SHOWN} more"
     what = "file that is not a capture" if len(ignored) == 1 else "files that are not captures"
