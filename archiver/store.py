@@ -103,13 +103,15 @@ class PageState:
 class Store:
     """One open archive file. Use as a context manager, or call :meth:`close`.
 
-    ``create`` makes a missing file; ``read_only`` (the reading commands) opens an existing
+    ``create`` makes a missing or empty file a new archive (import, crawl, backfill); without it
+    the file must be an archive already (reparse). ``read_only`` (the reading commands) opens an
     archive so that nothing is created or changed, not even a schema or SQLite's -wal and -shm.
     """
 
     def __init__(self, path: Path | str, *, create: bool = True, read_only: bool = False) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self.create = create
         if (read_only or not create) and not self.path.exists():
             raise StoreError(f"{self.path}: no such archive (run `archiver import` first)")
         if self.path.is_dir():
@@ -145,7 +147,7 @@ class Store:
             tables = {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master")}
             if tables and "entry_version" not in tables:
                 raise StoreError(f"{self.path}: is an SQLite database, but not an archiver archive")
-            if self.read_only:
+            if self.read_only or not (tables or self.create):
                 raise StoreError(
                     unreadable_version(self.path, version, SCHEMA_VERSION, has_tables=bool(tables))
                 )

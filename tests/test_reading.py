@@ -57,6 +57,16 @@ def test_an_empty_file_is_not_an_archive_and_stays_empty(run: Runner, tmp_path: 
     assert files_in(tmp_path) == {"empty.db": b""}
 
 
+def test_reparse_of_an_empty_file_is_refused_too(run: Runner, tmp_path: Path) -> None:
+    """reparse needs an archive as the reading commands do: it never makes one of an empty file."""
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    result = run("reparse", "--db", empty)
+    assert result.exit_code == 1
+    assert f"archiver: error: {empty}: is empty, not an archiver archive" in result.stderr
+    assert files_in(tmp_path) == {"empty.db": b""}
+
+
 def _make_older(db: Path) -> None:
     """An archive as an archiver before the current schema version left it."""
     with closing(sqlite3.connect(db)) as conn:
