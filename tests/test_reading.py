@@ -139,3 +139,11 @@ def test_export_to_another_file_still_works(run: Runner, archive: Path, tmp_path
     output.write_text("old content\n", encoding="utf-8")
     assert run("export", "--db", archive, "--output", output).exit_code == 0
     assert len(output.read_text(encoding="utf-8").splitlines()) == 46
+
+
+def test_history_shows_a_damaged_list_of_changes_as_it_is(run: Runner, archive: Path) -> None:
+    with closing(sqlite3.connect(archive)) as conn, conn:
+        conn.execute("UPDATE entry_version SET changed = '[\"title\", oops' WHERE id = 1")
+    result = run("history", "1", "--db", archive)
+    assert result.exit_code == 0, result.stderr
+    assert 'version 1 (current): (damaged list of changes: ["title", oops)' in result.stdout
