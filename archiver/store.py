@@ -6,10 +6,11 @@ these methods inside one transaction per capture.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import sqlite_utils
 import zstandard
 
+from archiver.dbfile import explain, reading_uri, unreadable_version
 from archiver.errors import InputError, StoreError
 from archiver.models import CARD_FIELDS, RobotsFile
 
@@ -153,51 +155,72 @@ class PageState:
 
 
 class Store:
-    """One open archive file. Use as a context manager, or call :meth:`close`."""
+    """One open archive file. Use as a context manager, or call :meth:`close`.
 
-    def __init__(self, path: Path | str, *, create: bool = True) -> None:
+    ``create`` makes a missing or empty file a new archive (import, crawl, backfill); without it
+    the file must be an archive already (reparse). ``read_only`` (the reading commands) opens an
+    archive so that nothing is created or changed, not even a schema or SQLite's -wal and -shm.
+    """
+
+    def __init__(self, path: Path | str, *, create: bool = True, read_only: bool = False) -> None:
         self.path = Path(path)
-        if not create and not self.path.exists():
+        self.read_only = read_only
+        self.create = create
+        if (read_only or not create) and not self.path.exists():
             raise StoreError(f"{self.path}: no such archive (run `archiver import` first)")
         if self.path.is_dir():
             raise StoreError(f"{self.path}: is a directory, not a database file")
         try:
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            if read_only:
+                conn = sqlite3.connect(reading_uri(self.path), uri=True, isolation_level=None, timeout=30)
+            else:
+                conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot open database: {exc}") from None
+            raise self.error(exc) from None
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
-        with self._errors():
-            conn.execute("PRAGMA foreign_keys = ON")
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path}: made by a newer archiver (schema {version}, this one knows "
-                    f"{SCHEMA_VERSION}); upgrade archiver to use it"
-                )
-            if version < SCHEMA_VERSION:
-                self._create_schema(version)
-            conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            with self._errors():
+                self._open()
+        except BaseException:
+            conn.close()
+            raise
 
-    def _create_schema(self, version: int) -> None:
+    def _open(self) -> None:
+        """Check the file is an archive this code knows; a writer brings an older one up to date."""
+        if self.read_only:
+            self.conn.execute("PRAGMA query_only = ON")
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: made by a newer archiver (schema {version}, this one knows "
+                f"{SCHEMA_VERSION}); upgrade archiver to use it"
+            )
+        if version < SCHEMA_VERSION:
+            tables = {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master")}
+            if tables and "entry_version" not in tables:
+                raise StoreError(f"{self.path}: is an SQLite database, but not an archiver archive")
+            if self.read_only or not (tables or self.create):
+                raise StoreError(
+                    unreadable_version(self.path, version, SCHEMA_VERSION, has_tables=bool(tables))
+                )
+            self._create_schema(version, has_tables=bool(tables))
+        if not self.read_only:
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+
+    def _create_schema(self, version: int, *, has_tables: bool) -> None:
         """Create the schema in a new file, or upgrade an older archive, in one transaction."""
-        tables = self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if (
-            tables
-            and not self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'entry_version'").fetchone()
-        ):
-            raise StoreError(f"{self.path}: is an SQLite database, but not an archiver archive")
         # version 0 with tables: a 0.1.0 archive killed before it was stamped (it is version 1)
         steps = [step for v in range(max(version, 1) + 1, SCHEMA_VERSION + 1) for step in _MIGRATIONS[v]]
+        script = ";\n".join(steps if has_tables else [])
         self.conn.execute("PRAGMA journal_mode = WAL")
-        script = ";\n".join(steps if tables else [])
         try:
             self.conn.executescript(
                 f"BEGIN IMMEDIATE; {script}; {schema_sql()}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
             )
         except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+            self._roll_back()
             raise
 
     def close(self) -> None:
@@ -209,39 +232,54 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def error(self, exc: sqlite3.Error, where: str | None = None) -> StoreError:
+        """An SQLite failure as one message naming the file (and the row, where one is given)."""
+        said = explain(exc, reading=self.read_only)
+        return StoreError(f"{self.path}: {where}: {said}" if where else f"{self.path}: {said}")
+
     @contextmanager
-    def _errors(self) -> Iterator[None]:
-        """Turn SQLite's failures into one clear message naming the file."""
+    def _errors(self, row: str | None = None) -> Iterator[None]:
+        """Turn SQLite's failures into one clear message naming the file.
+
+        With ``row`` (e.g. "capture 12") the block decodes what that row holds (JSON, zstd): a
+        value that does not decode is a damaged archive, named with the row, not a bug.
+        """
+        damaged: tuple[type[Exception], ...] = (ValueError,) if row else ()
         try:
             yield
         except sqlite3.Error as exc:
-            message = str(exc)
-            if "not a database" in message:
-                message = "not an SQLite database (or it is corrupt)"
-            elif "readonly" in message:
-                message = "read-only: cannot write to the database or its folder"
-            elif "disk is full" in message or "disk I/O" in message:
-                message = f"cannot write: {message}; free some space and run again"
-            elif "unable to open database file" in message:
-                message = (
-                    "cannot open or create the database file: its folder is missing or read-only "
-                    "(a read-only folder also stops SQLite from making its -wal and -shm files)"
-                )
-            elif "malformed" in message:
-                message = f"the database is corrupt ({message}); restore it from a backup"
-            raise StoreError(f"{self.path}: {message}") from None
+            raise self.error(exc, row) from None
+        except damaged as exc:
+            raise StoreError(
+                f"{self.path}: {row} is damaged ({exc}); restore the archive from a backup"
+            ) from None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One capture, all or nothing: a crash leaves the file as after the last commit."""
+        """One capture, all or nothing: a crash leaves the file as after the last commit.
+
+        On any failure the transaction is rolled back if it is still open (SQLite ends it by
+        itself on some errors, such as a full disk), and a failing rollback never hides the
+        error that caused it.
+        """
         with self._errors():
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
+                self.conn.execute("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                self._roll_back()
                 raise
-            self.conn.execute("COMMIT")
+
+    def _roll_back(self) -> None:
+        """Undo the open transaction, if SQLite has not ended it already; never raise.
+
+        The failure that got here is the one to report: a rollback that fails too (the disk is
+        gone) must not replace it, and closing the connection discards the transaction anyway.
+        """
+        if self.conn.in_transaction:
+            with suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
 
     # -- raw bytes -------------------------------------------------------------------------
 
@@ -256,10 +294,28 @@ class Store:
         return True
 
     def get_blob(self, sha256: str) -> bytes:
-        row = self.conn.execute("SELECT data FROM blob WHERE sha256 = ?", (sha256,)).fetchone()
-        if row is None:
-            raise StoreError(f"{self.path}: no stored bytes for sha256 {sha256}")
-        return bytes(_decompressor.decompress(row[0]))
+        """The bytes stored under ``sha256``; missing or damaged ones (not zstd, other bytes than
+        the hash says) are a StoreError naming the captures that stored them."""
+        with self._errors():
+            row = self.conn.execute("SELECT data FROM blob WHERE sha256 = ?", (sha256,)).fetchone()
+        try:
+            if row is None:
+                raise ValueError("it is missing")
+            data = bytes(_decompressor.decompress(row[0]))
+        except zstandard.ZstdError as exc:
+            problem = f"not zstd data: {exc}"
+        except ValueError as exc:
+            problem = str(exc)
+        else:
+            if hashlib.sha256(data).hexdigest() == sha256:
+                return data
+            problem = "its bytes do not have that sha256"
+        with self._errors():
+            users = [r[0] for r in self.conn.execute("SELECT id FROM capture WHERE sha256 = ?", (sha256,))]
+        raise StoreError(
+            f"{self.path}: the stored page of capture {', '.join(map(str, users)) or '(none)'} "
+            f"(blob {sha256}) is damaged ({problem}); restore the archive from a backup"
+        )
 
     # -- captures --------------------------------------------------------------------------
 
@@ -296,11 +352,14 @@ class Store:
 
     def captures(self) -> Iterator[StoredCapture]:
         """Every capture in the order it was archived; parsed_with is None where nothing was parsed."""
-        rows = self.conn.execute(
-            "SELECT id, site, source, kind, captured_at, sha256, page_url, parsed_with, charset,"
-            " encoding, chrome_lines, repeats_capture_id, cards FROM capture ORDER BY id"
-        )
+        with self._errors():
+            rows = self.conn.execute(
+                "SELECT id, site, source, kind, captured_at, sha256, page_url, parsed_with, charset,"
+                " encoding, chrome_lines, repeats_capture_id, cards FROM capture ORDER BY id"
+            ).fetchall()
         for row in rows:
+            with self._errors(f"capture {row[0]} ({row[2]})"):
+                chrome_lines = _chrome_lines(row[10])
             yield StoredCapture(
                 row[0],
                 CaptureRecord(
@@ -313,7 +372,7 @@ class Store:
                     parsed_with=row[7],
                     charset=row[8],
                     encoding=row[9],
-                    chrome_lines=tuple(json.loads(row[10])) if row[10] else (),
+                    chrome_lines=chrome_lines,
                     repeats_capture_id=row[11],
                 ),
                 row[12],
@@ -700,6 +759,19 @@ class Store:
         )
         return dict(zip(keys, row, strict=True))
 
+    def site_stats(self) -> list[dict[str, Any]]:
+        """Entries, versions, captures and cards seen per site: identity is per site, so the same
+        posts archived under two sites (text snapshots and the live site) are two sets of entries."""
+        with self._errors():
+            return list(
+                self.db.query(
+                    "SELECT c.site, (SELECT count(*) FROM entry e WHERE e.site = c.site) AS entries,"
+                    " (SELECT count(*) FROM entry_version v JOIN entry e ON e.id = v.entry_id"
+                    " WHERE e.site = c.site) AS versions, count(*) AS captures,"
+                    " coalesce(sum(c.cards), 0) AS cards_seen FROM capture c GROUP BY c.site ORDER BY c.site"
+                )
+            )
+
     def find_entry(self, *, entry_id: int | None = None, url_key: str | None = None) -> int | None:
         """The entry with this id, or with this canonical permalink; None when there is none."""
         with self._errors():
@@ -751,6 +823,17 @@ class Store:
                     {"p": pattern, "n": limit},
                 )
             )
+
+
+def _chrome_lines(stored: str | None) -> tuple[str, ...]:
+    """A capture's ``chrome_lines`` column (a JSON array of lines); ValueError when damaged."""
+    try:
+        lines = json.loads(stored) if stored else []
+    except ValueError:
+        lines = None
+    if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+        raise ValueError(f"its chrome_lines {stored!r:.80} is not a JSON array of lines")
+    return tuple(lines)
 
 
 def _check_text(text: str, what: str) -> None:

@@ -8,21 +8,23 @@ from typing import Annotated
 
 import typer
 from rich.progress import Progress
-from rich.table import Table
 
 from archiver.cli._common import (
+    ALL_OR_NOTHING,
+    CHANGES_NOTHING,
     DEFAULT_DB,
     BaseUrlOption,
     ExistingDbOption,
     ProfileOption,
     QuietOption,
+    cards_table,
     check_base_url,
-    clip,
     err,
     open_store,
     out,
     read_profile,
-    reports_errors,
+    reports_errors_saying,
+    shown,
 )
 from archiver.cli.crawl import check_user_agent
 from archiver.errors import FetchError, InputError, UsageError
@@ -39,7 +41,7 @@ def register(app: typer.Typer) -> None:
     app.command()(reparse)
 
 
-@reports_errors
+@reports_errors_saying(CHANGES_NOTHING)
 def probe(
     page: Annotated[
         str, typer.Argument(metavar="PAGE", help="A listing page: an http(s) URL or a saved .html file.")
@@ -75,20 +77,11 @@ def probe(
     if profile_only:
         typer.echo(profile_toml, nl=False)
         return
-    table = Table("#", "title", "date", "category", "url", "excerpt", title=f"{len(detection.cards)} cards")
-    for number, card in enumerate(detection.cards, 1):
-        table.add_row(
-            str(number),
-            card.title or "",
-            card.date or "",
-            card.category or "",
-            card.url or "",
-            clip(card.excerpt, 40),
-        )
-    out.print(table)
+    out.print(cards_table(detection.cards, excerpt_width=40, title=f"{len(detection.cards)} cards"))
     out.print(
         f"confidence: {detection.confidence:.2f}"
-        + (f"; next page: {detection.next_url}" if detection.next_url else "")
+        + (f"; next page: {shown(detection.next_url)}" if detection.next_url else ""),
+        markup=False,
     )
     out.print("\n# profile (save as site.toml, pass with --profile site.toml):", markup=False)
     out.print(profile_toml, markup=False, end="")
@@ -121,7 +114,7 @@ def _read_page(page: str, base_url: str | None, options: FetchOptions) -> tuple[
     return decode_html(data, page), base_url
 
 
-@reports_errors
+@reports_errors_saying(ALL_OR_NOTHING)
 def reparse(
     db: ExistingDbOption = DEFAULT_DB,
     profile: ProfileOption = None,
