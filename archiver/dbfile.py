@@ -83,5 +83,5 @@ def unreadable_version(path: Path, version: int, current: int, *, has_tables: bo
     return (
         f"{path}: made by an older archiver (schema {version}, this one reads {current}); "
         "reading commands change nothing, so bring it up to date first: "
-        f"archiver reparse --db {shlex.quote(str(path))}"
+        f"archiver migrate --db {shlex.quote(str(path))}"
     )

@@ -192,6 +192,8 @@ class Store:
             self.conn.execute("PRAGMA query_only = ON")
         self.conn.execute("PRAGMA foreign_keys = ON")
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        #: the schema version the file had when opened (before any upgrade; 0 for a new file)
+        self.found_version = int(version)
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path}: made by a newer archiver (schema {version}, this one knows "

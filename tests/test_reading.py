@@ -8,6 +8,7 @@ and the folder holds the same files, byte for byte, before and after a read.
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -15,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS, Runner
+from archiver.store import SCHEMA_VERSION
+
+from conftest import ROOT, SEEDS, Runner
 
 READERS = {
     "stats": ["stats"],
@@ -68,9 +71,8 @@ def test_reparse_of_an_empty_file_is_refused_too(run: Runner, tmp_path: Path) ->
 
 
 def _make_older(db: Path) -> None:
-    """An archive as an archiver before the current schema version left it."""
-    with closing(sqlite3.connect(db)) as conn:
-        conn.execute("PRAGMA user_version = 0")
+    """An archive as release 0.1.0 left it (schema version 1)."""
+    shutil.copy(ROOT / "tests" / "fixtures" / "archive-0.1.0.db", db)
 
 
 @pytest.mark.parametrize("command", list(READERS))
@@ -81,11 +83,14 @@ def test_an_older_archive_is_not_upgraded_by_a_reading_command(
     before = files_in(archive.parent)
     result = run(*READERS[command], "--db", archive)
     assert result.exit_code == 1
-    assert f"{archive}: made by an older archiver (schema 0" in result.stderr
-    assert f"archiver reparse --db {archive}" in result.stderr
+    assert f"{archive}: made by an older archiver (schema 1" in result.stderr
+    assert f"archiver migrate --db {archive}" in result.stderr
     assert files_in(archive.parent) == before
     # the command the message names brings it up to date, and then it reads
-    assert run("reparse", "--db", archive, "-q").exit_code == 0
+    migrated = run("migrate", "--db", archive)
+    assert migrated.exit_code == 0, migrated.stderr
+    assert migrated.stdout == f"{archive}: from version 1 to {SCHEMA_VERSION}\n"
+    assert run("migrate", "--db", archive).stdout == f"{archive}: already at version {SCHEMA_VERSION}\n"
     assert run(*READERS[command], "--db", archive).exit_code == 0
 
 

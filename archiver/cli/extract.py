@@ -33,12 +33,13 @@ from archiver.lock import run_lock
 from archiver.parse.auto import detect
 from archiver.parse.decode import decode_html, looks_binary
 from archiver.pipeline import reparse as rebuild
-from archiver.store import Store
+from archiver.store import SCHEMA_VERSION, Store
 
 
 def register(app: typer.Typer) -> None:
     app.command()(probe)
     app.command()(reparse)
+    app.command()(migrate)
 
 
 @reports_errors_saying(CHANGES_NOTHING)
@@ -155,6 +156,27 @@ def reparse(
             f"{result.versions}",
             markup=False,
         )
+
+
+@reports_errors_saying(ALL_OR_NOTHING)
+def migrate(db: ExistingDbOption = DEFAULT_DB, quiet: QuietOption = False) -> None:
+    """Bring an archive made by an older archiver up to this one's schema.
+
+    Writing commands (import, crawl, backfill, reparse) do this by themselves; reading commands
+    never change a file, and ask for this first. One transaction: an upgrade that fails or is
+    killed leaves the archive as it was.
+
+    Example: archiver migrate --db blog.db
+    """
+    with run_lock(db), open_store(db, create=False) as store:
+        found = store.found_version
+    if not quiet:
+        said = (
+            f"from version {max(found, 1)} to {SCHEMA_VERSION}"
+            if found < SCHEMA_VERSION
+            else f"already at version {SCHEMA_VERSION}"
+        )
+        out.print(f"{shown(str(db))}: {said}", markup=False)
 
 
 def _check_site(store: Store, site: str) -> None:
