@@ -1,15 +1,18 @@
 -- archiver database schema: the one definition of the archive file.
 --
--- Applied when archiver creates a file (or finds an older PRAGMA user_version); every statement
--- is idempotent (IF NOT EXISTS). PRAGMA user_version holds the schema version, so that later
--- releases can migrate. archiver's connections turn on PRAGMA foreign_keys.
+-- Applied when archiver creates a file; every statement is idempotent (IF NOT EXISTS).
+-- PRAGMA user_version holds the schema version: an archive of an older version is upgraded by
+-- the migration steps in archiver/store.py (one transaction), then this file adds what is new.
+-- archiver's connections turn on PRAGMA foreign_keys.
 --
 -- How the data fits together:
 --   capture        one row per fetched page or imported file (what came in, and what it did)
 --   blob           the raw bytes of captures, stored once per distinct sha256, zstd-compressed
 --   entry          one row per post, whatever the number of times it was seen
---   entry_version  versions 1..n of each entry; the newest is current; each version counts how
---                  often and between which captures it was seen (no row per sighting)
+--   entry_version  versions 1..n of each entry, in the order the states were seen (the time a
+--                  capture was taken, not when it arrived); each version counts how often and
+--                  between which captures it was seen
+--   sighting       which version each card of each capture showed, in page order
 --   current_entries, version_history   the two views most queries want
 --
 -- Times are ISO 8601 UTC text ('2026-01-11T08:00:00Z'), so they sort and compare as text.
@@ -46,7 +49,9 @@ CREATE TABLE IF NOT EXISTS capture (
     -- how the bytes were read, so that `archiver reparse` reads them the same way:
     charset       TEXT,                     -- charset of the HTTP Content-Type header
     encoding      TEXT,                     -- the --encoding given on import
-    chrome_lines  TEXT                      -- extra --chrome-line values (JSON array)
+    chrome_lines  TEXT,                     -- extra --chrome-line values (JSON array)
+    repeats_capture_id INTEGER REFERENCES capture (id)  -- a page not parsed (304, same bytes)
+                                                  -- shows again what this capture showed
 );
 -- the last capture of a file or URL: the same bytes again are the same capture
 CREATE INDEX IF NOT EXISTS capture_source ON capture (source);
@@ -108,16 +113,18 @@ CREATE VIRTUAL TABLE IF NOT EXISTS entry_fts USING fts5 (
     title, excerpt, content = 'entry_version', content_rowid = 'id', tokenize = 'trigram'
 );
 
--- Keep entry_fts on current versions only: a new version replaces its predecessor in the index,
--- a version filled in place (enrichment) is re-indexed.
-CREATE TRIGGER IF NOT EXISTS entry_version_indexed AFTER INSERT ON entry_version BEGIN
+-- Keep entry_fts on current versions only. The index follows entry.current_version_id (a
+-- version placed in history before the current one is never indexed); a current version
+-- filled in place (enrichment) is re-indexed.
+CREATE TRIGGER IF NOT EXISTS entry_current_indexed AFTER UPDATE OF current_version_id ON entry
+WHEN old.current_version_id IS NOT new.current_version_id BEGIN
     INSERT INTO entry_fts (entry_fts, rowid, title, excerpt)
-        SELECT 'delete', id, title, excerpt FROM entry_version
-        WHERE entry_id = new.entry_id AND version = new.version - 1;
-    INSERT INTO entry_fts (rowid, title, excerpt) VALUES (new.id, new.title, new.excerpt);
+        SELECT 'delete', id, title, excerpt FROM entry_version WHERE id = old.current_version_id;
+    INSERT INTO entry_fts (rowid, title, excerpt)
+        SELECT id, title, excerpt FROM entry_version WHERE id = new.current_version_id;
 END;
-CREATE TRIGGER IF NOT EXISTS entry_version_reindexed AFTER UPDATE OF title, excerpt ON entry_version
-BEGIN
+CREATE TRIGGER IF NOT EXISTS entry_current_reindexed AFTER UPDATE OF title, excerpt ON entry_version
+WHEN new.id = (SELECT current_version_id FROM entry WHERE id = new.entry_id) BEGIN
     INSERT INTO entry_fts (entry_fts, rowid, title, excerpt)
         VALUES ('delete', old.id, old.title, old.excerpt);
     INSERT INTO entry_fts (rowid, title, excerpt) VALUES (new.id, new.title, new.excerpt);
@@ -152,6 +159,22 @@ JOIN capture fc ON fc.id = v.first_capture_id
 JOIN capture lc ON lc.id = v.last_capture_id
 ORDER BY v.entry_id, v.version;
 
+-- Every card of every capture and the version it showed, in page order: the sightings that
+-- entry_version's first/last seen and seen_count sum up. A page answered 304 (or with the same
+-- bytes) repeats the rows of the capture it repeats. Captures archived before schema version 2
+-- have no rows. Which posts one capture showed, top to bottom:
+--   SELECT s.position, v.entry_id, v.title FROM sighting s
+--   JOIN entry_version v ON v.id = s.version_id WHERE s.capture_id = ? ORDER BY s.position;
+CREATE TABLE IF NOT EXISTS sighting (
+    capture_id INTEGER NOT NULL REFERENCES capture (id),
+    position   INTEGER NOT NULL,               -- 0 = the first card on the page
+    version_id INTEGER NOT NULL REFERENCES entry_version (id),
+    PRIMARY KEY (capture_id, position)
+) WITHOUT ROWID;
+-- the captures that showed a version: to split a version when an old copy shows a state
+-- between its sightings
+CREATE INDEX IF NOT EXISTS sighting_version ON sighting (version_id);
+
 -- Conditional-request state and layout health per listing page URL, kept by `archiver crawl`.
 CREATE TABLE IF NOT EXISTS page (
     url             TEXT PRIMARY KEY,          -- the page URL as requested
@@ -184,6 +207,28 @@ CREATE TABLE IF NOT EXISTS backfill_page (
     next_url   TEXT,                       -- where the page's next-page link led; NULL = last page
     capture_id INTEGER NOT NULL REFERENCES capture (id),
     PRIMARY KEY (run_id, page_no)
+) WITHOUT ROWID;
+
+-- Progress of `archiver import`, so that an import that was interrupted and is run again carries
+-- on where it stopped instead of counting its first files' cards twice. A run is known by what
+-- was asked: the files (absolute paths, in order) and the options that change how they are read.
+-- Importing the same files again after a run finished is a new run (more sightings).
+CREATE TABLE IF NOT EXISTS import_run (
+    id          INTEGER PRIMARY KEY,
+    request     TEXT NOT NULL,             -- sha256 of the files and reading options asked for
+    files       INTEGER NOT NULL,          -- how many files the run was asked to import
+    started_at  TEXT NOT NULL,
+    finished_at TEXT                       -- NULL while unfinished: running, failed or interrupted
+);
+CREATE INDEX IF NOT EXISTS import_run_request ON import_run (request);
+
+-- One row per file an import run stored, written in that file's own capture transaction.
+CREATE TABLE IF NOT EXISTS import_file (
+    run_id     INTEGER NOT NULL REFERENCES import_run (id),
+    source     TEXT NOT NULL,              -- the file's absolute path (capture.source)
+    sha256     TEXT NOT NULL,              -- its bytes when stored: a file changed since is imported
+    capture_id INTEGER NOT NULL REFERENCES capture (id),
+    PRIMARY KEY (run_id, source)
 ) WITHOUT ROWID;
 
 -- robots.txt of each crawled origin as last read. A crawl within 24 hours of the last read

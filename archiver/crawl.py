@@ -59,7 +59,10 @@ __all__ = [
     "fetcher_for",
 ]
 
-_RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+#: The highest page number --pages takes: no blog has a billion listing pages, and page numbers
+#: are stored as SQLite integers (a longer run of digits is not even read as a number).
+MAX_PAGE = 10**9
+_RANGE = re.compile(r"^\s*0*([0-9]{1,10})\s*-\s*0*([0-9]{1,10})\s*$")
 #: A page that gave at least this many cards and now gives under half is a broken layout.
 _COLLAPSE_FROM = 6
 
@@ -100,8 +103,8 @@ class PageRange:
     @classmethod
     def parse(cls, text: str) -> PageRange:
         match = _RANGE.match(text)
-        if match is None or not 1 <= int(match[1]) <= int(match[2]):
-            raise InputError(f"--pages {text!r}: expected A-B with 1 <= A <= B, e.g. 1-20")
+        if match is None or not 1 <= int(match[1]) <= int(match[2]) <= MAX_PAGE:
+            raise InputError(f"--pages {text!r}: expected A-B with 1 <= A <= B <= {MAX_PAGE:,}, e.g. 1-20")
         return cls(int(match[1]), int(match[2]))
 
     def __str__(self) -> str:
@@ -296,6 +299,9 @@ class Crawler:
             parsed_with=self.target.parsed_with if parsed else None,
             page_url=fetched.final_url,
             charset=fetched.charset,
+            # not parsed: it shows what the capture that last saved the page state showed (not
+            # whatever came since: a broken-layout page in between keeps no state)
+            repeats_capture_id=None if parsed or state is None else state.last_capture_id,
         )
         if parsed:
             assert fetched.body is not None

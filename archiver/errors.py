@@ -51,3 +51,12 @@ class LockedError(ArchiverError):
     """Another archiver run holds the database's lock."""
 
     exit_code = 75
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived (a service manager, ``kill``, a cron job cut off): stop as for Ctrl-C.
+
+    A KeyboardInterrupt, so every place that cleans up after Ctrl-C (rolling back the open
+    transaction, stopping the parse worker) does the same for it; the CLI tells the two apart
+    only for the message and the exit status.
+    """

@@ -10,17 +10,18 @@ raises a :class:`~archiver.errors.FetchError` naming the URL.
 from __future__ import annotations
 
 import hashlib
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.message import Message
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-from protego import Protego
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -30,18 +31,22 @@ from tenacity import (
 )
 
 from archiver import __version__
+from archiver.deadline import DeadlineTransport
+from archiver.decompress import DecodingError, accept_encoding, decoded
 from archiver.errors import FetchError
 from archiver.models import RobotsFile
+from archiver.robots import ROBOTS_MAX_BYTES, RobotsRules
 
 DEFAULT_USER_AGENT = f"archiver/{__version__} (blog listing archiver)"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 #: A server asking for a longer pause than this is not waited for: the run fails and cron retries.
 MAX_RETRY_AFTER = 300.0
-#: How long a robots.txt read earlier is trusted (the longest RFC 9309 allows).
-ROBOTS_MAX_AGE = timedelta(hours=24)
-#: RFC 9309 lets crawlers stop reading robots.txt after 500 KiB.
-_ROBOTS_MAX_BYTES = 500 * 1024
+#: The largest --delay and --timeout accepted: more than a day is a typo, not a wish (and values
+#: such as 1e300 overflow sleep() and socket timeouts).
+MAX_DELAY = MAX_TIMEOUT = 86400.0
 _MAX_REDIRECTS = 10
+#: Decoded bytes taken from a body at a time: how far a body can pass --max-bytes before it is cut.
+_READ_PIECE = 64 * 1024
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 
@@ -52,7 +57,7 @@ class FetchOptions:
     user_agent: str = DEFAULT_USER_AGENT
     #: minimum seconds between two requests to one host (robots.txt Crawl-delay can raise it)
     delay: float = 1.0
-    #: seconds for connecting, for each read, and for a whole response
+    #: seconds a whole response may take: connecting, the headers and the body together
     timeout: float = 30.0
     #: further attempts after a connection error, timeout, 429 or 5xx
     retries: int = 3
@@ -94,21 +99,34 @@ class HTTPStatusError(FetchError):
         self.status = status
 
 
+class UnreachableError(FetchError):
+    """No connection to the host at all (refused, no such host, connect timeout), after retries."""
+
+    def __init__(self, url: str, detail: str) -> None:
+        super().__init__(f"{url}: {detail}")
+        #: what went wrong without the URL, to name the page that could not be fetched instead
+        self.detail = detail
+
+
 @dataclass(slots=True)
 class _Transient(Exception):
     """A failure worth another try (connection, timeout, 429, 5xx), with the server's wish."""
 
-    message: str
+    url: str
+    detail: str
     retry_after: float | None = None
+    #: no connection could be made, as opposed to a server that answered badly or slowly
+    unreachable: bool = False
 
     def __str__(self) -> str:
-        return self.message
+        return f"{self.url}: {self.detail}"
 
 
 @dataclass(slots=True)
 class _HostClock:
     """Spaces requests to each host: every caller reserves the next free slot, then sleeps."""
 
+    sleep: Callable[[float], None]
     _next: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -118,7 +136,7 @@ class _HostClock:
             slot = max(now, self._next.get(host, now))
             self._next[host] = slot + delay
         if slot > now:
-            time.sleep(slot - now)
+            self.sleep(slot - now)
 
     def hold(self, host: str, seconds: float) -> None:
         """The server asked for a pause (Retry-After): no request to it before then."""
@@ -127,23 +145,41 @@ class _HostClock:
             self._next[host] = max(self._next.get(host, until), until)
 
 
+def _warn_on_stderr(message: str) -> None:
+    print(f"archiver: warning: {message}", file=sys.stderr)
+
+
 class Fetcher:
     """Fetches pages for one run. Thread-safe: backfill fetches from several threads at once."""
 
-    def __init__(self, options: FetchOptions | None = None, robots: Iterable[RobotsFile] = ()) -> None:
-        """``robots``: robots.txt files read by earlier runs; those under 24 hours old are used."""
+    def __init__(
+        self,
+        options: FetchOptions | None = None,
+        robots: Iterable[RobotsFile] = (),
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        on_warning: Callable[[str], None] = _warn_on_stderr,
+    ) -> None:
+        """``robots``: robots.txt files read by earlier runs; those under 24 hours old are used.
+
+        ``transport`` and ``sleep`` replace the network and the waits (for tests); a transport
+        given here is not held to the whole-response deadline by the network layer, only between
+        the body's chunks. ``on_warning`` hears what is done differently than asked (a capped
+        Crawl-delay).
+        """
         self.options = options or FetchOptions()
+        self._transport = transport or DeadlineTransport()
         self._client = httpx.Client(
-            headers={"User-Agent": self.options.user_agent},
+            headers={"User-Agent": self.options.user_agent, "Accept-Encoding": accept_encoding()},
             timeout=self.options.timeout,
             follow_redirects=False,
+            transport=self._transport,
         )
-        self._clock = _HostClock()
-        now = datetime.now(UTC)
-        self._robots: dict[str, Protego | None] = {
-            known.origin: _parse_robots(known.body) for known in robots if _fresh(known, now)
-        }
-        self._robots_read: list[RobotsFile] = []
+        self._sleep = sleep
+        self._clock = _HostClock(sleep)
+        self._robots = RobotsRules(self.options.user_agent, robots, on_warning)
+        #: held while a robots.txt is read, so that each is read once however many threads ask
         self._robots_lock = threading.Lock()
 
     def close(self) -> None:
@@ -151,8 +187,7 @@ class Fetcher:
 
     def robots_read(self) -> list[RobotsFile]:
         """The robots.txt files this run fetched from the web, for the archive to keep."""
-        with self._robots_lock:
-            return list(self._robots_read)
+        return self._robots.read()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -176,24 +211,19 @@ class Fetcher:
 
     # -- one attempt ---------------------------------------------------------------------
 
-    def _get(self, url: str, headers: dict[str, str], max_bytes: int, *, html: bool) -> FetchResult:
+    def _get(
+        self, url: str, headers: dict[str, str], max_bytes: int, *, html: bool, cut: bool = False
+    ) -> FetchResult:
+        """``url``, following redirects on the allowed hosts. ``cut``: keep the first
+        ``max_bytes`` of a longer body instead of refusing it (robots.txt)."""
         allowed = {_host(url), *self.options.redirect_hosts}
         current = url
         for _ in range(_MAX_REDIRECTS + 1):
             self._clock.wait(_host(current), self._host_delay(current))
-            try:
-                with self._client.stream("GET", current, headers=headers) as response:
-                    if not response.has_redirect_location:
-                        return self._read(url, current, response, max_bytes, html=html)
-                    target = urljoin(current, response.headers.get("location", ""))
-            except httpx.TimeoutException:
-                raise _Transient(f"{current}: no answer within {self.options.timeout:g} s") from None
-            except httpx.TransportError as exc:
-                raise _Transient(f"{current}: connection failed: {exc or type(exc).__name__}") from None
-            except httpx.DecodingError as exc:
-                raise FetchError(f"{current}: response could not be decompressed: {exc}") from None
-            except httpx.InvalidURL as exc:
-                raise FetchError(f"{current}: invalid URL: {exc}") from None
+            answer = self._request(url, current, headers, max_bytes, html=html, cut=cut)
+            if isinstance(answer, FetchResult):
+                return answer
+            target = answer
             check_url(target, what=f"{current}: redirect to")
             if _host(target) not in allowed:
                 raise FetchError(
@@ -205,8 +235,43 @@ class Fetcher:
             current = target
         raise FetchError(f"{url}: more than {_MAX_REDIRECTS} redirects")
 
+    def _request(
+        self, url: str, current: str, headers: dict[str, str], max_bytes: int, *, html: bool, cut: bool
+    ) -> FetchResult | str:
+        """One request: the page, or where it redirects to. Connecting, the headers and the body
+        together take at most --timeout."""
+        deadline = time.monotonic() + self.options.timeout
+        try:
+            with self._until(deadline), self._client.stream("GET", current, headers=headers) as response:
+                if response.has_redirect_location:
+                    return urljoin(current, str(response.headers.get("location", "")))
+                return self._read(url, current, response, max_bytes, deadline, html=html, cut=cut)
+        except httpx.TimeoutException as exc:
+            late = f"no answer within {self.options.timeout:g} s"
+            raise _Transient(current, late, unreachable=isinstance(exc, httpx.ConnectTimeout)) from None
+        except httpx.TransportError as exc:
+            failed = f"connection failed: {str(exc) or type(exc).__name__}"
+            raise _Transient(current, failed, unreachable=isinstance(exc, httpx.ConnectError)) from None
+        except DecodingError as exc:
+            raise FetchError(f"{current}: response could not be decompressed: {exc}") from None
+        except httpx.InvalidURL as exc:
+            raise FetchError(f"{current}: invalid URL: {exc}") from None
+
+    def _until(self, deadline: float) -> AbstractContextManager[None]:
+        if isinstance(self._transport, DeadlineTransport):
+            return self._transport.until(deadline)
+        return nullcontext()
+
     def _read(
-        self, url: str, final: str, response: httpx.Response, max_bytes: int, *, html: bool
+        self,
+        url: str,
+        final: str,
+        response: httpx.Response,
+        max_bytes: int,
+        deadline: float,
+        *,
+        html: bool,
+        cut: bool,
     ) -> FetchResult:
         status = response.status_code
         etag = response.headers.get("etag")
@@ -214,16 +279,7 @@ class Fetcher:
         fetched_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if status == 304:
             return FetchResult(url, final, 304, fetched_at, etag=etag, last_modified=last_modified)
-        if status == 429 or status >= 500:
-            retry_after = _retry_after(response.headers.get("retry-after"))
-            message = f"{final}: HTTP {status} {response.reason_phrase}"
-            if retry_after is not None and retry_after > MAX_RETRY_AFTER:
-                raise FetchError(f"{message}; the server asks to wait {retry_after:g} s, try later")
-            if retry_after is not None:
-                self._clock.hold(_host(final), retry_after)
-            raise _Transient(message, retry_after)
-        if status != 200:
-            raise HTTPStatusError(f"{final}: HTTP {status} {response.reason_phrase}", status)
+        self._check_status(final, response)
         media_type, charset = _content_type(response.headers.get("content-type"))
         if html and media_type is not None and media_type not in _HTML_TYPES:
             raise FetchError(
@@ -231,9 +287,9 @@ class Fetcher:
                 "are archived"
             )
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > max_bytes:
+        if not cut and declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
             raise FetchError(_too_big(final, max_bytes, f"Content-Length is {int(declared):,} bytes"))
-        body = self._read_capped(final, response, max_bytes)
+        body = self._read_body(final, response, max_bytes, deadline, cut=cut)
         return FetchResult(
             url,
             final,
@@ -246,25 +302,56 @@ class Fetcher:
             last_modified=last_modified,
         )
 
-    def _read_capped(self, url: str, response: httpx.Response, max_bytes: int) -> bytes:
-        """The decompressed body, refused as soon as it passes ``max_bytes`` or the time limit.
+    def _check_status(self, url: str, response: httpx.Response) -> None:
+        """Nothing for a 200; a retry (honouring Retry-After) for 429 and 5xx; else a refusal."""
+        status = response.status_code
+        if status == 429 or status >= 500:
+            retry_after = _retry_after(response.headers.get("retry-after"))
+            detail = f"HTTP {status} {response.reason_phrase}"
+            if retry_after is not None and retry_after > MAX_RETRY_AFTER:
+                raise FetchError(f"{url}: {detail}; the server asks to wait {retry_after:g} s, try later")
+            if retry_after is not None:
+                self._clock.hold(_host(url), retry_after)
+            raise _Transient(url, detail, retry_after)
+        if status != 200:
+            raise HTTPStatusError(f"{url}: HTTP {status} {response.reason_phrase}", status)
 
-        Counting decompressed bytes while streaming stops a small gzip bomb and a server that
-        lies about (or omits) Content-Length before either fills memory.
+    def _read_body(
+        self, url: str, response: httpx.Response, max_bytes: int, deadline: float, *, cut: bool
+    ) -> bytes:
+        """The decoded body, refused (or, with ``cut``, cut) as soon as it passes ``max_bytes``.
+
+        The body is decoded here, a piece at a time, from the bytes as sent: counting what each
+        small piece decodes to stops a decompression bomb before it fills memory, and a server
+        that lies about (or omits) Content-Length, before either passes the limit by more than a
+        piece.
         """
-        deadline = time.monotonic() + self.options.timeout
+        codings = response.headers.get_list("content-encoding", split_commas=True)
+        reader = decoded(self._raw_chunks(url, response, deadline), codings)
         chunks: list[bytes] = []
         size = 0
-        # No chunk_size: httpx would buffer up to it before yielding, so a server trickling a
-        # byte a second would never reach the deadline check below. Each network read yields.
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > max_bytes:
-                raise FetchError(_too_big(url, max_bytes, "the body passed it while downloading"))
-            if time.monotonic() > deadline:
-                raise _Transient(f"{url}: response not complete within {self.options.timeout:g} s")
-            chunks.append(chunk)
+        while piece := reader.read(_READ_PIECE):
+            if size + len(piece) > max_bytes:
+                if not cut:
+                    raise FetchError(_too_big(url, max_bytes, "the body passed it while downloading"))
+                chunks.append(piece[: max_bytes - size])
+                break
+            size += len(piece)
+            chunks.append(piece)
         return b"".join(chunks)
+
+    def _raw_chunks(self, url: str, response: httpx.Response, deadline: float) -> Iterator[bytes]:
+        """The body as sent, each network read as it comes, until the response's deadline."""
+        late = _Transient(url, f"response not complete within {self.options.timeout:g} s")
+        try:
+            # iter_raw without a chunk size hands over every network read at once: a server
+            # trickling a byte a second reaches the deadline check instead of filling a buffer.
+            for chunk in response.iter_raw():
+                if time.monotonic() > deadline:
+                    raise late
+                yield chunk
+        except httpx.TimeoutException:
+            raise late from None
 
     # -- waiting and retrying ------------------------------------------------------------
 
@@ -274,12 +361,15 @@ class Fetcher:
             stop=stop_after_attempt(attempts),
             wait=self._wait,
             retry=retry_if_exception_type(_Transient),
+            sleep=self._sleep,
             reraise=True,
         )
         try:
             return retrying(attempt)
         except _Transient as exc:
             tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
+            if exc.unreachable:
+                raise UnreachableError(exc.url, f"{exc.detail} (gave up after {tries})") from None
             raise FetchError(f"{exc} (gave up after {tries})") from None
 
     def _wait(self, state: RetryCallState) -> float:
@@ -291,65 +381,60 @@ class Fetcher:
         return float(wait_random_exponential(multiplier=self.options.backoff, max=60)(state))
 
     def _host_delay(self, url: str) -> float:
-        robots = self._robots.get(_origin(url))
-        crawl_delay = robots.crawl_delay(self.options.user_agent) if robots else None
-        return max(self.options.delay, float(crawl_delay or 0))
+        return max(self.options.delay, self._robots.crawl_delay(_origin(url)))
 
     # -- robots.txt ----------------------------------------------------------------------
 
     def _check_robots(self, url: str) -> None:
         if not self.options.obey_robots:
             return
-        robots = self._robots_for(url)
-        if robots is not None and not robots.can_fetch(url, self.options.user_agent):
+        self._read_robots(url)
+        if not self._robots.allows(_origin(url), url):
             raise FetchError(
                 f"{url}: disallowed by {_origin(url)}/robots.txt for {self.options.user_agent!r}; "
                 "pass --ignore-robots only if you may archive it anyway"
             )
 
-    def _robots_for(self, url: str) -> Protego | None:
-        """The host's robots.txt, read once per run; None when it has none (everything allowed).
+    def _read_robots(self, url: str) -> None:
+        """Read the robots.txt of ``url``'s host, unless this run (or a recent one) has.
 
-        A robots.txt that cannot be read (5xx, no connection) is a failure, not permission
-        (RFC 9309 section 2.3.1.4).
+        A robots.txt that cannot be read (5xx) is a failure, not permission (RFC 9309 section
+        2.3.1.4). A host that cannot be reached at all is reported as the page's connection
+        failure: robots.txt is merely the first thing asked for. A long robots.txt is read up to
+        ROBOTS_MAX_BYTES, never refused.
         """
         origin = _origin(url)
         with self._robots_lock:
-            if origin in self._robots:
-                return self._robots[origin]
+            if self._robots.knows(origin):
+                return
             robots_url = f"{origin}/robots.txt"
             try:
-                result = self._retrying(lambda: self._get(robots_url, {}, _ROBOTS_MAX_BYTES, html=False))
+                result = self._retrying(
+                    lambda: self._get(robots_url, {}, ROBOTS_MAX_BYTES, html=False, cut=True)
+                )
             except HTTPStatusError as exc:
                 if not 400 <= exc.status < 500:
                     raise
-                text = None  # RFC 9309: robots.txt "unavailable" (4xx) allows everything
+                self._robots.add(origin, None)  # RFC 9309: "unavailable" (4xx) allows everything
+            except UnreachableError as exc:
+                raise UnreachableError(url, exc.detail) from None
             except FetchError as exc:
                 raise FetchError(
                     f"{exc}; cannot tell whether {url} may be fetched (--ignore-robots skips the check)"
                 ) from None
             else:
-                text = (result.body or b"").decode("utf-8", errors="replace")
-            read_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            self._robots_read.append(RobotsFile(origin, text, read_at))
-            self._robots[origin] = parsed = _parse_robots(text)
-            return parsed
-
-
-def _fresh(robots: RobotsFile, now: datetime) -> bool:
-    fetched = datetime.fromisoformat(robots.fetched_at.replace("Z", "+00:00"))
-    return timedelta(0) <= now - fetched < ROBOTS_MAX_AGE
-
-
-def _parse_robots(text: str | None) -> Protego | None:
-    return Protego.parse(text) if text is not None else None
+                self._robots.add(origin, result.body or b"")
 
 
 def check_url(url: str, *, what: str = "") -> None:
     """Only absolute http(s) URLs are fetched: no file:, ftp:, data: or scheme-less links."""
-    parts = urlsplit(url)
+    prefix = f"{what} " if what else ""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # a port that is not a number, or past 65535
+    except ValueError as exc:  # also an unclosed [IPv6 address
+        raise FetchError(f"{prefix}{url}: not a valid URL ({exc})") from None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        prefix = f"{what} " if what else ""
         raise FetchError(f"{prefix}{url}: not an http or https URL; only web pages are fetched")
 
 
@@ -373,19 +458,22 @@ def _content_type(header: str | None) -> tuple[str | None, str | None]:
 
 
 def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header: a number of seconds or an HTTP date."""
+    """Seconds from a Retry-After header: ASCII digits or an HTTP date; anything else is ignored.
+
+    (``str.isdigit`` alone would take ``²`` and other Unicode digits that ``float`` refuses.)
+    """
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
 def _too_big(url: str, max_bytes: int, detail: str) -> str:

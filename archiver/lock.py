@@ -1,9 +1,19 @@
-"""One run at a time per archive: an advisory lock on ``<db>.lock`` that holds the owner's pid.
+"""One run at a time per archive: an advisory lock on a file named after the archive's identity.
 
 Two crawls writing one file would not corrupt it (SQLite serialises writers), but they would fetch
 every page twice and interleave their bookkeeping. ``flock`` is released by the kernel when the
 process dies, even by SIGKILL, so a crashed run never leaves a stale lock behind; the file itself
-stays (removing it would race with a run that is just opening it).
+stays (removing it would race with a run that is just opening it) and holds the owner's pid.
+
+The lock belongs to the file, not to the name it was given: the lock file lies in the folder of
+the archive's real path (symlinks resolved) and is named by its device and inode,
+``.archiver-<st_dev>-<st_ino>.lock``, so a symlink, a relative path or a hard link in the same
+folder all meet the same lock. A hard link in another folder does not (SQLite, too, keeps the
+-wal journal by name, so a second name in another folder is unsafe for any SQLite program).
+
+The database file itself is not the lock: SQLite locks it with POSIX (``fcntl``) locks, which a
+process loses when it closes any descriptor of the file, and with which ``flock`` shares one lock
+space on macOS, BSD and NFS (there it would block the run's own connection).
 """
 
 from __future__ import annotations
@@ -19,20 +29,25 @@ from archiver.errors import LockedError, StoreError
 
 
 def lock_path(db: Path) -> Path:
-    return db.with_name(db.name + ".lock")
+    """The lock file of the archive at ``db`` (which exists): by its real folder and identity."""
+    real = db.resolve()
+    info = real.stat()
+    return real.with_name(f".archiver-{info.st_dev}-{info.st_ino}.lock")
 
 
 @contextmanager
 def run_lock(db: Path) -> Iterator[None]:
-    """Hold the archive's lock for the block, or raise LockedError naming the running pid."""
+    """Hold the archive's lock for the block, or raise LockedError naming the running pid.
+
+    A missing archive is created empty first (an empty file is an empty SQLite database): its
+    identity is what two runs starting on a new archive must agree on.
+    """
+    _create_if_missing(db)
     path = lock_path(db)
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        why = exc.strerror
-        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            why = f"the folder is read-only ({exc.strerror})"
-        raise StoreError(f"{path}: cannot create the lock file: {why}") from None
+        raise StoreError(f"{path}: cannot create the lock file of {db}: {_why(exc)}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -50,6 +65,25 @@ def run_lock(db: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _create_if_missing(db: Path) -> None:
+    if db.is_dir():
+        raise StoreError(f"{db}: is a directory, not a database file")
+    if db.exists():
+        return
+    try:
+        os.close(os.open(db, os.O_WRONLY | os.O_CREAT, 0o644))
+    except FileNotFoundError:
+        raise StoreError(f"{db}: cannot create the archive: its folder does not exist") from None
+    except OSError as exc:
+        raise StoreError(f"{db}: cannot create the archive: {_why(exc)}") from None
+
+
+def _why(exc: OSError) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"the folder is read-only ({exc.strerror})"
+    return str(exc.strerror)
 
 
 def _write_pid(fd: int, text: str) -> None:

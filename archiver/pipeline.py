@@ -7,6 +7,7 @@ This is where the identity, version and raw-page rules meet the database: :mod:`
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ from archiver.parse import (
     require_cards,
 )
 from archiver.store import CaptureRecord, CurrentVersion, Store
+from archiver.versions import changed_between, place
 
 #: Site name for captures that carry no URL (text captures imported without --site).
 LOCAL_SITE = "local"
@@ -55,7 +57,10 @@ def iso_timestamp(value: str) -> str:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except OverflowError:  # 0001-01-01T00:00+05:00 is still year 0 in UTC
+        raise InputError(f"--captured-at {value!r}: out of range (years 1 to 9999 in UTC)") from None
 
 
 def site_of(url: str | None) -> str | None:
@@ -75,6 +80,8 @@ class CaptureResult:
     enriched: int = 0
     #: ids of entries created because their text matched several entries (never merged)
     possible_duplicates: list[int] = field(default_factory=list)
+    #: a file an interrupted run of the same import stored already: not counted again
+    already_stored: bool = False
 
 
 def ingest(
@@ -88,10 +95,11 @@ def ingest(
     """Store one capture and apply its cards, all or nothing.
 
     ``cards`` is None for a page that was not parsed because it did not change (a 304, or the
-    same bytes as its last capture): the posts its last capture showed count as seen again.
-    Bytes equal to the last capture of the same source are the same capture again even when
-    parsed (a file imported twice): its cards only count as sightings of the versions they show,
-    so importing an older file again after a newer one never reads as a revert.
+    same bytes as before): it shows again what ``record.repeats_capture_id`` showed (by default
+    the source's last capture). Bytes equal to the last capture of the same source are the same
+    capture again even when parsed (a file imported twice): its cards only count as sightings of
+    the versions they show, so importing an older file again after a newer one never reads as a
+    revert.
 
     ``then`` runs inside the same transaction with the result, so a crawler's bookkeeping (page
     validators, backfill progress) commits or rolls back together with the capture it describes.
@@ -102,9 +110,8 @@ def ingest(
             store.put_blob(record.sha256, data)
         capture_id = store.insert_capture(record)
         if cards is None:
-            seen = 0
-            if previous is not None:
-                seen = store.mark_seen_again(previous.capture_id, capture_id, record.captured_at)
+            repeated = record.repeats_capture_id or (previous.capture_id if previous else None)
+            seen = store.mark_seen_again(repeated, capture_id, record.captured_at) if repeated else 0
             result = CaptureResult(record.source, capture_id, cards=seen)
         else:
             repeat = previous is not None and record.sha256 is not None and previous.sha256 == record.sha256
@@ -125,77 +132,163 @@ def apply_cards(
 ) -> CaptureResult:
     """Identify every card and bring its entry up to date (inside the caller's transaction).
 
-    A card that contradicts the current version makes a new version, unless it shows what an
-    older version already held and comes from a capture that is not news: the same bytes again
-    (``repeat``) or a capture taken before the current version was first seen (an old saved copy
-    imported late). Then it is a sighting of that older version, and the current one stays.
+    A card that contradicts the current version makes a new version, unless its capture is not
+    news: the same bytes again (``repeat``) showing what an older version held is a sighting of
+    that version, and a capture taken before the entry was last seen (an old saved copy imported
+    late) is placed in the entry's history where its time puts it (:mod:`archiver.versions`).
+    Which version each card showed is recorded, in page order.
     """
     result = CaptureResult(record.source, capture_id, cards=len(cards))
     at, site = record.captured_at, record.site
     url_keys = [_canonical_url(card.url) if card.url else None for card in cards]
     known = store.url_entries(site, sorted({k for k in url_keys if k}))
-    taken: set[int] = set()
-    seen_versions: list[int] = []
+    shown_by: dict[int, int] = {}  # entry id -> the version this capture showed of it
+    shown: list[int] = []
+    seen_again: list[int] = []
     for card, url_key in zip(cards, url_keys, strict=True):
         fields = card.fields()
-        current: CurrentVersion | None
+        ambiguous: list[int]
         if url_key:
-            current = known.get(url_key)
-            if current is not None and current.entry_id in taken:
-                continue  # the same permalink twice on one page (a pinned copy): one sighting
-        else:
-            text = text_key(card)
-            candidates = store.text_candidates(site, key_prefix(text))
-            texts = [(cv.entry_id, text_of(cv.fields)) for cv in candidates]
-            match, ambiguous = pick_text_match(text, texts, taken)
-            current = next((cv for cv in candidates if cv.entry_id == match), None)
-        if current is None:
-            key = url_key or key_prefix(text_key(card))
-            entry_id = store.new_entry(site, "url" if url_key else "text", key)
-            fields_digest = digest(fields)
-            version_id = store.add_version(entry_id, 1, fields, fields_digest, (), capture_id, at)
-            result.new_entries += 1
-            taken.add(entry_id)
-            if url_key:
-                known[url_key] = CurrentVersion(entry_id, version_id, 1, fields, fields_digest, at)
-            elif ambiguous:
-                store.add_possible_duplicates(entry_id, ambiguous, capture_id)
-                result.possible_duplicates.append(entry_id)
-            continue
-        taken.add(current.entry_id)
-        if _shows_nothing_new(fields, current.fields) or digest(fields) == current.digest:
-            seen_versions.append(current.version_id)
-            continue
-        outcome = merge(current.fields, fields)
-        if outcome.outcome is Outcome.NEW_VERSION:
-            older = (
-                _older_version_showing(store, current, fields)
-                if repeat or at < current.first_seen_at
-                else None
-            )
-            if older is not None:
-                seen_versions.append(older)
+            current, ambiguous = known.get(url_key), []
+            if current is not None and current.entry_id in shown_by:
+                shown.append(shown_by[current.entry_id])  # the same permalink twice (a pinned copy)
                 continue
-            current.version += 1
-            current.version_id = store.add_version(
-                current.entry_id,
-                current.version,
-                outcome.fields,
-                digest(outcome.fields),
-                outcome.changed,
-                capture_id,
-                at,
-            )
-            current.first_seen_at = at
-            result.new_versions += 1
         else:
-            if outcome.updated:
-                store.update_version(current.version_id, outcome.fields, digest(outcome.fields))
-                result.enriched += outcome.outcome is Outcome.ENRICHED
-            seen_versions.append(current.version_id)
-        current.fields, current.digest = outcome.fields, digest(outcome.fields)
-    store.mark_seen(seen_versions, capture_id, at)
+            current, ambiguous = _text_match(store, site, card, set(shown_by))
+        if current is None:
+            current = _new_entry(store, site, url_key, card, capture_id, at)
+            result.new_entries += 1
+            if url_key:
+                known[url_key] = current
+            elif ambiguous:
+                store.add_possible_duplicates(current.entry_id, ambiguous, capture_id)
+                result.possible_duplicates.append(current.entry_id)
+            version_id = current.version_id
+        else:
+            version_id, again = _apply_to_entry(store, current, fields, capture_id, at, repeat, result)
+            if again:
+                seen_again.append(version_id)
+        shown_by[current.entry_id] = version_id
+        shown.append(version_id)
+    store.mark_seen(seen_again, capture_id, at)
+    store.add_sightings(capture_id, shown)
     return result
+
+
+def _text_match(
+    store: Store, site: str, card: Card, taken: set[int]
+) -> tuple[CurrentVersion | None, list[int]]:
+    """The text-keyed entry a card without a permalink is, and the entries it was ambiguous with."""
+    text = text_key(card)
+    candidates = store.text_candidates(site, key_prefix(text))
+    texts = [(cv.entry_id, text_of(cv.fields)) for cv in candidates]
+    match, ambiguous = pick_text_match(text, texts, taken)
+    return next((cv for cv in candidates if cv.entry_id == match), None), ambiguous
+
+
+def _new_entry(
+    store: Store, site: str, url_key: str | None, card: Card, capture_id: int, at: str
+) -> CurrentVersion:
+    key = url_key or key_prefix(text_key(card))
+    entry_id = store.new_entry(site, "url" if url_key else "text", key)
+    fields = card.fields()
+    fields_digest = digest(fields)
+    version_id = store.add_version(entry_id, 1, fields, fields_digest, (), capture_id, at)
+    return CurrentVersion(entry_id, version_id, 1, fields, fields_digest, at, at)
+
+
+def _apply_to_entry(
+    store: Store,
+    current: CurrentVersion,
+    fields: dict[str, str | None],
+    capture_id: int,
+    at: str,
+    repeat: bool,
+    result: CaptureResult,
+) -> tuple[int, bool]:
+    """One card against its entry: the version it showed, and whether that is a sighting of a
+    version that already existed (True) or a version this card made (False)."""
+    if at < current.last_seen_at:
+        return _place_in_history(store, current.entry_id, fields, capture_id, at, result)
+    if _shows_nothing_new(fields, current.fields) or digest(fields) == current.digest:
+        return current.version_id, True
+    outcome = merge(current.fields, fields)
+    if outcome.outcome is not Outcome.NEW_VERSION:
+        if outcome.updated:
+            store.update_version(current.version_id, outcome.fields, digest(outcome.fields))
+            result.enriched += outcome.outcome is Outcome.ENRICHED
+        return current.version_id, True
+    older = _older_version_showing(store, current, fields) if repeat else None
+    if older is not None:
+        return older, True
+    version_id = store.add_version(
+        current.entry_id,
+        current.version + 1,
+        outcome.fields,
+        digest(outcome.fields),
+        outcome.changed,
+        capture_id,
+        at,
+    )
+    result.new_versions += 1
+    return version_id, False
+
+
+def _place_in_history(
+    store: Store,
+    entry_id: int,
+    fields: dict[str, str | None],
+    capture_id: int,
+    at: str,
+    result: CaptureResult,
+) -> tuple[int, bool]:
+    """A card from a capture older than the entry's last sighting, placed where its time puts it.
+
+    A state never seen becomes a version between the one in effect then and the next; when
+    the one in effect was seen again later, its later sightings go to a copy of it after the
+    new version (A, then B in an old copy, then A again: three versions, A current).
+    """
+    versions = store.versions_of(entry_id)
+    placed = place(versions, fields, at)
+    if placed.index is not None:
+        sighted = versions[placed.index]
+        if placed.merge.updated:
+            store.update_version(sighted.version_id, placed.merge.fields, digest(placed.merge.fields))
+            result.enriched += placed.merge.outcome is Outcome.ENRICHED
+        return sighted.version_id, True
+    new_fields, position = placed.merge.fields, placed.position
+    before = versions[position - 2] if position >= 2 else None
+    store.make_room(entry_id, position)
+    version_id = store.add_version(
+        entry_id,
+        position,
+        new_fields,
+        digest(new_fields),
+        changed_between(before.fields, new_fields) if before else (),
+        capture_id,
+        at,
+        current=False,
+    )
+    result.new_versions += 1
+    follower = versions[position - 1] if position - 1 < len(versions) else None
+    if placed.split:
+        assert before is not None  # only a version in effect at the time can be split
+        store.make_room(entry_id, position + 1)
+        copy_id = store.add_version(
+            entry_id,
+            position + 1,
+            before.fields,
+            digest(before.fields),
+            changed_between(new_fields, before.fields),
+            before.last_capture_id,
+            before.last_seen_at,
+            current=before.version_id == versions[-1].version_id,
+        )
+        store.move_sightings_after(before.version_id, copy_id, at)
+        result.new_versions += 1
+    elif follower is not None:
+        store.set_changed(follower.version_id, changed_between(new_fields, follower.fields))
+    return version_id, False
 
 
 def _older_version_showing(
@@ -407,16 +500,66 @@ def import_files(
     """Import files in order, one transaction each; stops at the first bad file.
 
     The archive is opened only once the first file has parsed, so an import that fails on its
-    first file leaves no trace, not even a new empty database.
+    first file leaves no trace, not even a new empty database. An import of the same files with
+    the same options as one that was interrupted (or stopped at a bad file) carries it on: the
+    files it stored, unchanged since, are not counted again (``already_stored`` results).
     """
     store: Store | None = None
+    run = _ImportRun("", len(files))
     try:
         for capture in read_captures(files, options):
-            store = store or open_store()
-            yield ingest(store, capture.record, capture.data, capture.cards)
+            if store is None:
+                store = open_store()
+                run.request = _import_request(files, options)
+                run.run_id, run.stored = store.unfinished_import(run.request)
+            record = capture.record
+            if record.sha256 is not None and run.stored.get(record.source) == record.sha256:
+                yield CaptureResult(record.source, 0, already_stored=True)
+                continue
+            yield ingest(store, record, capture.data, capture.cards, then=run.noter(store, record))
+        if store is not None and run.run_id is not None:
+            store.finish_import(run.run_id, utc_now())
     finally:
         if store is not None:
             store.close()
+
+
+@dataclass(slots=True)
+class _ImportRun:
+    """The import run being carried out: recorded with its first stored file, never before, so
+    an import that stores nothing leaves the archive byte for byte as it was."""
+
+    request: str
+    files: int
+    run_id: int | None = None
+    #: files (source -> sha256) an interrupted run of the same import stored already
+    stored: dict[str, str] = field(default_factory=dict)
+
+    def noter(self, store: Store, record: CaptureRecord) -> Callable[[CaptureResult], None]:
+        """Bookkeeping that commits with the file's capture."""
+
+        def note(result: CaptureResult) -> None:
+            if self.run_id is None:
+                self.run_id = store.new_import(self.request, self.files, utc_now())
+            assert record.sha256 is not None
+            store.add_import_file(self.run_id, record.source, record.sha256, result.capture_id)
+
+        return note
+
+
+def _import_request(files: Sequence[ImportFile], options: ImportOptions) -> str:
+    """What an import was asked to do, as one key: the files in order and how they are read."""
+    asked = [[str(item.path.resolve()), item.kind, item.url, item.captured_at] for item in files]
+    how = [
+        options.profile_name and str(Path(options.profile_name).resolve()),
+        options.base_url,
+        options.site,
+        options.captured_at,
+        options.encoding,
+        sorted(options.chrome_lines),
+    ]
+    text = json.dumps([asked, how], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _parsed_with(kind: str, options: ImportOptions) -> str:
@@ -459,7 +602,7 @@ def reparse(
     """
     before = store.stats()
     result = ReparseResult(entries_before=before["entries"], versions_before=before["versions"])
-    html_sites = {record.site for _, record in store.captures() if record.kind == "html"}
+    html_sites = {c.record.site for c in store.captures() if c.record.kind == "html"}
     if profile is not None and site is None and len(html_sites) > 1:
         raise InputError(
             f"the archive holds HTML captures of {len(html_sites)} sites "
@@ -469,14 +612,15 @@ def reparse(
     with store.transaction():
         store.forget_entries()
         last_of_source: dict[str, tuple[int, str | None]] = {}
-        for capture_id, record in list(store.captures()):
+        for stored in list(store.captures()):
+            capture_id, record = stored.capture_id, stored.record
             previous = last_of_source.get(record.source)
             last_body = record.sha256 or (previous[1] if previous else None)
             last_of_source[record.source] = (capture_id, last_body)
             if record.parsed_with is None or record.sha256 is None:
-                seen = 0  # a 304 or the same bytes again, not parsed: seen again, as before
-                if previous is not None:
-                    seen = store.mark_seen_again(previous[0], capture_id, record.captured_at)
+                # a 304 or the same bytes again, not parsed: it shows again what it repeated
+                repeated = record.repeats_capture_id or (previous[0] if previous else None)
+                seen = store.mark_seen_again(repeated, capture_id, record.captured_at) if repeated else 0
                 store.finish_capture(capture_id, seen, 0, 0)
             else:
                 chosen = profile if record.kind == "html" and site in (None, record.site) else None
@@ -491,7 +635,9 @@ def reparse(
                     header_charset=record.charset,
                     chrome_lines=DEFAULT_CHROME_LINES | frozenset(record.chrome_lines),
                 )
-                if use_profile is not None:
+                if use_profile is not None and stored.cards:
+                    # a page archived with no cards (a broken layout, kept for later) may give
+                    # none again; one that gave cards and gives none now is the profile's fault
                     require_cards(page, record.source, use_profile)
                 repeat = previous is not None and previous[1] == record.sha256
                 applied = apply_cards(store, record, capture_id, page.cards, repeat=repeat)

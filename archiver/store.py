@@ -6,10 +6,11 @@ these methods inside one transaction per capture.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -18,11 +19,25 @@ from typing import Any
 import sqlite_utils
 import zstandard
 
+from archiver.dbfile import explain, reading_uri, unreadable_version
 from archiver.errors import InputError, StoreError
 from archiver.models import CARD_FIELDS, RobotsFile
 
 #: Bumped whenever schema.sql changes in a way an existing file must be migrated for.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+#: What brings an archive of version N - 1 to version N, beyond what schema.sql's IF NOT EXISTS
+#: adds by itself (new tables, indexes, triggers). Run in order, with schema.sql, in one
+#: transaction: an upgrade that fails or is killed leaves the archive at its old version.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (
+        "ALTER TABLE capture ADD COLUMN repeats_capture_id INTEGER REFERENCES capture (id)",
+        # the full-text index now follows entry.current_version_id: history may hold versions
+        # placed before the current one, which the old per-insert triggers would have indexed
+        "DROP TRIGGER IF EXISTS entry_version_indexed",
+        "DROP TRIGGER IF EXISTS entry_version_reindexed",
+    ),
+}
 
 _ZSTD_LEVEL = 3
 _compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
@@ -37,6 +52,23 @@ _SEEN_AGAIN = (
     " first_capture_id = CASE WHEN :at < first_seen_at THEN :cid ELSE first_capture_id END,"
     " first_seen_at = min(first_seen_at, :at)"
 )
+
+
+#: Sum up a version's first/last seen and count from its sightings (after they were moved).
+_RECOUNT = """
+UPDATE entry_version SET
+    seen_count = agg.n, first_seen_at = agg.first_at, last_seen_at = agg.last_at,
+    first_capture_id = agg.first_id, last_capture_id = agg.last_id
+FROM (
+    SELECT count(*) AS n, min(c.captured_at) AS first_at, max(c.captured_at) AS last_at,
+           (SELECT c2.id FROM sighting s2 JOIN capture c2 ON c2.id = s2.capture_id
+            WHERE s2.version_id = :vid ORDER BY c2.captured_at, c2.id LIMIT 1) AS first_id,
+           (SELECT c2.id FROM sighting s2 JOIN capture c2 ON c2.id = s2.capture_id
+            WHERE s2.version_id = :vid ORDER BY c2.captured_at DESC, c2.id DESC LIMIT 1) AS last_id
+    FROM sighting s JOIN capture c ON c.id = s.capture_id WHERE s.version_id = :vid
+) AS agg
+WHERE entry_version.id = :vid AND agg.n > 0
+"""
 
 
 def schema_sql() -> str:
@@ -65,6 +97,17 @@ class CaptureRecord:
     charset: str | None = None
     encoding: str | None = None
     chrome_lines: tuple[str, ...] = ()
+    #: for a page not parsed (304, same bytes): the capture whose cards it shows again
+    repeats_capture_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCapture:
+    """A capture as archived: its facts and how many cards it gave (for reparse)."""
+
+    capture_id: int
+    record: CaptureRecord
+    cards: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +126,19 @@ class CurrentVersion:
     fields: dict[str, str | None]
     digest: str
     first_seen_at: str
+    last_seen_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVersion:
+    """One version of an entry, as placing an old capture in its history needs it."""
+
+    version_id: int
+    version: int
+    fields: dict[str, str | None]
+    first_seen_at: str
+    last_seen_at: str
+    last_capture_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,42 +167,75 @@ class CrawlDebt:
 
 
 class Store:
-    """One open archive file. Use as a context manager, or call :meth:`close`."""
+    """One open archive file. Use as a context manager, or call :meth:`close`.
 
-    def __init__(self, path: Path | str, *, create: bool = True) -> None:
+    ``create`` makes a missing or empty file a new archive (import, crawl, backfill); without it
+    the file must be an archive already (reparse). ``read_only`` (the reading commands) opens an
+    archive so that nothing is created or changed, not even a schema or SQLite's -wal and -shm.
+    """
+
+    def __init__(self, path: Path | str, *, create: bool = True, read_only: bool = False) -> None:
         self.path = Path(path)
-        if not create and not self.path.exists():
+        self.read_only = read_only
+        self.create = create
+        if (read_only or not create) and not self.path.exists():
             raise StoreError(f"{self.path}: no such archive (run `archiver import` first)")
         if self.path.is_dir():
             raise StoreError(f"{self.path}: is a directory, not a database file")
         try:
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            if read_only:
+                conn = sqlite3.connect(reading_uri(self.path), uri=True, isolation_level=None, timeout=30)
+            else:
+                conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot open database: {exc}") from None
+            raise self.error(exc) from None
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
-        with self._errors():
-            conn.execute("PRAGMA foreign_keys = ON")
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path}: made by a newer archiver (schema {version}, this one knows "
-                    f"{SCHEMA_VERSION}); upgrade archiver to use it"
-                )
-            if version < SCHEMA_VERSION:
-                self._create_schema()
-            conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            with self._errors():
+                self._open()
+        except BaseException:
+            conn.close()
+            raise
 
-    def _create_schema(self) -> None:
-        tables = self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if (
-            tables
-            and not self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'entry_version'").fetchone()
-        ):
-            raise StoreError(f"{self.path}: is an SQLite database, but not an archiver archive")
+    def _open(self) -> None:
+        """Check the file is an archive this code knows; a writer brings an older one up to date."""
+        if self.read_only:
+            self.conn.execute("PRAGMA query_only = ON")
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        #: the schema version the file had when opened (before any upgrade; 0 for a new file)
+        self.found_version = int(version)
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: made by a newer archiver (schema {version}, this one knows "
+                f"{SCHEMA_VERSION}); upgrade archiver to use it"
+            )
+        if version < SCHEMA_VERSION:
+            tables = {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master")}
+            if tables and "entry_version" not in tables:
+                raise StoreError(f"{self.path}: is an SQLite database, but not an archiver archive")
+            if self.read_only or not (tables or self.create):
+                raise StoreError(
+                    unreadable_version(self.path, version, SCHEMA_VERSION, has_tables=bool(tables))
+                )
+            self._create_schema(version, has_tables=bool(tables))
+        if not self.read_only:
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+
+    def _create_schema(self, version: int, *, has_tables: bool) -> None:
+        """Create the schema in a new file, or upgrade an older archive, in one transaction."""
+        # version 0 with tables: a 0.1.0 archive killed before it was stamped (it is version 1)
+        steps = [step for v in range(max(version, 1) + 1, SCHEMA_VERSION + 1) for step in _MIGRATIONS[v]]
+        script = ";\n".join(steps if has_tables else [])
         self.conn.execute("PRAGMA journal_mode = WAL")
-        self.conn.executescript(f"BEGIN IMMEDIATE; {schema_sql()}; COMMIT;")
-        self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        try:
+            self.conn.executescript(
+                f"BEGIN IMMEDIATE; {script}; {schema_sql()}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            )
+        except BaseException:
+            self._roll_back()
+            raise
 
     def close(self) -> None:
         self.conn.close()
@@ -157,39 +246,54 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def error(self, exc: sqlite3.Error, where: str | None = None) -> StoreError:
+        """An SQLite failure as one message naming the file (and the row, where one is given)."""
+        said = explain(exc, reading=self.read_only)
+        return StoreError(f"{self.path}: {where}: {said}" if where else f"{self.path}: {said}")
+
     @contextmanager
-    def _errors(self) -> Iterator[None]:
-        """Turn SQLite's failures into one clear message naming the file."""
+    def _errors(self, row: str | None = None) -> Iterator[None]:
+        """Turn SQLite's failures into one clear message naming the file.
+
+        With ``row`` (e.g. "capture 12") the block decodes what that row holds (JSON, zstd): a
+        value that does not decode is a damaged archive, named with the row, not a bug.
+        """
+        damaged: tuple[type[Exception], ...] = (ValueError,) if row else ()
         try:
             yield
         except sqlite3.Error as exc:
-            message = str(exc)
-            if "not a database" in message:
-                message = "not an SQLite database (or it is corrupt)"
-            elif "readonly" in message:
-                message = "read-only: cannot write to the database or its folder"
-            elif "disk is full" in message or "disk I/O" in message:
-                message = f"cannot write: {message}; free some space and run again"
-            elif "unable to open database file" in message:
-                message = (
-                    "cannot open or create the database file: its folder is missing or read-only "
-                    "(a read-only folder also stops SQLite from making its -wal and -shm files)"
-                )
-            elif "malformed" in message:
-                message = f"the database is corrupt ({message}); restore it from a backup"
-            raise StoreError(f"{self.path}: {message}") from None
+            raise self.error(exc, row) from None
+        except damaged as exc:
+            raise StoreError(
+                f"{self.path}: {row} is damaged ({exc}); restore the archive from a backup"
+            ) from None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One capture, all or nothing: a crash leaves the file as after the last commit."""
+        """One capture, all or nothing: a crash leaves the file as after the last commit.
+
+        On any failure the transaction is rolled back if it is still open (SQLite ends it by
+        itself on some errors, such as a full disk), and a failing rollback never hides the
+        error that caused it.
+        """
         with self._errors():
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
+                self.conn.execute("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                self._roll_back()
                 raise
-            self.conn.execute("COMMIT")
+
+    def _roll_back(self) -> None:
+        """Undo the open transaction, if SQLite has not ended it already; never raise.
+
+        The failure that got here is the one to report: a rollback that fails too (the disk is
+        gone) must not replace it, and closing the connection discards the transaction anyway.
+        """
+        if self.conn.in_transaction:
+            with suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
 
     # -- raw bytes -------------------------------------------------------------------------
 
@@ -204,18 +308,36 @@ class Store:
         return True
 
     def get_blob(self, sha256: str) -> bytes:
-        row = self.conn.execute("SELECT data FROM blob WHERE sha256 = ?", (sha256,)).fetchone()
-        if row is None:
-            raise StoreError(f"{self.path}: no stored bytes for sha256 {sha256}")
-        return bytes(_decompressor.decompress(row[0]))
+        """The bytes stored under ``sha256``; missing or damaged ones (not zstd, other bytes than
+        the hash says) are a StoreError naming the captures that stored them."""
+        with self._errors():
+            row = self.conn.execute("SELECT data FROM blob WHERE sha256 = ?", (sha256,)).fetchone()
+        try:
+            if row is None:
+                raise ValueError("it is missing")
+            data = bytes(_decompressor.decompress(row[0]))
+        except zstandard.ZstdError as exc:
+            problem = f"not zstd data: {exc}"
+        except ValueError as exc:
+            problem = str(exc)
+        else:
+            if hashlib.sha256(data).hexdigest() == sha256:
+                return data
+            problem = "its bytes do not have that sha256"
+        with self._errors():
+            users = [r[0] for r in self.conn.execute("SELECT id FROM capture WHERE sha256 = ?", (sha256,))]
+        raise StoreError(
+            f"{self.path}: the stored page of capture {', '.join(map(str, users)) or '(none)'} "
+            f"(blob {sha256}) is damaged ({problem}); restore the archive from a backup"
+        )
 
     # -- captures --------------------------------------------------------------------------
 
     def insert_capture(self, record: CaptureRecord) -> int:
         cursor = self.conn.execute(
             "INSERT INTO capture (site, source, page_url, kind, captured_at, http_status, etag,"
-            " last_modified, sha256, parsed_with, charset, encoding, chrome_lines)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " last_modified, sha256, parsed_with, charset, encoding, chrome_lines, repeats_capture_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.site,
                 record.source,
@@ -230,6 +352,7 @@ class Store:
                 record.charset,
                 record.encoding,
                 json.dumps(list(record.chrome_lines), ensure_ascii=False) if record.chrome_lines else None,
+                record.repeats_capture_id,
             ),
         )
         assert cursor.lastrowid is not None
@@ -241,14 +364,17 @@ class Store:
             (cards, new_entries, new_versions, capture_id),
         )
 
-    def captures(self) -> Iterator[tuple[int, CaptureRecord]]:
+    def captures(self) -> Iterator[StoredCapture]:
         """Every capture in the order it was archived; parsed_with is None where nothing was parsed."""
-        rows = self.conn.execute(
-            "SELECT id, site, source, kind, captured_at, sha256, page_url, parsed_with, charset,"
-            " encoding, chrome_lines FROM capture ORDER BY id"
-        )
+        with self._errors():
+            rows = self.conn.execute(
+                "SELECT id, site, source, kind, captured_at, sha256, page_url, parsed_with, charset,"
+                " encoding, chrome_lines, repeats_capture_id, cards FROM capture ORDER BY id"
+            ).fetchall()
         for row in rows:
-            yield (
+            with self._errors(f"capture {row[0]} ({row[2]})"):
+                chrome_lines = _chrome_lines(row[10])
+            yield StoredCapture(
                 row[0],
                 CaptureRecord(
                     site=row[1],
@@ -260,8 +386,10 @@ class Store:
                     parsed_with=row[7],
                     charset=row[8],
                     encoding=row[9],
-                    chrome_lines=tuple(json.loads(row[10])) if row[10] else (),
+                    chrome_lines=chrome_lines,
+                    repeats_capture_id=row[11],
                 ),
+                row[12],
             )
 
     def last_capture_of(self, source: str) -> PreviousCapture | None:
@@ -281,6 +409,7 @@ class Store:
     def forget_entries(self) -> None:
         """Drop every entry and version (inside a transaction) so captures can be applied anew."""
         for statement in (
+            "DELETE FROM sighting",
             "DELETE FROM possible_duplicate",
             "UPDATE entry SET current_version_id = NULL",
             "INSERT INTO entry_fts (entry_fts) VALUES ('delete-all')",
@@ -293,7 +422,8 @@ class Store:
 
     def _current(self, where: str, params: Sequence[Any]) -> list[tuple[str, CurrentVersion]]:
         rows = self.conn.execute(
-            f"SELECT e.key, e.id, v.id, v.version, {_VERSION_COLUMNS}, v.digest, v.first_seen_at"
+            f"SELECT e.key, e.id, v.id, v.version, {_VERSION_COLUMNS}, v.digest, v.first_seen_at,"
+            " v.last_seen_at"
             " FROM entry e JOIN entry_version v ON v.id = e.current_version_id"
             f" WHERE {where}",
             params,
@@ -301,8 +431,20 @@ class Store:
         found = []
         for row in rows:
             values = dict(zip(CARD_FIELDS, row[4 : 4 + len(CARD_FIELDS)], strict=True))
-            found.append((row[0], CurrentVersion(row[1], row[2], row[3], values, row[-2], row[-1])))
+            found.append((row[0], CurrentVersion(row[1], row[2], row[3], values, *row[-3:])))
         return found
+
+    def versions_of(self, entry_id: int) -> list[StoredVersion]:
+        """Every version of an entry, oldest first."""
+        rows = self.conn.execute(
+            f"SELECT id, version, {_VERSION_COLUMNS}, first_seen_at, last_seen_at, last_capture_id"
+            " FROM entry_version WHERE entry_id = ? ORDER BY version",
+            (entry_id,),
+        ).fetchall()
+        return [
+            StoredVersion(row[0], row[1], dict(zip(CARD_FIELDS, row[2:-3], strict=True)), *row[-3:])
+            for row in rows
+        ]
 
     def earlier_versions(self, entry_id: int, version: int) -> list[tuple[int, dict[str, str | None]]]:
         """(version id, fields) of an entry's versions before ``version``, newest first."""
@@ -346,7 +488,10 @@ class Store:
         changed: Sequence[str],
         capture_id: int,
         seen_at: str,
+        *,
+        current: bool = True,
     ) -> int:
+        """A new version row; ``current`` False for one placed in history (see insert_version)."""
         cursor = self.conn.execute(
             f"INSERT INTO entry_version (entry_id, version, {_VERSION_COLUMNS}, changed, digest,"
             " first_seen_at, first_capture_id, last_seen_at, last_capture_id, seen_count)"
@@ -365,8 +510,48 @@ class Store:
         )
         version_id = cursor.lastrowid
         assert version_id is not None
-        self.conn.execute("UPDATE entry SET current_version_id = ? WHERE id = ?", (version_id, entry_id))
+        if current:
+            self.set_current(entry_id, version_id)
         return version_id
+
+    def set_current(self, entry_id: int, version_id: int) -> None:
+        self.conn.execute("UPDATE entry SET current_version_id = ? WHERE id = ?", (version_id, entry_id))
+
+    def make_room(self, entry_id: int, version: int) -> None:
+        """Number the entry's versions from ``version`` on one higher, so one fits in before them.
+
+        Two steps through negative numbers keep UNIQUE (entry_id, version) true after each.
+        """
+        self.conn.execute(
+            "UPDATE entry_version SET version = -version WHERE entry_id = ? AND version >= ?",
+            (entry_id, version),
+        )
+        self.conn.execute(
+            "UPDATE entry_version SET version = 1 - version WHERE entry_id = ? AND version < 0", (entry_id,)
+        )
+
+    def set_changed(self, version_id: int, changed: Sequence[str]) -> None:
+        """What differs from the version before, after a version was placed in between."""
+        self.conn.execute(
+            "UPDATE entry_version SET changed = ? WHERE id = ?",
+            (json.dumps(list(changed), ensure_ascii=False) if changed else None, version_id),
+        )
+
+    def move_sightings_after(self, version_id: int, to_version_id: int, after: str) -> None:
+        """Hand the sightings of ``version_id`` by captures taken after ``after`` to another version.
+
+        Splits a version in two when an old copy shows that the entry was in another state in
+        between; each version's first/last seen and count are then summed up again from its
+        sightings (a version with none left, or one of a capture archived before sightings were
+        kept, keeps what it had).
+        """
+        self.conn.execute(
+            "UPDATE sighting SET version_id = :to WHERE version_id = :v"
+            " AND capture_id IN (SELECT id FROM capture WHERE captured_at > :after)",
+            {"to": to_version_id, "v": version_id, "after": after},
+        )
+        for vid in (version_id, to_version_id):
+            self.conn.execute(_RECOUNT, {"vid": vid})
 
     def update_version(self, version_id: int, fields: dict[str, str | None], digest: str) -> None:
         """Fill in or lengthen fields of a version in place (enrichment: no new version)."""
@@ -387,6 +572,13 @@ class Store:
             [{"at": seen_at, "cid": capture_id, "vid": vid} for vid in version_ids],
         )
 
+    def add_sightings(self, capture_id: int, shown: Sequence[int]) -> None:
+        """The version each card of a capture showed, in page order."""
+        self.conn.executemany(
+            "INSERT INTO sighting (capture_id, position, version_id) VALUES (?, ?, ?)",
+            [(capture_id, position, vid) for position, vid in enumerate(shown)],
+        )
+
     def add_possible_duplicates(self, entry_id: int, similar: Iterable[int], capture_id: int) -> None:
         self.conn.executemany(
             "INSERT OR IGNORE INTO possible_duplicate (entry_id, similar_to_id, capture_id) VALUES (?, ?, ?)",
@@ -402,18 +594,34 @@ class Store:
         ).fetchone()
         return PageState(*row) if row else None
 
-    def mark_seen_again(self, previous_capture_id: int, capture_id: int, seen_at: str) -> int:
-        """A page that answered 304, or the same bytes, shows again what its last capture showed.
+    def mark_seen_again(self, repeated_capture_id: int, capture_id: int, seen_at: str) -> int:
+        """A page that answered 304, or the same bytes, shows again what ``repeated_capture_id`` showed.
 
-        The versions that capture saw are those it was the last to see; they move on to this one,
-        so `last_seen_at` stays true for posts still listed on a page that never changes. Returns
-        how many versions were seen again.
+        Its sightings are copied to this capture and their versions counted as seen again, so
+        `last_seen_at` stays true for posts still listed on a page that never changes, whatever
+        other captures saw in between. A capture archived before sightings were kept has none:
+        then the versions it was the last to see stand for what it showed. Returns how many
+        cards were seen again.
         """
+        params = {"cid": capture_id, "at": seen_at, "previous": repeated_capture_id}
+        copied = self.conn.execute(
+            "INSERT INTO sighting (capture_id, position, version_id)"
+            " SELECT :cid, position, version_id FROM sighting WHERE capture_id = :previous",
+            params,
+        ).rowcount
+        if not copied:
+            self.conn.execute(
+                "INSERT INTO sighting (capture_id, position, version_id)"
+                " SELECT :cid, row_number() OVER (ORDER BY id) - 1, id FROM entry_version"
+                " WHERE last_capture_id = :previous",
+                params,
+            )
         cursor = self.conn.execute(
-            f"UPDATE entry_version SET {_SEEN_AGAIN} WHERE last_capture_id = :previous",
-            {"cid": capture_id, "at": seen_at, "previous": previous_capture_id},
+            f"UPDATE entry_version SET {_SEEN_AGAIN} WHERE id IN"
+            " (SELECT version_id FROM sighting WHERE capture_id = :cid)",
+            params,
         )
-        return cursor.rowcount
+        return copied or cursor.rowcount
 
     def robots_files(self) -> list[RobotsFile]:
         """Every robots.txt kept from earlier runs (the fetcher decides which are fresh)."""
@@ -528,6 +736,40 @@ class Store:
                 (finished_at, run_id),
             )
 
+    def unfinished_import(self, request: str) -> tuple[int | None, dict[str, str]]:
+        """The unfinished import run asked for with the same ``request``, to carry on, with the
+        files (source -> sha256) it stored; (None, {}) when there is none."""
+        with self._errors():
+            row = self.conn.execute(
+                "SELECT id FROM import_run WHERE request = ? AND finished_at IS NULL"
+                " ORDER BY id DESC LIMIT 1",
+                (request,),
+            ).fetchone()
+            if row is None:
+                return None, {}
+            stored = self.conn.execute("SELECT source, sha256 FROM import_file WHERE run_id = ?", (row[0],))
+            return int(row[0]), dict(stored.fetchall())
+
+    def new_import(self, request: str, files: int, started_at: str) -> int:
+        """Inside the first file's capture transaction: a new import run."""
+        cursor = self.conn.execute(
+            "INSERT INTO import_run (request, files, started_at) VALUES (?, ?, ?)",
+            (request, files, started_at),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def add_import_file(self, run_id: int, source: str, sha256: str, capture_id: int) -> None:
+        """Inside the file's capture transaction: the run has stored this file."""
+        self.conn.execute(
+            "INSERT OR REPLACE INTO import_file (run_id, source, sha256, capture_id) VALUES (?, ?, ?, ?)",
+            (run_id, source, sha256, capture_id),
+        )
+
+    def finish_import(self, run_id: int, finished_at: str) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE import_run SET finished_at = ? WHERE id = ?", (finished_at, run_id))
+
     # -- reading ---------------------------------------------------------------------------
 
     def stats(self) -> dict[str, int]:
@@ -550,6 +792,19 @@ class Store:
             "possible_duplicates",
         )
         return dict(zip(keys, row, strict=True))
+
+    def site_stats(self) -> list[dict[str, Any]]:
+        """Entries, versions, captures and cards seen per site: identity is per site, so the same
+        posts archived under two sites (text snapshots and the live site) are two sets of entries."""
+        with self._errors():
+            return list(
+                self.db.query(
+                    "SELECT c.site, (SELECT count(*) FROM entry e WHERE e.site = c.site) AS entries,"
+                    " (SELECT count(*) FROM entry_version v JOIN entry e ON e.id = v.entry_id"
+                    " WHERE e.site = c.site) AS versions, count(*) AS captures,"
+                    " coalesce(sum(c.cards), 0) AS cards_seen FROM capture c GROUP BY c.site ORDER BY c.site"
+                )
+            )
 
     def find_entry(self, *, entry_id: int | None = None, url_key: str | None = None) -> int | None:
         """The entry with this id, or with this canonical permalink; None when there is none."""
@@ -602,6 +857,17 @@ class Store:
                     {"p": pattern, "n": limit},
                 )
             )
+
+
+def _chrome_lines(stored: str | None) -> tuple[str, ...]:
+    """A capture's ``chrome_lines`` column (a JSON array of lines); ValueError when damaged."""
+    try:
+        lines = json.loads(stored) if stored else []
+    except ValueError:
+        lines = None
+    if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+        raise ValueError(f"its chrome_lines {stored!r:.80} is not a JSON array of lines")
+    return tuple(lines)
 
 
 def _check_text(text: str, what: str) -> None:

@@ -13,6 +13,7 @@ from archiver.crawl import RunSummary, Target
 from archiver.lock import run_lock
 
 from conftest import SEEDS, SITE, SITE_PROFILE, SITE_URL, Runner, dump
+from sitehttp import Reply, SiteServer
 
 SEED = SEEDS / "000_9b671d25390876c8.txt"
 
@@ -173,3 +174,73 @@ def test_html_import_without_base_url_says_links_stay_paths(run: Runner, db: Pat
     assert "note: no --base-url" in result.stderr
     quiet = run("import", SITE / "index.html", "--db", db, "--base-url", SITE_URL)
     assert "note:" not in quiet.stderr
+
+
+#: a URL no test server listens on: a usage error must come before any request is made
+NOWHERE = "http://127.0.0.1:9/"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["crawl", NOWHERE, "--user-agent", "bot/1.0 caf\u00e9"], "--user-agent 'bot/1.0 café'"),
+        (["backfill", NOWHERE, "--user-agent", "bot\r\nX-Evil: 1"], "--user-agent 'bot\\r\\nX-Evil: 1'"),
+        (["crawl", NOWHERE, "--user-agent", "   "], "--user-agent '   '"),
+        (["probe", NOWHERE, "--user-agent", "\u722c\u866b"], "--user-agent '爬虫'"),
+        (["crawl", NOWHERE, "--timeout", "inf"], "'--timeout'"),
+        (["crawl", NOWHERE, "--timeout", "nan"], "'--timeout'"),
+        (["backfill", NOWHERE, "--timeout", "-1"], "'--timeout'"),
+        (["crawl", NOWHERE, "--delay", "1e300"], "'--delay'"),
+        (["crawl", NOWHERE, "--delay", "inf"], "'--delay'"),
+        (["backfill", NOWHERE, "--delay", "nan"], "'--delay'"),
+        (["crawl", "http://[::1"], "http://[::1: not a valid URL"),
+        (["backfill", "http://[::1/"], "http://[::1/: not a valid URL"),
+        (["crawl", "http://blog.example:99999/"], "http://blog.example:99999/: not a valid URL"),
+        (["probe", "http://[::1"], "PAGE http://[::1: not a valid URL"),
+        (["search", "x", "--limit", str(10**20)], "'--limit'"),
+        (
+            ["import", SEED, "--captured-at", "0001-01-01T00:00:00+05:00"],
+            "--captured-at '0001-01-01T00:00:00+05:00': out of range",
+        ),
+        (
+            ["import", SEED, "--captured-at", "9999-12-31T23:00:00-05:00"],
+            "--captured-at '9999-12-31T23:00:00-05:00': out of range",
+        ),
+        (["backfill", NOWHERE, "--pages", "1-" + "9" * 5000], "--pages '1-999"),
+        (["backfill", NOWHERE, "--pages", "1-10000000000"], "<= 1,000,000,000"),
+    ],
+)
+def test_option_values_no_request_can_use_are_usage_errors(
+    run: Runner, site_db: Path, args: list[str | Path], message: str
+) -> None:
+    before = dump(site_db)
+    result = run(*args) if args[0] == "probe" else run(*args, "--db", site_db)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert dump(site_db) == before
+
+
+def test_probe_takes_ignore_robots_as_its_refusal_advises(run: Runner) -> None:
+    with SiteServer(SITE) as site:
+        site.serve("/robots.txt", Reply(body=b"User-agent: *\nDisallow: /\n", content_type="text/plain"))
+        refused = run("probe", site.url)
+        assert refused.exit_code == 1 and "pass --ignore-robots only if" in refused.stderr
+        assert site.page_requests() == []
+        result = run("probe", site.url, "--ignore-robots", "--profile-only")
+    assert result.exit_code == 0, result.stderr
+    assert "[selectors]" in result.stdout
+
+
+def test_a_capped_crawl_delay_is_one_warning_line(run: Runner, db: Path) -> None:
+    with SiteServer(SITE) as site:
+        robots = b"User-agent: *\nCrawl-delay: 86400\n"
+        site.serve("/robots.txt", Reply(body=robots, content_type="text/plain"))
+        result = run(
+            "crawl", site.url, "--db", db, "--delay", "0", "--max-pages", "1", "--profile", SITE_PROFILE
+        )
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "archiver: warning: 127.0.0.1: robots.txt asks for a Crawl-delay of 86400 s; waiting 60 s "
+        "between requests instead (the longest archiver waits)"
+    ]

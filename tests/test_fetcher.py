@@ -5,14 +5,18 @@ from __future__ import annotations
 import gzip
 import itertools
 import time
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
+import httpx
 import pytest
+import zstandard
 
 from archiver.errors import FetchError
 from archiver.fetcher import Fetcher, FetchOptions, HTTPStatusError
+from archiver.robots import MAX_CRAWL_DELAY, ROBOTS_MAX_BYTES
 
 from conftest import SITE
 from sitehttp import Reply, SiteServer
@@ -187,3 +191,167 @@ def test_charset_from_the_header(site: SiteServer) -> None:
     site.serve("/gbk/", Reply(body="中文".encode("gbk"), content_type="text/html; charset=GBK"))
     with fetcher() as f:
         assert (f.fetch(site.url + "gbk/").charset or "").lower() == "gbk"
+
+
+# -- pure fetch logic on httpx.MockTransport, with the waits recorded instead of slept ----------
+
+PAGE = (SITE / "index.html").read_bytes()
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class Mock:
+    """A Fetcher on ``handler`` instead of the network; ``sleeps`` and ``warnings`` it gave."""
+
+    def __init__(self, handler: Handler, **changes: Any) -> None:
+        self.sleeps: list[float] = []
+        self.warnings: list[str] = []
+        self.requests: list[httpx.Request] = []
+
+        def record(request: httpx.Request) -> httpx.Response:
+            self.requests.append(request)
+            return handler(request)
+
+        self.fetcher = Fetcher(
+            replace(FAST, **changes),
+            transport=httpx.MockTransport(record),
+            sleep=self.sleeps.append,
+            on_warning=self.warnings.append,
+        )
+
+
+def html(body: bytes = PAGE, **headers: str) -> httpx.Response:
+    """A page as the network gives it: a stream (``content=`` would be read, and decoded, at once)."""
+    return httpx.Response(
+        200, headers={"Content-Type": "text/html", **headers}, stream=httpx.ByteStream(body)
+    )
+
+
+def robots_then_pages(robots: str) -> Handler:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(200, stream=httpx.ByteStream(robots.encode()))
+        return html()
+
+    return handler
+
+
+@pytest.mark.parametrize("asked", ["86400", "1e300"])
+def test_a_long_crawl_delay_is_capped_and_said_once(asked: str) -> None:
+    mock = Mock(robots_then_pages(f"User-agent: *\nCrawl-delay: {asked}\n"))
+    with mock.fetcher as f:
+        for path in ("/", "/page/2/", "/page/3/"):
+            f.fetch("http://blog.example" + path)
+    # the recorded sleeps take no time, so the host's clock runs ahead: 60 s, then 120 s
+    assert len(mock.sleeps) == 2
+    assert MAX_CRAWL_DELAY - 1 < mock.sleeps[0] <= MAX_CRAWL_DELAY  # capped, not dropped
+    assert mock.sleeps[1] <= 2 * MAX_CRAWL_DELAY
+    assert mock.warnings == [
+        f"blog.example: robots.txt asks for a Crawl-delay of {float(asked):g} s; waiting 60 s between "
+        "requests instead (the longest archiver waits)"
+    ]
+
+
+@pytest.mark.parametrize("asked", ["nan", "-5", "inf", "1e400", "soon"])
+def test_a_crawl_delay_that_is_not_a_sane_number_is_ignored(asked: str) -> None:
+    mock = Mock(robots_then_pages(f"User-agent: *\nCrawl-delay: {asked}\n"))
+    with mock.fetcher as f:
+        f.fetch("http://blog.example/")
+        f.fetch("http://blog.example/page/2/")
+    assert mock.sleeps == [] and mock.warnings == []
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\xb2",
+        "\u0661\u0662".encode(),
+        b"1e3",
+        b"-5",
+        b"1.5",
+        b"Mon, 01 Jan 99999 00:00:00 GMT",
+        b"soon",
+        b" ",
+    ],
+)
+def test_a_retry_after_that_is_not_digits_or_a_date_is_ignored(raw: bytes) -> None:
+    """b"\\xb2" is a superscript two (latin-1), a digit to str.isdigit but not to float()."""
+    replies = iter([httpx.Response(503, headers=[(b"Retry-After", raw)]), html()])
+    mock = Mock(lambda request: next(replies), obey_robots=False)
+    with mock.fetcher as f:
+        assert f.fetch("http://blog.example/").status == 200
+    assert len(mock.requests) == 2
+    assert len(mock.sleeps) == 1 and mock.sleeps[0] < 1  # the backoff, not a wish read from junk
+
+
+def gzip_raw(data: bytes, wbits: int) -> bytes:
+    packer = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    return packer.compress(data) + packer.flush()
+
+
+def zstd_frames(data: bytes) -> bytes:
+    half = len(data) // 2
+    packer = zstandard.ZstdCompressor()
+    return packer.compress(data[:half]) + packer.compress(data[half:])
+
+
+ENCODED = {
+    "identity": lambda data: data,
+    "gzip": gzip.compress,
+    "x-gzip": gzip.compress,
+    "GZip": gzip.compress,
+    "deflate": lambda data: gzip_raw(data, zlib.MAX_WBITS),  # RFC 1950 zlib data
+    "deflate ": lambda data: gzip_raw(data, -zlib.MAX_WBITS),  # bare deflate, as some servers send
+    "zstd": zstd_frames,  # two frames
+    "gzip, zstd": lambda data: zstd_frames(gzip.compress(data)),
+    "deflate,gzip,gzip": lambda data: gzip.compress(gzip.compress(gzip_raw(data, zlib.MAX_WBITS))),
+}
+
+
+@pytest.mark.parametrize("coding", list(ENCODED))
+def test_content_encodings_are_undone_in_reverse_order(coding: str) -> None:
+    body = ENCODED[coding](PAGE)
+    mock = Mock(lambda request: html(body, **{"Content-Encoding": coding}), obey_robots=False)
+    with mock.fetcher as f:
+        assert f.fetch("http://blog.example/").body == PAGE
+    assert "gzip, deflate, zstd" in mock.requests[0].headers["Accept-Encoding"]
+
+
+def test_brotli_is_undone_when_installed() -> None:
+    brotli = pytest.importorskip("brotli")
+    mock = Mock(lambda request: html(brotli.compress(PAGE), **{"Content-Encoding": "br"}), obey_robots=False)
+    with mock.fetcher as f:
+        assert f.fetch("http://blog.example/").body == PAGE
+    assert "br" in mock.requests[0].headers["Accept-Encoding"]
+
+
+@pytest.mark.parametrize(
+    ("coding", "body", "message"),
+    [
+        ("compress", PAGE, "Content-Encoding 'compress' is not supported"),
+        ("gzip, xz", PAGE, "Content-Encoding 'xz' is not supported"),
+        ("gzip", b"\x1f\x8b not gzip at all", "not valid gzip/deflate data"),
+        ("deflate", b"neither zlib nor deflate", "not valid deflate data"),
+        ("zstd", b"not zstd", "not valid zstd data"),
+    ],
+)
+def test_a_body_that_cannot_be_decoded_is_refused(coding: str, body: bytes, message: str) -> None:
+    mock = Mock(lambda request: html(body, **{"Content-Encoding": coding}), obey_robots=False)
+    with mock.fetcher as f, pytest.raises(FetchError) as caught:
+        f.fetch("http://blog.example/")
+    assert str(caught.value).startswith("http://blog.example/: response could not be decompressed: ")
+    assert message in str(caught.value)
+
+
+def test_a_robots_txt_over_500_kib_is_read_up_to_500_kib(site: SiteServer) -> None:
+    """RFC 9309: parse at least 500 KiB; a longer file is cut there, never refused (whatever
+    --max-bytes is). The rule past the cut is not seen."""
+    rules = b"User-agent: *\nDisallow: /page/3/\n"
+    filler = b"# a long comment line, many times over\n" * (ROBOTS_MAX_BYTES // 40 + 1000)
+    site.serve("/robots.txt", Reply(body=rules + filler + b"Disallow: /\n", content_type="text/plain"))
+    with fetcher(max_bytes=100_000) as f:
+        assert f.fetch(site.url).status == 200
+        with pytest.raises(FetchError, match="disallowed by"):
+            f.fetch(site.url + "page/3/")
+        kept = f.robots_read()[0].body
+    assert kept is not None and kept.startswith(rules.decode()) and kept.endswith("over\n")
+    assert len(kept) <= ROBOTS_MAX_BYTES

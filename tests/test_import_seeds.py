@@ -126,6 +126,10 @@ def test_stats_json_has_the_documented_keys(run: Runner, db: Path) -> None:
         "cards_seen": 60,
         "blobs": 5,
     }
+    # text captures without --site are all of the site 'local'
+    assert figures["per_site"] == [
+        {"site": "local", "entries": 46, "versions": 46, "captures": 5, "cards_seen": 60}
+    ]
 
 
 def test_archiver_db_environment_variable_names_the_default_archive(

@@ -1,9 +1,9 @@
 """Storage faults: the disk, not the input, is what goes wrong.
 
-A read-only database file or folder, a full disk, a corrupt or non-SQLite file given as --db, and
-an archive made by a newer archiver each give one clear message naming the file, a non-zero exit
-and no partial write: the archive afterwards is byte for byte (or row for row) what it was, and
-`PRAGMA integrity_check` says ok.
+Writing to a read-only database file or folder, a full disk, a corrupt or non-SQLite file given
+as --db, an archive made by a newer archiver and a damaged row each give one clear message naming
+the file, a non-zero exit and no partial write: the archive afterwards is byte for byte (or row
+for row) what it was, and `PRAGMA integrity_check` says ok. Reading a read-only archive works.
 
 Every case runs the real command in a subprocess (``python -m archiver``), because the faults are
 properties of the process: its user (root ignores file modes, so as root the command runs as
@@ -25,6 +25,8 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+
+from archiver.lock import lock_path
 
 from conftest import SEEDS, SITE, SITE_URL, dump
 
@@ -127,21 +129,46 @@ def test_read_only_folder(archive: Path, read_only: Callable[[Path], None]) -> N
     result = archiver(*COMMANDS["import"], "--db", archive)
     assert_one_clear_error(result, archive, "read-only")
     assert archive.read_bytes() == before
-    assert sorted(p.name for p in archive.parent.iterdir()) == ["archive.db", "archive.db.lock"]
+    assert sorted(p.name for p in archive.parent.iterdir()) == sorted(["archive.db", lock_path(archive).name])
 
 
+def _folder(path: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir())}
+
+
+@pytest.mark.parametrize("where", ["file", "file and folder"])
 @pytest.mark.parametrize("command", ["stats", "search", "history", "export"])
-def test_reading_a_read_only_archive_never_shows_a_traceback(
-    archive: Path, read_only: Callable[[Path], None], command: str
+def test_a_read_only_archive_can_be_read(
+    archive: Path, read_only: Callable[[Path], None], command: str, where: str
 ) -> None:
-    """Reading needs no write, but SQLite's WAL mode wants a -shm file: either works or says so."""
+    """A data person may read an archive they cannot write, in a folder they cannot write:
+    the reading commands open it read-only, print what they print on a writable archive and
+    create nothing (no -wal, no -shm, no lock file)."""
+    expected = archiver(*COMMANDS[command], "--db", archive)
+    assert expected.returncode == 0, expected.stderr
+    before = _folder(archive.parent)
     read_only(archive)
-    read_only(archive.parent)
-    before = archive.read_bytes()
+    if where == "file and folder":
+        read_only(archive.parent)
     result = archiver(*COMMANDS[command], "--db", archive)
-    if result.returncode:
-        assert_one_clear_error(result, archive, "read-only")
-    assert archive.read_bytes() == before
+    assert (result.returncode, result.stdout, result.stderr) == (0, expected.stdout, expected.stderr)
+    assert _folder(archive.parent) == before
+
+
+def test_a_read_only_archive_being_written_can_be_read(
+    archive: Path, read_only: Callable[[Path], None]
+) -> None:
+    """While a writer holds it open (its -wal and -shm exist), a read-only reader goes through
+    them and sees what the writer committed."""
+    with closing(sqlite3.connect(archive)) as writer:
+        writer.execute("UPDATE entry_version SET title = 'Changed while open' WHERE id = 1")
+        writer.commit()
+        assert Path(f"{archive}-wal").exists()
+        read_only(archive)
+        read_only(archive.parent)
+        result = archiver("search", "Changed while open", "--db", archive)
+    assert result.returncode == 0, result.stderr
+    assert "Changed while open" in result.stdout
 
 
 def test_new_archive_in_a_read_only_folder(shared_dir: Path, read_only: Callable[[Path], None]) -> None:
@@ -193,8 +220,8 @@ def test_full_disk_as_a_file_size_limit(archive: Path, tmp_path: Path, headroom:
     limit = archive.stat().st_size + headroom
     seeds_only = _captures(archive)
     result = archiver(*COMMANDS["import"], "--db", archive, preexec=_file_size_limit(limit))
-    assert_one_clear_error(result, archive, "cannot write")
-    assert "free some space" in result.stderr
+    # a file-size limit is not a full disk: SQLite's own words for it, and what to check
+    assert_one_clear_error(result, archive, "cannot write: disk I/O error", "file-size limit")
     assert integrity(archive) == "ok"
     # exactly what a clean import of the pages that made it gives: all or nothing per page
     pages = _captures(archive)[len(seeds_only) :]
@@ -268,11 +295,65 @@ def test_full_disk_on_a_small_filesystem(small_filesystem: Path) -> None:
     finally:
         os.close(fd)
     result = archiver(*COMMANDS["import"], "--db", db)
-    assert_one_clear_error(result, db, "cannot write")
+    assert_one_clear_error(result, db, "cannot write: the disk is full; free some space")
     assert integrity(db) == "ok"
     assert dump(db) == before
     filler.unlink()
     assert archiver(*COMMANDS["import"], "--db", db, "-q").returncode == 0
+
+
+@pytest.fixture
+def seeds_and_site(tmp_path: Path) -> Path:
+    db = tmp_path / "archive.db"
+    assert archiver("import", SEEDS, "--db", db, "-q").returncode == 0
+    assert archiver(*COMMANDS["import"], "--db", db).returncode == 0
+    return db
+
+
+@pytest.mark.parametrize("limit", [20_000, 100_000, 400_000])
+def test_full_disk_during_reparse_reports_the_disk_error(seeds_and_site: Path, limit: int) -> None:
+    """Reparse is one transaction: a write that fails ends it, and the message is the disk's,
+    never the failed rollback's ("cannot rollback - no transaction is active")."""
+    db = seeds_and_site
+    before = dump(db)
+    result = archiver("reparse", "--db", db, preexec=_file_size_limit(limit))
+    assert_one_clear_error(result, db, "cannot write: disk I/O error")
+    assert "rollback" not in result.stderr
+    assert integrity(db) == "ok"
+    assert dump(db) == before
+
+
+DAMAGED_ROWS = {
+    "chrome_lines not JSON": (
+        "UPDATE capture SET chrome_lines = '{not json' WHERE id = 2",
+        2,
+        "chrome_lines",
+    ),
+    "chrome_lines not a list": ("UPDATE capture SET chrome_lines = '5' WHERE id = 2", 2, "chrome_lines"),
+    "stored page not zstd": (
+        "UPDATE blob SET data = x'00112233' WHERE sha256 = (SELECT sha256 FROM capture WHERE id = 3)",
+        3,
+        "not zstd data",
+    ),
+    "stored page of other bytes": (
+        "UPDATE blob SET data = (SELECT data FROM blob b WHERE b.sha256 <> blob.sha256 LIMIT 1)"
+        " WHERE sha256 = (SELECT sha256 FROM capture WHERE id = 3)",
+        3,
+        "do not have that sha256",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(DAMAGED_ROWS))
+def test_reparse_of_a_damaged_row_names_the_archive_and_the_capture(seeds_and_site: Path, case: str) -> None:
+    statement, capture_id, problem = DAMAGED_ROWS[case]
+    db = seeds_and_site
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute(statement)
+    before = dump(db)
+    result = archiver("reparse", "--db", db)
+    assert_one_clear_error(result, db, f"capture {capture_id}", problem, "is damaged")
+    assert dump(db) == before
 
 
 # -- not an archive ----------------------------------------------------------------------------

@@ -1,10 +1,15 @@
-"""What every command shares: the consoles, the common options and the error boundary."""
+"""What every command shares: the consoles, the common options, the error boundary and safe output."""
 
 from __future__ import annotations
 
 import functools
+import json
 import os
-from collections.abc import Callable, Iterator
+import re
+import signal
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
@@ -12,9 +17,12 @@ from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 from typer.exceptions import TyperException
 
-from archiver.errors import ArchiverError, UsageError
+from archiver.errors import ArchiverError, Terminated, UsageError
+from archiver.models import Card
 from archiver.parse import Profile, load_profile
 from archiver.store import Store
 
@@ -60,19 +68,53 @@ ExistingDbOption = Annotated[
 ]
 
 
+#: Exit statuses of a run stopped from outside: 128 + the signal's number, as a shell reports it.
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+#: What a command that stops early (Ctrl-C, SIGTERM, a failure) leaves behind, for its message.
+SAVES_EACH_CAPTURE = "every finished capture is saved"
+ALL_OR_NOTHING = "nothing was changed"
+CHANGES_NOTHING = ""  # reading commands, parse and probe: nothing to say
+
+
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Print an ArchiverError as one line naming the file/URL, and exit with its status."""
+    """The error boundary of a command that commits capture by capture (import, crawl, backfill)."""
+    return _boundary(command, SAVES_EACH_CAPTURE)
+
+
+def reports_errors_saying(left: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """The error boundary of a command that leaves ``left`` behind when it stops early."""
+
+    def decorate(command: Callable[P, R]) -> Callable[P, R]:
+        return _boundary(command, left)
+
+    return decorate
+
+
+def _boundary(command: Callable[P, R], left: str) -> Callable[P, R]:
+    """Print an ArchiverError as one line naming the file/URL, and exit with its status.
+
+    Ctrl-C exits 130 and SIGTERM (a service manager, `kill`, a cron job cut off) 143, each with
+    one line saying what the run left behind, so a log shows why it stopped.
+    """
+    after = f"; {left}" if left else ""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return command(*args, **kwargs)
+            with _sigterm_as_interrupt():
+                return command(*args, **kwargs)
         except ArchiverError as exc:
-            err.print(f"archiver: error: {exc}", markup=False)
+            err.print(f"archiver: error: {shown(str(exc))}", markup=False)
             raise typer.Exit(exc.exit_code) from None
+        except Terminated:
+            err.print(f"archiver: terminated (SIGTERM){after}", markup=False)
+            raise typer.Exit(EXIT_TERMINATED) from None
         except KeyboardInterrupt:
-            err.print("archiver: interrupted; every finished capture is saved", markup=False)
-            raise typer.Exit(130) from None
+            err.print(f"archiver: interrupted{after}", markup=False)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort, TyperException):  # typer's own exits and usage errors
             raise
         except BrokenPipeError:  # `archiver export | head`: the reader left, nothing is wrong
@@ -81,8 +123,8 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
             if os.environ.get("ARCHIVER_DEBUG"):
                 raise
             err.print(
-                f"archiver: internal error: {type(exc).__name__}: {exc}; every finished capture "
-                "is saved (run again with ARCHIVER_DEBUG=1 for details and report it)",
+                f"archiver: internal error: {type(exc).__name__}: {shown(str(exc))}{after} "
+                "(run again with ARCHIVER_DEBUG=1 for details and report it)",
                 markup=False,
             )
             raise typer.Exit(1) from None
@@ -91,12 +133,72 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 
 @contextmanager
-def open_store(db: Path, *, create: bool = True) -> Iterator[Store]:
-    store = Store(db, create=create)
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """While the block runs, SIGTERM raises :class:`Terminated` in it, as Ctrl-C raises
+    KeyboardInterrupt: the open transaction rolls back and the run says why it stopped.
+
+    A second SIGTERM ends the process at once (SQLite keeps the file whole even then). A forked
+    worker process that inherited the handler just dies, as SIGTERM asks.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread
+        return
+    owner = os.getpid()
+
+    def terminate(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if os.getpid() != owner:
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def open_store(db: Path, *, create: bool = True, read_only: bool = False) -> Iterator[Store]:
+    """The archive for one command; any SQLite failure in the block is one message naming it."""
+    store = Store(db, create=create, read_only=read_only)
     try:
         yield store
+    except sqlite3.Error as exc:
+        raise store.error(exc) from None
     finally:
         store.close()
+
+
+#: Characters that must not reach a terminal raw: C0 and C1 controls (ESC starts the sequences
+#: that retitle, recolour or clear a terminal; BEL; CSI), DEL, and the Unicode line separators.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def shown(text: str) -> str:
+    """``text`` (a title, URL or path from a page or the archive) safe to print on a terminal.
+
+    Each control character appears as its Python escape (ESC as ``\\x1b``), so nothing in a
+    page can move the cursor, retitle the window or hide text, and the reader still sees it.
+    """
+    return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def json_line(record: object) -> str:
+    """One JSON object on one line: exact data, and safe on a terminal.
+
+    ``json.dumps`` escapes the C0 controls only; DEL, C1 controls (U+009B is CSI on some
+    terminals) and the line separators are escaped here too, as ``\\u`` escapes that every
+    JSON reader turns back into the same characters.
+    """
+    text = json.dumps(record, ensure_ascii=False)
+    return _CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n"
+
+
+def cell(text: str | None, width: int | None = None) -> Text:
+    """A table cell of data: shown safely and never read as rich markup (``[red]`` is text)."""
+    return Text(clip(text, width) if width else shown(text or ""))
 
 
 def check_base_url(value: str | None) -> str | None:
@@ -120,7 +222,22 @@ def read_profile(path: Path | None) -> Profile | None:
 
 
 def clip(text: str | None, width: int) -> str:
-    """One-line preview of a long text for tables."""
+    """One-line preview of a long text, safe to print (see :func:`shown`)."""
     if not text:
         return ""
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return shown(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def cards_table(cards: Sequence[Card], excerpt_width: int, title: str | None = None) -> Table:
+    """The cards of a page as a table (parse, probe), every cell shown safely."""
+    table = Table("#", "title", "date", "category", "url", "excerpt", title=title)
+    for number, card in enumerate(cards, 1):
+        table.add_row(
+            str(number),
+            cell(card.title),
+            cell(card.date),
+            cell(card.category),
+            cell(card.url),
+            cell(card.excerpt, excerpt_width),
+        )
+    return table

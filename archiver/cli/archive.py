@@ -16,19 +16,25 @@ from rich.progress import Progress
 from rich.table import Table
 
 from archiver.cli._common import (
+    CHANGES_NOTHING,
     DEFAULT_DB,
     BaseUrlOption,
     DbOption,
     ExistingDbOption,
     ProfileOption,
     QuietOption,
+    cards_table,
+    cell,
     check_base_url,
     clip,
     err,
+    json_line,
     open_store,
     out,
     read_profile,
     reports_errors,
+    reports_errors_saying,
+    shown,
 )
 from archiver.errors import InputError, UsageError
 from archiver.lock import run_lock
@@ -132,7 +138,7 @@ def import_(
             markup=False,
         )
     totals = CaptureResult(source="", capture_id=0)
-    captures = 0
+    captures = carried_over = 0
     show_bar = not quiet and err.is_terminal and len(files) > 1
     with ExitStack() as held, Progress(console=err, disable=not show_bar) as progress:
 
@@ -149,6 +155,9 @@ def import_(
         task = progress.add_task("importing", total=len(files))
         for result in import_files(open_locked, files, options):
             progress.advance(task)
+            if result.already_stored:
+                carried_over += 1
+                continue
             captures += 1
             totals.cards += result.cards
             totals.new_entries += result.new_entries
@@ -156,7 +165,7 @@ def import_(
             totals.enriched += result.enriched
             for entry_id in result.possible_duplicates:
                 err.print(
-                    f"{result.source}: entry {entry_id} may duplicate another entry "
+                    f"{shown(result.source)}: entry {entry_id} may duplicate another entry "
                     "(its text matched several); kept apart, see table possible_duplicate",
                     markup=False,
                 )
@@ -165,12 +174,17 @@ def import_(
             f"imported {captures} capture{'' if captures == 1 else 's'} into {db}: "
             f"{totals.cards} cards seen, "
             f"{totals.new_entries} new entries, {totals.new_versions} new versions, "
-            f"{totals.enriched} enriched",
+            f"{totals.enriched} enriched"
+            + (
+                f" (carried on an interrupted import: {carried_over} files it stored were not counted again)"
+                if carried_over
+                else ""
+            ),
             markup=False,
         )
 
 
-@reports_errors
+@reports_errors_saying(CHANGES_NOTHING)
 def parse(
     file: Annotated[
         Path,
@@ -219,38 +233,37 @@ def parse(
                 "date": card.date,
                 "excerpt": card.excerpt,
             }
-            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            sys.stdout.write(json_line(record))
         return
-    table = Table("#", "title", "date", "category", "url", "excerpt")
-    for number, card in enumerate(page.cards, 1):
-        table.add_row(
-            str(number),
-            card.title or "",
-            card.date or "",
-            card.category or "",
-            card.url or "",
-            clip(card.excerpt, 60),
-        )
-    out.print(table)
-    out.print(f"{len(page.cards)} cards" + (f"; next page: {page.next_url}" if page.next_url else ""))
+    out.print(cards_table(page.cards, excerpt_width=60))
+    next_page = f"; next page: {shown(page.next_url)}" if page.next_url else ""
+    out.print(f"{len(page.cards)} cards{next_page}", markup=False)
 
 
-@reports_errors
+@reports_errors_saying(CHANGES_NOTHING)
 def stats(
     db: ExistingDbOption = DEFAULT_DB,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object instead of text.")] = False,
 ) -> None:
-    """Counts of entries, versions, captures, cards seen and stored blobs."""
-    with open_store(db, create=False) as store:
-        figures = store.stats()
+    """Counts of entries, versions, captures, cards seen and stored blobs, in all and per site.
+
+    Identity is per site (the page's host, or --site; text captures default to 'local'), so
+    the same posts archived from text snapshots and from the live site count once per site.
+    """
+    with open_store(db, read_only=True) as store:
+        figures: dict[str, Any] = store.stats()
+        sites = store.site_stats()
     if as_json:
-        sys.stdout.write(json.dumps(figures) + "\n")
+        sys.stdout.write(json_line({**figures, "per_site": sites}))
         return
     for key, value in figures.items():
         out.print(f"{key.replace('_', ' '):>20}: {value}", markup=False)
+    if sites:
+        out.print()
+        out.print(_sites_table(sites))
 
 
-@reports_errors
+@reports_errors_saying(CHANGES_NOTHING)
 def history(
     entry: Annotated[str, typer.Argument(metavar="ENTRY", help="Entry id or permalink.")],
     db: ExistingDbOption = DEFAULT_DB,
@@ -260,34 +273,37 @@ def history(
 
     Example: archiver history http://blog.fixture.test/posts/flashattention-explained/
     """
-    with open_store(db, create=False) as store:
+    with open_store(db, read_only=True) as store:
         versions = store.history(resolve_entry(store, entry))
     if as_json:
         for row in versions:
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sys.stdout.write(json_line(row))
         return
     for row in versions:
-        changed = ", ".join(json.loads(row["changed"])) if row["changed"] else "first version"
         current = " (current)" if row["is_current"] else ""
-        out.print(f"version {row['version']}{current}: {changed}", markup=False)
-        out.print(
-            f"  first seen {row['first_seen_at']} in {row['first_seen_in']}\n"
+        out.print(f"version {row['version']}{current}: {_changed(row['changed'])}", markup=False)
+        seen = (
+            f"  first seen {row['first_seen_at']} in {row['first_seen_in']}",
             f"  last seen  {row['last_seen_at']} in {row['last_seen_in']} ({row['seen_count']}x)",
-            markup=False,
         )
+        for line in seen:
+            out.print(shown(line), markup=False)
         for name in ("title", "url", "category", "tags", "date", "excerpt"):
             if row[name] is not None:
                 out.print(f"  {name:>8}: {clip(row[name], 100)}", markup=False)
 
 
-@reports_errors
+@reports_errors_saying(CHANGES_NOTHING)
 def search(
     text: Annotated[
         str,
         typer.Argument(metavar="TEXT", help="Text to find in current titles and excerpts (any substring)."),
     ],
     db: ExistingDbOption = DEFAULT_DB,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="Most results to show.")] = 20,
+    limit: Annotated[
+        # the largest integer SQLite takes: a larger --limit could not be passed to the query
+        int, typer.Option("--limit", min=1, max=2**63 - 1, help="Most results to show.")
+    ] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per result.")] = False,
 ) -> None:
     """Full-text search over current entries; Chinese substrings work.
@@ -296,34 +312,48 @@ def search(
     """
     if not text.strip():
         raise UsageError("give some text to search for")
-    with open_store(db, create=False) as store:
+    with open_store(db, read_only=True) as store:
         rows = store.search(text, limit)
     if as_json:
         for row in rows:
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sys.stdout.write(json_line(row))
         return
     for row in rows:
-        label = row["title"] or clip(row["excerpt"], 50)
-        out.print(f"{row['entry_id']:>6}  {row['date'] or '':10}  {label}", markup=False)
+        label = shown(row["title"]) if row["title"] else clip(row["excerpt"], 50)
+        out.print(f"{row['entry_id']:>6}  {shown(row['date'] or ''):10}  {label}", markup=False)
         if row["url"]:
-            out.print(f"        {row['url']}", markup=False)
+            out.print(f"        {shown(row['url'])}", markup=False)
     if not rows:
-        err.print(f"no current entry contains {text!r}", markup=False)
+        err.print(f"no current entry contains {shown(repr(text))}", markup=False)
 
 
-@reports_errors
+@reports_errors_saying(CHANGES_NOTHING)
 def export(
-    format: Annotated[ExportFormat, typer.Option("--format", help="jsonl or csv.")] = ExportFormat.jsonl,
+    format: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            help="jsonl (exact text) or csv (cells beginning with = + - @, a tab or a carriage "
+            "return get a leading ', so a spreadsheet shows them as text, never as a formula).",
+        ),
+    ] = ExportFormat.jsonl,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write. Default: standard output.")
+        Path | None,
+        typer.Option("--output", "-o", help="File to write (never the archive). Default: standard output."),
     ] = None,
     db: ExistingDbOption = DEFAULT_DB,
 ) -> None:
     """Write every current entry as JSON lines or CSV.
 
+    JSON lines hold the text exactly. In CSV, a cell that begins with =, +, -, @, a tab or a
+    carriage return gets a leading single quote (') so that a spreadsheet opening the file shows
+    it as text and never runs it as a formula (CSV injection); strip that quote to get the text.
+
     Example: archiver export --format csv --output entries.csv
     """
-    with open_store(db, create=False) as store:
+    if output is not None:
+        _check_not_the_archive(output, db)
+    with open_store(db, read_only=True) as store:
         rows = store.current_entries()
         try:
             target = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
@@ -334,6 +364,17 @@ def export(
         finally:
             if output:
                 target.close()
+
+
+def _sites_table(sites: Sequence[dict[str, Any]]) -> Table:
+    """The per-site figures of `stats`, one row per site."""
+    figures = ("entries", "versions", "captures", "cards_seen")
+    table = Table("site", box=None, pad_edge=False)
+    for name in figures:
+        table.add_column(name.replace("_", " "), justify="right")
+    for row in sites:
+        table.add_row(cell(row["site"]), *(str(row[name]) for name in figures))
+    return table
 
 
 def _check_encoding(encoding: str | None) -> None:
@@ -347,7 +388,7 @@ def _check_encoding(encoding: str | None) -> None:
 
 def _skipped_line(ignored: Sequence[Path]) -> str:
     """One line for the files of a directory that are not captures, naming the first few."""
-    names = ", ".join(str(path) for path in ignored[:_SKIPPED_NAMES_SHOWN])
+    names = ", ".join(shown(str(path)) for path in ignored[:_SKIPPED_NAMES_SHOWN])
     if len(ignored) > _SKIPPED_NAMES_SHOWN:
         names += f" and {len(ignored) - _SKIPPED_NAMES_SHOWN} more"
     what = "file that is not a capture" if len(ignored) == 1 else "files that are not captures"
@@ -358,9 +399,56 @@ def _write_rows(rows: Iterator[dict[str, Any]], format: ExportFormat, target: An
     writer: csv.DictWriter[str] | None = None
     for row in rows:
         if format is ExportFormat.jsonl:
-            target.write(json.dumps(row, ensure_ascii=False) + "\n")
+            target.write(json_line(row))
             continue
         if writer is None:
             writer = csv.DictWriter(target, fieldnames=list(row))
             writer.writeheader()
-        writer.writerow(row)
+        writer.writerow({name: _spreadsheet_text(value) for name, value in row.items()})
+
+
+#: How a CSV cell that a spreadsheet would run as a formula begins (OWASP, "CSV injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_text(value: object) -> object:
+    """A CSV cell that a spreadsheet shows as text: a leading ' before a formula's first character."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _check_not_the_archive(output: Path, db: Path) -> None:
+    """``--output`` must not be the archive or its journal by any name: opening it would empty it.
+
+    Compared by file identity (device and inode), so a symlink, a hard link or another spelling
+    of the path is caught; a file that does not exist yet cannot be the archive.
+    """
+    try:
+        target = output.stat()
+    except OSError:
+        return
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        try:
+            archive = Path(f"{db}{suffix}").stat()
+        except OSError:
+            continue
+        if (target.st_dev, target.st_ino) == (archive.st_dev, archive.st_ino):
+            which = f" (its {suffix[1:]} file)" if suffix else ""
+            raise UsageError(
+                f"--output {output}: is the archive {db} itself{which}; writing there would "
+                "destroy it: give another file"
+            )
+
+
+def _changed(stored: str | None) -> str:
+    """The fields a version changed, from its JSON list; a damaged value is shown as it is."""
+    if not stored:
+        return "first version"
+    try:
+        names = json.loads(stored)
+    except ValueError:
+        names = None
+    if isinstance(names, list) and all(isinstance(name, str) for name in names):
+        return shown(", ".join(names))
+    return f"(damaged list of changes: {shown(stored)})"

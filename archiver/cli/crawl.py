@@ -34,7 +34,14 @@ from archiver.crawl import (
     fetcher_for,
 )
 from archiver.errors import ArchiverError, PageCapReached, UsageError
-from archiver.fetcher import DEFAULT_MAX_BYTES, DEFAULT_USER_AGENT, FetchOptions, allowed_hosts
+from archiver.fetcher import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_USER_AGENT,
+    MAX_DELAY,
+    MAX_TIMEOUT,
+    FetchOptions,
+    allowed_hosts,
+)
 from archiver.lock import run_lock
 
 _EXIT_STATUSES = (
@@ -54,11 +61,17 @@ UrlArgument = Annotated[
     ),
 ]
 DelayOption = Annotated[
-    float, typer.Option("--delay", min=0, help="Minimum seconds between requests to one host.")
+    float,
+    typer.Option("--delay", min=0, max=MAX_DELAY, help="Minimum seconds between requests to one host."),
 ]
 TimeoutOption = Annotated[
     float,
-    typer.Option("--timeout", min=0.001, help="Seconds to wait for a connection, a read, a whole response."),
+    typer.Option(
+        "--timeout",
+        min=0.001,
+        max=MAX_TIMEOUT,
+        help="Seconds to wait for a connection, a read, a whole response.",
+    ),
 ]
 RetriesOption = Annotated[
     int,
@@ -233,6 +246,17 @@ def _target(url: str | None, profile_path: Path | None) -> Target:
         raise UsageError(str(exc)) from None
 
 
+def check_user_agent(value: str) -> str:
+    """``--user-agent`` as given, or a usage error when no HTTP header can carry it (checked
+    before any request, rather than failing inside httpx)."""
+    if not value.strip() or not all(" " <= char <= "~" for char in value):
+        raise UsageError(
+            f"--user-agent {value!r}: use printable ASCII characters only (letters, digits, "
+            "punctuation, spaces), e.g. 'mybot/1.0 (+https://example.org/bot)'"
+        )
+    return value
+
+
 def _fetch_options(
     delay: float,
     timeout: float,
@@ -243,7 +267,7 @@ def _fetch_options(
     redirect_hosts: list[str] | None,
 ) -> FetchOptions:
     return FetchOptions(
-        user_agent=user_agent,
+        user_agent=check_user_agent(user_agent),
         delay=delay,
         timeout=timeout,
         retries=retries,

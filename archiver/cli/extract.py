@@ -8,37 +8,41 @@ from typing import Annotated
 
 import typer
 from rich.progress import Progress
-from rich.table import Table
 
 from archiver.cli._common import (
+    ALL_OR_NOTHING,
+    CHANGES_NOTHING,
     DEFAULT_DB,
     BaseUrlOption,
     ExistingDbOption,
     ProfileOption,
     QuietOption,
+    cards_table,
     check_base_url,
-    clip,
     err,
     open_store,
     out,
     read_profile,
-    reports_errors,
+    reports_errors_saying,
+    shown,
 )
-from archiver.errors import InputError, UsageError
-from archiver.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchOptions
+from archiver.cli.crawl import check_user_agent
+from archiver.errors import FetchError, InputError, UsageError
+from archiver.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchOptions, check_url
 from archiver.lock import run_lock
 from archiver.parse.auto import detect
 from archiver.parse.decode import decode_html, looks_binary
 from archiver.pipeline import reparse as rebuild
-from archiver.store import Store
+from archiver.store import SCHEMA_VERSION, Store
 
 
 def register(app: typer.Typer) -> None:
     app.command()(probe)
     app.command()(reparse)
+    app.command()(migrate)
 
 
-@reports_errors
+@reports_errors_saying(CHANGES_NOTHING)
 def probe(
     page: Annotated[
         str, typer.Argument(metavar="PAGE", help="A listing page: an http(s) URL or a saved .html file.")
@@ -49,6 +53,9 @@ def probe(
     ] = DEFAULT_USER_AGENT,
     profile_only: Annotated[
         bool, typer.Option("--profile-only", help="Print only the TOML profile (to redirect to a file).")
+    ] = False,
+    ignore_robots: Annotated[
+        bool, typer.Option("--ignore-robots", help="Fetch PAGE even if robots.txt disallows it.")
     ] = False,
 ) -> None:
     """Find the post cards on a listing page and print a profile that pins them.
@@ -62,7 +69,8 @@ def probe(
       archiver probe saved/index.html --base-url https://blog.example/ --profile-only > blog.toml
     """
     base_url = check_base_url(base_url)
-    html, page_url = _read_page(page, base_url, user_agent)
+    options = FetchOptions(user_agent=check_user_agent(user_agent), delay=0, obey_robots=not ignore_robots)
+    html, page_url = _read_page(page, base_url, options)
     detection = detect(html, base_url=page_url)
     if detection.profile is None or not detection.cards:
         raise InputError(f"{page}: no post cards found; is this a blog listing page?")
@@ -70,20 +78,11 @@ def probe(
     if profile_only:
         typer.echo(profile_toml, nl=False)
         return
-    table = Table("#", "title", "date", "category", "url", "excerpt", title=f"{len(detection.cards)} cards")
-    for number, card in enumerate(detection.cards, 1):
-        table.add_row(
-            str(number),
-            card.title or "",
-            card.date or "",
-            card.category or "",
-            card.url or "",
-            clip(card.excerpt, 40),
-        )
-    out.print(table)
+    out.print(cards_table(detection.cards, excerpt_width=40, title=f"{len(detection.cards)} cards"))
     out.print(
         f"confidence: {detection.confidence:.2f}"
-        + (f"; next page: {detection.next_url}" if detection.next_url else "")
+        + (f"; next page: {shown(detection.next_url)}" if detection.next_url else ""),
+        markup=False,
     )
     out.print("\n# profile (save as site.toml, pass with --profile site.toml):", markup=False)
     out.print(profile_toml, markup=False, end="")
@@ -93,10 +92,14 @@ def _is_url(page: str) -> bool:
     return page.startswith(("http://", "https://"))
 
 
-def _read_page(page: str, base_url: str | None, user_agent: str) -> tuple[str, str | None]:
+def _read_page(page: str, base_url: str | None, options: FetchOptions) -> tuple[str, str | None]:
     """The page's text and the URL its links resolve against, from the web or a file."""
     if _is_url(page):
-        with Fetcher(FetchOptions(user_agent=user_agent, delay=0)) as fetcher:
+        try:
+            check_url(page)
+        except FetchError as exc:
+            raise UsageError(f"PAGE {exc}") from None
+        with Fetcher(options) as fetcher:
             fetched = fetcher.fetch(page)
         assert fetched.body is not None  # no validators were sent, so the answer is never a 304
         return decode_html(fetched.body, page, header_charset=fetched.charset), fetched.final_url
@@ -112,7 +115,7 @@ def _read_page(page: str, base_url: str | None, user_agent: str) -> tuple[str, s
     return decode_html(data, page), base_url
 
 
-@reports_errors
+@reports_errors_saying(ALL_OR_NOTHING)
 def reparse(
     db: ExistingDbOption = DEFAULT_DB,
     profile: ProfileOption = None,
@@ -155,9 +158,30 @@ def reparse(
         )
 
 
+@reports_errors_saying(ALL_OR_NOTHING)
+def migrate(db: ExistingDbOption = DEFAULT_DB, quiet: QuietOption = False) -> None:
+    """Bring an archive made by an older archiver up to this one's schema.
+
+    Writing commands (import, crawl, backfill, reparse) do this by themselves; reading commands
+    never change a file, and ask for this first. One transaction: an upgrade that fails or is
+    killed leaves the archive as it was.
+
+    Example: archiver migrate --db blog.db
+    """
+    with run_lock(db), open_store(db, create=False) as store:
+        found = store.found_version
+    if not quiet:
+        said = (
+            f"from version {max(found, 1)} to {SCHEMA_VERSION}"
+            if found < SCHEMA_VERSION
+            else f"already at version {SCHEMA_VERSION}"
+        )
+        out.print(f"{shown(str(db))}: {said}", markup=False)
+
+
 def _check_site(store: Store, site: str) -> None:
     """A usage error unless ``site`` has HTML captures (the only ones a profile applies to)."""
-    sites = sorted({record.site for _, record in store.captures() if record.kind == "html"})
+    sites = sorted({c.record.site for c in store.captures() if c.record.kind == "html"})
     if site not in sites:
         held = f"HTML captures are of {', '.join(sites)}" if sites else "the archive has no HTML captures"
         raise UsageError(f"--site {site!r}: no HTML captures of that site; {held}")

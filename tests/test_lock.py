@@ -1,0 +1,113 @@
+"""The run lock belongs to the archive file, not to the name a run was given for it.
+
+Each case holds the lock in this process (as a running crawl would) and starts a second run in
+another process through another name of the same file: it must exit 75 naming this pid, and
+leave the archive alone. Once the lock is free, the same run through that name succeeds.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from archiver.lock import lock_path, run_lock
+
+from conftest import ROOT, SEEDS
+
+SEED = SEEDS / "000_9b671d25390876c8.txt"
+
+
+def archiver(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "archiver", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "ARCHIVER_DEBUG": ""},
+        check=False,
+    )
+
+
+def entries(db: Path) -> int:
+    """Read with a connection closed at once: one left open would keep a stale view of the file
+    once a run through a hard link (another -wal journal) has written it."""
+    with closing(sqlite3.connect(db)) as conn:
+        return int(conn.execute("SELECT count(*) FROM entry").fetchone()[0])
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Path:
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    db = folder / "archive.db"
+    assert archiver("import", SEED, "--db", db, "-q").returncode == 0
+    return db
+
+
+def _another_name(archive: Path, how: str) -> tuple[Path, Path]:
+    """(the name, the working directory to run in) for another name of ``archive``."""
+    folder = archive.parent
+    if how == "a symlink":
+        link = folder.parent / "link.db"
+        link.symlink_to(archive)
+        return link, ROOT
+    if how == "a symlinked folder":
+        alias = folder.parent / "alias"
+        alias.symlink_to(folder, target_is_directory=True)
+        return alias / archive.name, ROOT
+    if how == "a hard link":
+        link = folder / "same.db"
+        link.hardlink_to(archive)
+        return link, ROOT
+    return Path(archive.name), folder  # a relative path
+
+
+@pytest.mark.parametrize("how", ["a symlink", "a symlinked folder", "a hard link", "a relative path"])
+def test_a_second_run_through_another_name_is_locked_out(archive: Path, how: str) -> None:
+    name, cwd = _another_name(archive, how)
+    before = archive.read_bytes()
+    with run_lock(archive):
+        for command in (["import", SEEDS], ["reparse"]):
+            result = archiver(*command, "--db", name, cwd=cwd)
+            assert result.returncode == 75, (command, result.stderr)
+            assert f"another archiver run (pid {os.getpid()})" in result.stderr
+    assert archive.read_bytes() == before
+    assert entries(archive) == 12
+    result = archiver("import", SEEDS, "--db", name, "-q", cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    assert entries(archive) == 46
+
+
+def test_the_lock_file_lies_beside_the_real_archive(archive: Path) -> None:
+    link, _ = _another_name(archive, "a symlink")
+    assert lock_path(link) == lock_path(archive)
+    assert lock_path(link).parent == archive.parent
+    with run_lock(link):
+        assert lock_path(archive).read_text(encoding="ascii") == f"{os.getpid()}\n"
+
+
+def test_a_crawl_of_a_new_archive_takes_the_lock_of_the_file_it_creates(tmp_path: Path) -> None:
+    """The lock is taken before the archive exists: it is created empty so that runs agree."""
+    db = tmp_path / "new.db"
+    with run_lock(db):
+        assert db.exists() and db.stat().st_size == 0
+        result = archiver("import", SEED, "--db", tmp_path / "." / "new.db")
+        assert result.returncode == 75, result.stderr
+    assert archiver("import", SEED, "--db", db, "-q").returncode == 0
+
+
+@pytest.mark.xfail(strict=True, reason="a hard link in another folder has its own lock file")
+def test_a_hard_link_in_another_folder_is_locked_out(archive: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    link = elsewhere / "archive.db"
+    link.hardlink_to(archive)
+    with run_lock(archive):
+        assert archiver("import", SEEDS, "--db", link).returncode == 75
