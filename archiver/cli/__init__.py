@@ -39,7 +39,8 @@ def main(
     """Archive blog listing pages into one versioned, deduplicated SQLite file.
 
     Exit statuses: 0 done; 1 failed (bad input, network, server, storage); 2 usage;
-    3 layout broken (a page gave no cards where it used to); 75 another run holds the lock;
+    3 layout broken (a page gave no cards where it used to); 4 stopped at the page cap while
+    the listing went on; 75 another run holds the lock;
     130 interrupted (Ctrl-C); 143 terminated (SIGTERM). A stopped crawl, backfill or import
     keeps every capture it finished; a stopped reparse changes nothing.
     """

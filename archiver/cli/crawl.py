@@ -48,7 +48,8 @@ _EXIT_STATUSES = (
     "Exit status: 0 done; 1 failed (network, server, refused or unreadable page, storage); "
     "2 usage; 3 layout broken (a page gave no cards where it used to; nothing is marked gone); "
     "4 stopped at the default page cap while the listing went on; "
-    "75 another run holds the archive's lock (try again later)."
+    "75 another run holds the archive's lock (try again later); 130 interrupted (Ctrl-C); "
+    "143 terminated (SIGTERM). Every page stored before a stop stays stored."
 )
 
 
