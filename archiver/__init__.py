@@ -2,7 +2,9 @@
 
 The stages, one module each: :mod:`archiver.fetcher` (HTTP), :mod:`archiver.parse` (cards from
 bytes), :mod:`archiver.identity` (which entry, what changed), :mod:`archiver.store` (SQLite);
-:mod:`archiver.pipeline` runs a capture through them and :mod:`archiver.cli` is the command line.
+:mod:`archiver.pipeline` runs a capture's cards through them; :mod:`archiver.crawl`,
+:mod:`archiver.imports` and :mod:`archiver.reparse` bring the captures, and :mod:`archiver.cli`
+is the command line.
 """
 
 from __future__ import annotations

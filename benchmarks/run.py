@@ -42,9 +42,10 @@ sys.path.insert(0, str(HERE.parent))
 import pages  # noqa: E402
 from selectolax.lexbor import LexborHTMLParser  # noqa: E402
 
+from archiver.imports import ImportFile, ImportOptions, import_files  # noqa: E402
 from archiver.parse import parse_capture, require_cards  # noqa: E402
 from archiver.parse.profile import Profile  # noqa: E402
-from archiver.pipeline import ImportFile, ImportOptions, import_files, ingest  # noqa: E402
+from archiver.pipeline import ingest  # noqa: E402
 from archiver.store import CaptureRecord, Store  # noqa: E402
 
 SUMMARY: dict[str, str] = {}

@@ -37,17 +37,11 @@ from archiver.cli._common import (
     shown,
 )
 from archiver.errors import InputError, UsageError
+from archiver.imports import ImportOptions, collect_files, import_files
 from archiver.lock import run_lock
 from archiver.parse import DEFAULT_CHROME_LINES, capture_kind, parse_capture
 from archiver.parse.decode import known_encoding
-from archiver.pipeline import (
-    CaptureResult,
-    ImportOptions,
-    collect_files,
-    import_files,
-    iso_timestamp,
-    resolve_entry,
-)
+from archiver.pipeline import CaptureResult, iso_timestamp, resolve_entry
 from archiver.store import Store
 
 #: File names listed when a directory import skips files that are not captures.

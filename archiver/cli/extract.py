@@ -32,7 +32,7 @@ from archiver.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchOptions, check_ur
 from archiver.lock import run_lock
 from archiver.parse.auto import detect
 from archiver.parse.decode import decode_html, looks_binary
-from archiver.pipeline import reparse as rebuild
+from archiver.reparse import reparse as rebuild
 from archiver.store import SCHEMA_VERSION, Store
 
 
