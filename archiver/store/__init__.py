@@ -1,0 +1,41 @@
+"""The SQLite archive: every SQL statement of the project lives here (the schema in schema.sql).
+
+The store knows tables, not rules: :mod:`archiver.pipeline` decides what a card means and calls
+these methods inside one transaction per capture. One class, :class:`Store`, in parts by what
+they touch: the connection (opening, upgrading, transactions, errors), what a capture writes,
+what runs remember between them, and what the reading commands ask.
+"""
+
+from __future__ import annotations
+
+from archiver.store._connection import SCHEMA_VERSION, schema_sql
+from archiver.store._entries import Entries
+from archiver.store._reading import Reading
+from archiver.store._records import (
+    CaptureRecord,
+    CrawlDebt,
+    CurrentVersion,
+    PageState,
+    PreviousCapture,
+    StoredCapture,
+    StoredVersion,
+)
+from archiver.store._runs import Runs
+
+
+class Store(Entries, Runs, Reading):
+    """One open archive file. Use as a context manager, or call :meth:`close`."""
+
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "CaptureRecord",
+    "CrawlDebt",
+    "CurrentVersion",
+    "PageState",
+    "PreviousCapture",
+    "Store",
+    "StoredCapture",
+    "StoredVersion",
+    "schema_sql",
+]

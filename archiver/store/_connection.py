@@ -1,0 +1,169 @@
+"""An open archive file: opening and upgrading it, transactions, and SQLite's errors worded once."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from importlib import resources
+from pathlib import Path
+from typing import Self
+
+import sqlite_utils
+
+from archiver.dbfile import explain, reading_uri, unreadable_version
+from archiver.errors import StoreError
+
+#: Bumped whenever schema.sql changes in a way an existing file must be migrated for.
+SCHEMA_VERSION = 2
+
+#: What brings an archive of version N - 1 to version N, beyond what schema.sql's IF NOT EXISTS
+#: adds by itself (new tables, indexes, triggers). Run in order, with schema.sql, in one
+#: transaction: an upgrade that fails or is killed leaves the archive at its old version.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (
+        "ALTER TABLE capture ADD COLUMN repeats_capture_id INTEGER REFERENCES capture (id)",
+        # the full-text index now follows entry.current_version_id: history may hold versions
+        # placed before the current one, which the old per-insert triggers would have indexed
+        "DROP TRIGGER IF EXISTS entry_version_indexed",
+        "DROP TRIGGER IF EXISTS entry_version_reindexed",
+    ),
+}
+
+
+def schema_sql() -> str:
+    """schema.sql: packaged next to the code in a wheel, at the repository root in a checkout."""
+    packaged = resources.files("archiver").joinpath("schema.sql")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parents[2] / "schema.sql").read_text(encoding="utf-8")
+
+
+class Connection:
+    """The archive file open: every part of the store works through this connection.
+
+    ``create`` makes a missing or empty file a new archive (import, crawl, backfill); without it
+    the file must be an archive already (reparse). ``read_only`` (the reading commands) opens an
+    archive so that nothing is created or changed, not even a schema or SQLite's -wal and -shm.
+    """
+
+    def __init__(self, path: Path | str, *, create: bool = True, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self.create = create
+        if (read_only or not create) and not self.path.exists():
+            raise StoreError(f"{self.path}: no such archive (run `archiver import` first)")
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: is a directory, not a database file")
+        try:
+            if read_only:
+                conn = sqlite3.connect(reading_uri(self.path), uri=True, isolation_level=None, timeout=30)
+            else:
+                conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        except sqlite3.Error as exc:
+            raise self.error(exc) from None
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        try:
+            with self._errors():
+                self._open()
+        except BaseException:
+            conn.close()
+            raise
+
+    def _open(self) -> None:
+        """Check the file is an archive this code knows; a writer brings an older one up to date."""
+        if self.read_only:
+            self.conn.execute("PRAGMA query_only = ON")
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        #: the schema version the file had when opened (before any upgrade; 0 for a new file)
+        self.found_version = int(version)
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: made by a newer archiver (schema {version}, this one knows "
+                f"{SCHEMA_VERSION}); upgrade archiver to use it"
+            )
+        if version < SCHEMA_VERSION:
+            tables = {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master")}
+            if tables and "entry_version" not in tables:
+                raise StoreError(f"{self.path}: is an SQLite database, but not an archiver archive")
+            if self.read_only or not (tables or self.create):
+                raise StoreError(
+                    unreadable_version(self.path, version, SCHEMA_VERSION, has_tables=bool(tables))
+                )
+            self._create_schema(version, has_tables=bool(tables))
+        if not self.read_only:
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+
+    def _create_schema(self, version: int, *, has_tables: bool) -> None:
+        """Create the schema in a new file, or upgrade an older archive, in one transaction."""
+        # version 0 with tables: a 0.1.0 archive killed before it was stamped (it is version 1)
+        steps = [step for v in range(max(version, 1) + 1, SCHEMA_VERSION + 1) for step in _MIGRATIONS[v]]
+        script = ";\n".join(steps if has_tables else [])
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        try:
+            self.conn.executescript(
+                f"BEGIN IMMEDIATE; {script}; {schema_sql()}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            )
+        except BaseException:
+            self._roll_back()
+            raise
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def error(self, exc: sqlite3.Error, where: str | None = None) -> StoreError:
+        """An SQLite failure as one message naming the file (and the row, where one is given)."""
+        said = explain(exc, reading=self.read_only)
+        return StoreError(f"{self.path}: {where}: {said}" if where else f"{self.path}: {said}")
+
+    @contextmanager
+    def _errors(self, row: str | None = None) -> Iterator[None]:
+        """Turn SQLite's failures into one clear message naming the file.
+
+        With ``row`` (e.g. "capture 12") the block decodes what that row holds (JSON, zstd): a
+        value that does not decode is a damaged archive, named with the row, not a bug.
+        """
+        damaged: tuple[type[Exception], ...] = (ValueError,) if row else ()
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise self.error(exc, row) from None
+        except damaged as exc:
+            raise StoreError(
+                f"{self.path}: {row} is damaged ({exc}); restore the archive from a backup"
+            ) from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One capture, all or nothing: a crash leaves the file as after the last commit.
+
+        On any failure the transaction is rolled back if it is still open (SQLite ends it by
+        itself on some errors, such as a full disk), and a failing rollback never hides the
+        error that caused it.
+        """
+        with self._errors():
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self._roll_back()
+                raise
+
+    def _roll_back(self) -> None:
+        """Undo the open transaction, if SQLite has not ended it already; never raise.
+
+        The failure that got here is the one to report: a rollback that fails too (the disk is
+        gone) must not replace it, and closing the connection discards the transaction anyway.
+        """
+        if self.conn.in_transaction:
+            with suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")

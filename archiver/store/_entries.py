@@ -1,0 +1,386 @@
+"""Raw bytes, captures, entries, versions and sightings: what one capture writes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import zstandard
+
+from archiver.errors import StoreError
+from archiver.models import CARD_FIELDS
+from archiver.store._connection import Connection
+from archiver.store._records import (
+    CaptureRecord,
+    CurrentVersion,
+    PreviousCapture,
+    StoredCapture,
+    StoredVersion,
+)
+
+_ZSTD_LEVEL = 3
+_compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
+_decompressor = zstandard.ZstdDecompressor()
+_VERSION_COLUMNS = ", ".join(CARD_FIELDS)
+#: One more sighting at :at in capture :cid. Captures may come out of time order (old saved
+#: copies imported late), so first and last seen only ever move outwards.
+_SEEN_AGAIN = (
+    "seen_count = seen_count + 1,"
+    " last_capture_id = CASE WHEN :at >= last_seen_at THEN :cid ELSE last_capture_id END,"
+    " last_seen_at = max(last_seen_at, :at),"
+    " first_capture_id = CASE WHEN :at < first_seen_at THEN :cid ELSE first_capture_id END,"
+    " first_seen_at = min(first_seen_at, :at)"
+)
+
+
+#: Sum up a version's first/last seen and count from its sightings (after they were moved).
+_RECOUNT = """
+UPDATE entry_version SET
+    seen_count = agg.n, first_seen_at = agg.first_at, last_seen_at = agg.last_at,
+    first_capture_id = agg.first_id, last_capture_id = agg.last_id
+FROM (
+    SELECT count(*) AS n, min(c.captured_at) AS first_at, max(c.captured_at) AS last_at,
+           (SELECT c2.id FROM sighting s2 JOIN capture c2 ON c2.id = s2.capture_id
+            WHERE s2.version_id = :vid ORDER BY c2.captured_at, c2.id LIMIT 1) AS first_id,
+           (SELECT c2.id FROM sighting s2 JOIN capture c2 ON c2.id = s2.capture_id
+            WHERE s2.version_id = :vid ORDER BY c2.captured_at DESC, c2.id DESC LIMIT 1) AS last_id
+    FROM sighting s JOIN capture c ON c.id = s.capture_id WHERE s.version_id = :vid
+) AS agg
+WHERE entry_version.id = :vid AND agg.n > 0
+"""
+
+
+class Entries(Connection):
+    """The tables a capture fills: blob, capture, entry, entry_version, sighting."""
+
+    # -- raw bytes -------------------------------------------------------------------------
+
+    def put_blob(self, sha256: str, data: bytes) -> bool:
+        """Store bytes once per sha256; True when they were new."""
+        if self.conn.execute("SELECT 1 FROM blob WHERE sha256 = ?", (sha256,)).fetchone():
+            return False
+        self.conn.execute(
+            "INSERT INTO blob (sha256, size, compression, data) VALUES (?, ?, 'zstd', ?)",
+            (sha256, len(data), _compressor.compress(data)),
+        )
+        return True
+
+    def get_blob(self, sha256: str) -> bytes:
+        """The bytes stored under ``sha256``; missing or damaged ones (not zstd, other bytes than
+        the hash says) are a StoreError naming the captures that stored them."""
+        with self._errors():
+            row = self.conn.execute("SELECT data FROM blob WHERE sha256 = ?", (sha256,)).fetchone()
+        try:
+            if row is None:
+                raise ValueError("it is missing")
+            data = bytes(_decompressor.decompress(row[0]))
+        except zstandard.ZstdError as exc:
+            problem = f"not zstd data: {exc}"
+        except ValueError as exc:
+            problem = str(exc)
+        else:
+            if hashlib.sha256(data).hexdigest() == sha256:
+                return data
+            problem = "its bytes do not have that sha256"
+        with self._errors():
+            users = [r[0] for r in self.conn.execute("SELECT id FROM capture WHERE sha256 = ?", (sha256,))]
+        raise StoreError(
+            f"{self.path}: the stored page of capture {', '.join(map(str, users)) or '(none)'} "
+            f"(blob {sha256}) is damaged ({problem}); restore the archive from a backup"
+        )
+
+    # -- captures --------------------------------------------------------------------------
+
+    def insert_capture(self, record: CaptureRecord) -> int:
+        cursor = self.conn.execute(
+            "INSERT INTO capture (site, source, page_url, kind, captured_at, http_status, etag,"
+            " last_modified, sha256, parsed_with, charset, encoding, chrome_lines, repeats_capture_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.site,
+                record.source,
+                record.page_url,
+                record.kind,
+                record.captured_at,
+                record.http_status,
+                record.etag,
+                record.last_modified,
+                record.sha256,
+                record.parsed_with,
+                record.charset,
+                record.encoding,
+                json.dumps(list(record.chrome_lines), ensure_ascii=False) if record.chrome_lines else None,
+                record.repeats_capture_id,
+            ),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def finish_capture(self, capture_id: int, cards: int, new_entries: int, new_versions: int) -> None:
+        self.conn.execute(
+            "UPDATE capture SET cards = ?, new_entries = ?, new_versions = ? WHERE id = ?",
+            (cards, new_entries, new_versions, capture_id),
+        )
+
+    def captures(self) -> Iterator[StoredCapture]:
+        """Every capture in the order it was archived; parsed_with is None where nothing was parsed."""
+        with self._errors():
+            rows = self.conn.execute(
+                "SELECT id, site, source, kind, captured_at, sha256, page_url, parsed_with, charset,"
+                " encoding, chrome_lines, repeats_capture_id, cards FROM capture ORDER BY id"
+            ).fetchall()
+        for row in rows:
+            with self._errors(f"capture {row[0]} ({row[2]})"):
+                chrome_lines = _chrome_lines(row[10])
+            yield StoredCapture(
+                row[0],
+                CaptureRecord(
+                    site=row[1],
+                    source=row[2],
+                    kind=row[3],
+                    captured_at=row[4],
+                    sha256=row[5],
+                    page_url=row[6],
+                    parsed_with=row[7],
+                    charset=row[8],
+                    encoding=row[9],
+                    chrome_lines=chrome_lines,
+                    repeats_capture_id=row[11],
+                ),
+                row[12],
+            )
+
+    def last_capture_of(self, source: str) -> PreviousCapture | None:
+        """The newest capture of a file or URL, with the bytes it showed (a 304 shows the last body)."""
+        row = self.conn.execute(
+            "SELECT max(id), (SELECT sha256 FROM capture WHERE source = :s AND sha256 IS NOT NULL"
+            " ORDER BY id DESC LIMIT 1) FROM capture WHERE source = :s",
+            {"s": source},
+        ).fetchone()
+        if row[0] is None:
+            return None
+        return PreviousCapture(row[0], row[1])
+
+    def set_parsed_with(self, capture_id: int, parsed_with: str) -> None:
+        self.conn.execute("UPDATE capture SET parsed_with = ? WHERE id = ?", (parsed_with, capture_id))
+
+    def forget_entries(self) -> None:
+        """Drop every entry and version (inside a transaction) so captures can be applied anew."""
+        for statement in (
+            "DELETE FROM sighting",
+            "DELETE FROM possible_duplicate",
+            "UPDATE entry SET current_version_id = NULL",
+            "INSERT INTO entry_fts (entry_fts) VALUES ('delete-all')",
+            "DELETE FROM entry_version",
+            "DELETE FROM entry",
+        ):
+            self.conn.execute(statement)
+
+    # -- entries and versions --------------------------------------------------------------
+
+    def _current(self, where: str, params: Sequence[Any]) -> list[tuple[str, CurrentVersion]]:
+        rows = self.conn.execute(
+            f"SELECT e.key, e.id, v.id, v.version, {_VERSION_COLUMNS}, v.digest, v.first_seen_at,"
+            " v.last_seen_at"
+            " FROM entry e JOIN entry_version v ON v.id = e.current_version_id"
+            f" WHERE {where}",
+            params,
+        ).fetchall()
+        found = []
+        for row in rows:
+            values = dict(zip(CARD_FIELDS, row[4 : 4 + len(CARD_FIELDS)], strict=True))
+            found.append((row[0], CurrentVersion(row[1], row[2], row[3], values, *row[-3:])))
+        return found
+
+    def versions_of(self, entry_id: int) -> list[StoredVersion]:
+        """Every version of an entry, oldest first."""
+        rows = self.conn.execute(
+            f"SELECT id, version, {_VERSION_COLUMNS}, first_seen_at, last_seen_at, last_capture_id"
+            " FROM entry_version WHERE entry_id = ? ORDER BY version",
+            (entry_id,),
+        ).fetchall()
+        return [
+            StoredVersion(row[0], row[1], dict(zip(CARD_FIELDS, row[2:-3], strict=True)), *row[-3:])
+            for row in rows
+        ]
+
+    def earlier_versions(self, entry_id: int, version: int) -> list[tuple[int, dict[str, str | None]]]:
+        """(version id, fields) of an entry's versions before ``version``, newest first."""
+        rows = self.conn.execute(
+            f"SELECT id, {_VERSION_COLUMNS} FROM entry_version WHERE entry_id = ? AND version < ?"
+            " ORDER BY version DESC",
+            (entry_id, version),
+        ).fetchall()
+        return [(row[0], dict(zip(CARD_FIELDS, row[1:], strict=True))) for row in rows]
+
+    def url_entries(self, site: str, keys: Sequence[str]) -> dict[str, CurrentVersion]:
+        """Current versions of the url-keyed entries among ``keys``, by key."""
+        found: dict[str, CurrentVersion] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            found.update(
+                self._current(f"e.site = ? AND e.key_kind = 'url' AND e.key IN ({marks})", [site, *chunk])
+            )
+        return found
+
+    def text_candidates(self, site: str, prefix: str) -> list[CurrentVersion]:
+        """Text-keyed entries whose key prefix equals ``prefix``: the only ones a cut can match."""
+        return [
+            cv for _, cv in self._current("e.site = ? AND e.key_kind = 'text' AND e.key = ?", [site, prefix])
+        ]
+
+    def new_entry(self, site: str, key_kind: str, key: str) -> int:
+        cursor = self.conn.execute(
+            "INSERT INTO entry (site, key_kind, key) VALUES (?, ?, ?)", (site, key_kind, key)
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def add_version(
+        self,
+        entry_id: int,
+        version: int,
+        fields: dict[str, str | None],
+        digest: str,
+        changed: Sequence[str],
+        capture_id: int,
+        seen_at: str,
+        *,
+        current: bool = True,
+    ) -> int:
+        """A new version row; ``current`` False for one placed in history (see insert_version)."""
+        cursor = self.conn.execute(
+            f"INSERT INTO entry_version (entry_id, version, {_VERSION_COLUMNS}, changed, digest,"
+            " first_seen_at, first_capture_id, last_seen_at, last_capture_id, seen_count)"
+            f" VALUES (?, ?, {', '.join('?' * len(CARD_FIELDS))}, ?, ?, ?, ?, ?, ?, 1)",
+            (
+                entry_id,
+                version,
+                *(fields.get(name) for name in CARD_FIELDS),
+                json.dumps(list(changed), ensure_ascii=False) if changed else None,
+                digest,
+                seen_at,
+                capture_id,
+                seen_at,
+                capture_id,
+            ),
+        )
+        version_id = cursor.lastrowid
+        assert version_id is not None
+        if current:
+            self.set_current(entry_id, version_id)
+        return version_id
+
+    def set_current(self, entry_id: int, version_id: int) -> None:
+        self.conn.execute("UPDATE entry SET current_version_id = ? WHERE id = ?", (version_id, entry_id))
+
+    def make_room(self, entry_id: int, version: int) -> None:
+        """Number the entry's versions from ``version`` on one higher, so one fits in before them.
+
+        Two steps through negative numbers keep UNIQUE (entry_id, version) true after each.
+        """
+        self.conn.execute(
+            "UPDATE entry_version SET version = -version WHERE entry_id = ? AND version >= ?",
+            (entry_id, version),
+        )
+        self.conn.execute(
+            "UPDATE entry_version SET version = 1 - version WHERE entry_id = ? AND version < 0", (entry_id,)
+        )
+
+    def set_changed(self, version_id: int, changed: Sequence[str]) -> None:
+        """What differs from the version before, after a version was placed in between."""
+        self.conn.execute(
+            "UPDATE entry_version SET changed = ? WHERE id = ?",
+            (json.dumps(list(changed), ensure_ascii=False) if changed else None, version_id),
+        )
+
+    def move_sightings_after(self, version_id: int, to_version_id: int, after: str) -> None:
+        """Hand the sightings of ``version_id`` by captures taken after ``after`` to another version.
+
+        Splits a version in two when an old copy shows that the entry was in another state in
+        between; each version's first/last seen and count are then summed up again from its
+        sightings (a version with none left, or one of a capture archived before sightings were
+        kept, keeps what it had).
+        """
+        self.conn.execute(
+            "UPDATE sighting SET version_id = :to WHERE version_id = :v"
+            " AND capture_id IN (SELECT id FROM capture WHERE captured_at > :after)",
+            {"to": to_version_id, "v": version_id, "after": after},
+        )
+        for vid in (version_id, to_version_id):
+            self.conn.execute(_RECOUNT, {"vid": vid})
+
+    def update_version(self, version_id: int, fields: dict[str, str | None], digest: str) -> None:
+        """Fill in or lengthen fields of a version in place (enrichment: no new version)."""
+        assignments = ", ".join(f"{name} = ?" for name in CARD_FIELDS)
+        self.conn.execute(
+            f"UPDATE entry_version SET {assignments}, digest = ? WHERE id = ?",
+            (*(fields.get(name) for name in CARD_FIELDS), digest, version_id),
+        )
+
+    def mark_seen(self, version_ids: Iterable[int], capture_id: int, seen_at: str) -> None:
+        """Bookkeeping for versions a capture showed again: the only write an unchanged card costs.
+
+        Captures may be imported out of time order (old saved copies), so first/last seen move
+        only outwards.
+        """
+        self.conn.executemany(
+            f"UPDATE entry_version SET {_SEEN_AGAIN} WHERE id = :vid",
+            [{"at": seen_at, "cid": capture_id, "vid": vid} for vid in version_ids],
+        )
+
+    def add_sightings(self, capture_id: int, shown: Sequence[int]) -> None:
+        """The version each card of a capture showed, in page order."""
+        self.conn.executemany(
+            "INSERT INTO sighting (capture_id, position, version_id) VALUES (?, ?, ?)",
+            [(capture_id, position, vid) for position, vid in enumerate(shown)],
+        )
+
+    def add_possible_duplicates(self, entry_id: int, similar: Iterable[int], capture_id: int) -> None:
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO possible_duplicate (entry_id, similar_to_id, capture_id) VALUES (?, ?, ?)",
+            [(entry_id, other, capture_id) for other in similar],
+        )
+
+    def mark_seen_again(self, repeated_capture_id: int, capture_id: int, seen_at: str) -> int:
+        """A page that answered 304, or the same bytes, shows again what ``repeated_capture_id`` showed.
+
+        Its sightings are copied to this capture and their versions counted as seen again, so
+        `last_seen_at` stays true for posts still listed on a page that never changes, whatever
+        other captures saw in between. A capture archived before sightings were kept has none:
+        then the versions it was the last to see stand for what it showed. Returns how many
+        cards were seen again.
+        """
+        params = {"cid": capture_id, "at": seen_at, "previous": repeated_capture_id}
+        copied = self.conn.execute(
+            "INSERT INTO sighting (capture_id, position, version_id)"
+            " SELECT :cid, position, version_id FROM sighting WHERE capture_id = :previous",
+            params,
+        ).rowcount
+        if not copied:
+            self.conn.execute(
+                "INSERT INTO sighting (capture_id, position, version_id)"
+                " SELECT :cid, row_number() OVER (ORDER BY id) - 1, id FROM entry_version"
+                " WHERE last_capture_id = :previous",
+                params,
+            )
+        cursor = self.conn.execute(
+            f"UPDATE entry_version SET {_SEEN_AGAIN} WHERE id IN"
+            " (SELECT version_id FROM sighting WHERE capture_id = :cid)",
+            params,
+        )
+        return copied or cursor.rowcount
+
+
+def _chrome_lines(stored: str | None) -> tuple[str, ...]:
+    """A capture's ``chrome_lines`` column (a JSON array of lines); ValueError when damaged."""
+    try:
+        lines = json.loads(stored) if stored else []
+    except ValueError:
+        lines = None
+    if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+        raise ValueError(f"its chrome_lines {stored!r:.80} is not a JSON array of lines")
+    return tuple(lines)
