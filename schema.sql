@@ -2,7 +2,7 @@
 --
 -- Applied when archiver creates a file; every statement is idempotent (IF NOT EXISTS).
 -- PRAGMA user_version holds the schema version: an archive of an older version is upgraded by
--- the migration steps in archiver/store.py (one transaction), then this file adds what is new.
+-- the migration steps in archiver/store/_connection.py (one transaction), then this file adds what is new.
 -- archiver's connections turn on PRAGMA foreign_keys.
 --
 -- How the data fits together:
