@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -66,5 +67,6 @@ def dump(db: Path) -> list[str]:
         return list(conn.iterdump())
 
 
-def posts() -> list[dict[str, str | None]]:
-    return json.loads((SITE / "posts.json").read_text(encoding="utf-8"))
+def posts() -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = json.loads((SITE / "posts.json").read_text(encoding="utf-8"))
+    return found

@@ -294,7 +294,7 @@ def zstd_frames(data: bytes) -> bytes:
     return packer.compress(data[:half]) + packer.compress(data[half:])
 
 
-ENCODED = {
+ENCODED: dict[str, Callable[[bytes], bytes]] = {
     "identity": lambda data: data,
     "gzip": gzip.compress,
     "x-gzip": gzip.compress,
@@ -310,7 +310,11 @@ ENCODED = {
 @pytest.mark.parametrize("coding", list(ENCODED))
 def test_content_encodings_are_undone_in_reverse_order(coding: str) -> None:
     body = ENCODED[coding](PAGE)
-    mock = Mock(lambda request: html(body, **{"Content-Encoding": coding}), obey_robots=False)
+
+    def encoded(request: httpx.Request) -> httpx.Response:
+        return html(body, **{"Content-Encoding": coding})
+
+    mock = Mock(encoded, obey_robots=False)
     with mock.fetcher as f:
         assert f.fetch("http://blog.example/").body == PAGE
     assert "gzip, deflate, zstd" in mock.requests[0].headers["Accept-Encoding"]

@@ -95,7 +95,13 @@ def serve() -> Iterator[Callable[[Handler], RawServer]]:
 
 def fetch(url: str, **options: object) -> FetchError:
     """Fetch ``url`` expecting a refusal; returns the error (the test checks its message)."""
-    settings = {"delay": 0.0, "timeout": TIMEOUT, "retries": 0, "max_bytes": 200_000, "obey_robots": False}
+    settings: dict[str, object] = {
+        "delay": 0.0,
+        "timeout": TIMEOUT,
+        "retries": 0,
+        "max_bytes": 200_000,
+        "obey_robots": False,
+    }
     settings.update(options)
     with Fetcher(FetchOptions(**settings)) as fetcher, pytest.raises(FetchError) as caught:  # type: ignore[arg-type]
         fetcher.fetch(url)
@@ -180,7 +186,8 @@ def brotli_of_zeros(mebibytes: int) -> bytes:
     brotli = pytest.importorskip("brotli")
     compressor = brotli.Compressor(quality=5)
     zeros = bytes(MIB)
-    return b"".join(compressor.process(zeros) for _ in range(mebibytes)) + compressor.finish()
+    body: bytes = b"".join(compressor.process(zeros) for _ in range(mebibytes)) + compressor.finish()
+    return body
 
 
 #: Content-Encoding -> a small body that decodes to at least 512 MiB of zeros

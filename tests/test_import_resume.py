@@ -31,10 +31,11 @@ def _snapshots(folder: Path, files: int = FILES) -> Path:
 
 def _totals(db: Path) -> tuple[int, int, int]:
     with sqlite3.connect(db) as conn:
-        return conn.execute(
+        row: tuple[int, int, int] = conn.execute(
             "SELECT (SELECT count(*) FROM capture), (SELECT sum(cards) FROM capture),"
             " (SELECT sum(seen_count) FROM entry_version)"
         ).fetchone()
+    return row
 
 
 def test_an_import_stopped_at_a_bad_file_carries_on_when_run_again(

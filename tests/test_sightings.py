@@ -37,7 +37,10 @@ def site(site_copy: Path) -> Iterator[SiteServer]:
 def last_capture(db: Path) -> tuple[int, int | None, str]:
     """(cards seen, HTTP status, time) of the newest capture."""
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT cards, http_status, captured_at FROM capture ORDER BY id DESC").fetchone()
+        row: tuple[int, int | None, str] = conn.execute(
+            "SELECT cards, http_status, captured_at FROM capture ORDER BY id DESC"
+        ).fetchone()
+    return row
 
 
 def seen_at(db: Path, time: str) -> int:

@@ -67,7 +67,7 @@ def test_ctrl_c_during_reparse_changes_nothing_and_says_so(
     assert run("import", SEEDS, "--db", db).exit_code == 0
     assert run("import", SITE, "--db", db, "--base-url", SITE_URL).exit_code == 0
     before = dump(db)
-    real = extract.rebuild
+    real = extract.rebuild  # type: ignore[attr-defined]
 
     def interrupted_after_three(*args: object, **kwargs: object) -> object:
         done: list[int] = []
