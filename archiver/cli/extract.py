@@ -29,6 +29,7 @@ from archiver.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchOptions
 from archiver.lock import run_lock
 from archiver.parse.auto import detect
 from archiver.parse.decode import decode_html, looks_binary
+from archiver.parse.limits import check_nesting
 from archiver.pipeline import reparse as rebuild
 from archiver.store import Store
 
@@ -63,6 +64,7 @@ def probe(
     """
     base_url = check_base_url(base_url)
     html, page_url = _read_page(page, base_url, user_agent)
+    check_nesting(html, page)
     detection = detect(html, base_url=page_url)
     if detection.profile is None or not detection.cards:
         raise InputError(f"{page}: no post cards found; is this a blog listing page?")
