@@ -246,3 +246,14 @@ def test_looks_dated_agrees_with_the_pattern(text: str) -> None:
     from archiver.parse.auto import _DATED_WINDOW, _LOOKS_DATED, _looks_dated
 
     assert _looks_dated(text) == (_LOOKS_DATED.search(text, 0, _DATED_WINDOW) is not None)
+
+
+def test_a_blank_itemprop_in_the_cards_is_no_selector() -> None:
+    """``itemprop=" "`` has no first word: it used to be an IndexError in detection."""
+    html = _cards_page(
+        '<article><h2 itemprop=" "><a href="/posts/{n}/">Post {n}</a></h2>'
+        '<p property="">A summary of post {n}, long enough to be its excerpt.</p></article>'
+    )
+    found = detect(html, base_url="https://blog.example/")
+    assert [c.title for c in found.cards] == ["Post 1", "Post 2", "Post 3", "Post 4"]
+    assert found.cards[0].excerpt == "A summary of post 1, long enough to be its excerpt."

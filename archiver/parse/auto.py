@@ -904,9 +904,9 @@ def _candidates_for(card: LexborNode, node: LexborNode) -> list[str]:
     tag = node.tag or "*"
     out = []
     for attr in ("itemprop", "property"):
-        value = attrs.get(attr)
-        if value and _SIMPLE_CLASS.match(value.split()[0]):
-            out.append(f"{tag}[{attr}~={value.split()[0]}]")
+        words = (attrs.get(attr) or "").split()
+        if words and _SIMPLE_CLASS.match(words[0]):
+            out.append(f"{tag}[{attr}~={words[0]}]")
     value = attrs.get("class")
     own = _compound(tag, value)
     if value and (classes := _simple_classes(value)):

@@ -29,6 +29,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 from archiver.errors import ProfileError
 from archiver.models import Card, ParsedPage
 from archiver.parse.dates import find_date, parse_date
+from archiver.parse.limits import MAX_PAGE_DIGITS
 from archiver.parse.profile import Profile
 
 #: Elements whose content is never visible text.
@@ -88,9 +89,10 @@ _NEXT_TEXT = re.compile(
     r"|更早(?:的文章)?|次のページ)?\s*[›»→>]*$",
     re.IGNORECASE,
 )
+#: A page number: at most :data:`MAX_PAGE_DIGITS` digits (a longer one is no page number).
 _PAGE_NUMBER = (
-    re.compile(r"(?P<pre>/page/?)(?P<n>\d+)(?P<post>/?(?:index\.html?)?)$"),
-    re.compile(r"(?P<pre>[?&]page=)(?P<n>\d+)(?P<post>)$"),
+    re.compile(rf"(?P<pre>/page/?)(?P<n>\d{{1,{MAX_PAGE_DIGITS}}})(?P<post>/?(?:index\.html?)?)$"),
+    re.compile(rf"(?P<pre>[?&]page=)(?P<n>\d{{1,{MAX_PAGE_DIGITS}}})(?P<post>)$"),
 )
 
 
