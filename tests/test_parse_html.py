@@ -150,7 +150,7 @@ def test_trailing_read_more_is_dropped_in_any_case() -> None:
     assert visible_text(second) == "More or less"
 
 
-@pytest.mark.parametrize("profile", [None, Profile(card="article")])
+@pytest.mark.parametrize("profile", [None, Profile(card="article", title="h2", permalink="h2 a")])
 def test_a_page_number_too_long_for_an_int_is_no_page_number(profile: Profile | None) -> None:
     """A link to page 10^5000 (beyond Python's int-conversion limit) crashed next-page finding."""
     huge = "9" * 5000
