@@ -130,8 +130,8 @@ def test_empty_spacers_matched_by_the_card_selector_are_not_sampled() -> None:
     spacer = '<div class="item" style="clear:both"></div>'
     html = spacer + _cards_page(cards + spacer, count=_SAMPLE)
     nodes = LexborHTMLParser(html).css("div.item")
-    sample = _sample(nodes, set())
-    assert len(sample) == _SAMPLE
+    sample, rest = _sample(nodes, set())
+    assert len(sample) == _SAMPLE and rest == []
     assert all(node.css_first("a") is not None for node in sample)
 
 
@@ -205,13 +205,16 @@ def test_time_rules_agree_with_css_matches() -> None:
 def test_taxonomy_rules_agree_with_css() -> None:
     from selectolax.lexbor import LexborHTMLParser
 
-    from archiver.parse.auto import _TAXONOMY_RULES, _taxonomy_rules
+    from archiver.parse.auto import _TAXONOMY_RULES, _PageLinks, _taxonomy_rules
 
-    cards = LexborHTMLParser(ODD_MARKUP).css("article")
+    tree = LexborHTMLParser(ODD_MARKUP)
+    anchors = tree.css("a[href]")
+    links = _PageLinks(anchors, [a.attributes.get("href") for a in anchors], set())
+    cards = tree.css("article")
     for i in range(len(cards)):
         sample = cards[i : i + 2]
         expected = {rule for rule in _TAXONOMY_RULES if any(c.css_first(rule) for c in sample)}
-        assert _taxonomy_rules(sample) == expected
+        assert _taxonomy_rules(tree, sample, links) == expected
 
 
 def test_card_qualities_agree_with_one_by_one() -> None:
@@ -257,3 +260,59 @@ def test_a_blank_itemprop_in_the_cards_is_no_selector() -> None:
     found = detect(html, base_url="https://blog.example/")
     assert [c.title for c in found.cards] == ["Post 1", "Post 2", "Post 3", "Post 4"]
     assert found.cards[0].excerpt == "A summary of post 1, long enough to be its excerpt."
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        '<a class="cat" href="/categories/{name}/">{label}</a>',
+        '<a rel="category tag" href="/topics-{name}/">{label}</a>',
+        '<span class="post-category">{label}</span>',
+    ],
+    ids=["category-link", "rel-category", "labelled"],
+)
+def test_a_category_shown_on_two_cards_of_twenty_is_archived(shown: str) -> None:
+    """Field selectors used to be chosen from 5 cards spread over the page (here cards 1, 6, 11,
+    15 and 20): a category on card 3 and one on card 17 were never read."""
+    categories = {3: ("linux", "Linux"), 17: ("rust", "Rust")}
+    cards = "".join(
+        f'<article><h2><a href="/posts/{n}/">Post {n}</a></h2><time datetime="2024-01-{n:02}">Jan {n}</time>'
+        + (shown.format(name=categories[n][0], label=categories[n][1]) if n in categories else "")
+        + f"<p>The summary of post {n}, which is long enough to be its excerpt.</p></article>"
+        for n in range(1, 21)
+    )
+    found = detect(f"<html><body><main>{cards}</main></body></html>", base_url="https://blog.example/")
+    assert len(found.cards) == 20
+    assert {n: c.categories for n, c in enumerate(found.cards, 1) if c.categories} == {
+        3: ("Linux",),
+        17: ("Rust",),
+    }
+    assert all(c.excerpt and c.excerpt.startswith("The summary") for c in found.cards)
+
+
+def test_a_date_and_a_summary_shown_on_one_card_of_twenty_are_archived() -> None:
+    cards = "".join(
+        f'<article><h2><a href="/posts/{n}/">Post {n}</a></h2>'
+        + ('<time datetime="2024-03-17">March 17</time>' if n == 17 else "")
+        + ('<p class="summary">The only summary on this page, long enough to be one.</p>' if n == 3 else "")
+        + "</article>"
+        for n in range(1, 21)
+    )
+    found = detect(f"<html><body><main>{cards}</main></body></html>", base_url="https://blog.example/")
+    assert len(found.cards) == 20
+    assert {n: c.date for n, c in enumerate(found.cards, 1) if c.date} == {17: "2024-03-17"}
+    assert {n: c.excerpt for n, c in enumerate(found.cards, 1) if c.excerpt} == {
+        3: "The only summary on this page, long enough to be one."
+    }
+
+
+def test_a_category_class_no_selector_can_name_is_no_crash() -> None:
+    """``class="md:category"`` says category, but only in a class CSS cannot name unescaped:
+    reading it ended detection with a StopIteration."""
+    html = _cards_page(
+        '<article><h2><a href="/posts/{n}/">Post {n}</a></h2><span class="md:category">Linux</span>'
+        "<p>The summary of post {n}, long enough to be an excerpt.</p></article>"
+    )
+    found = detect(html, base_url="https://blog.example/")
+    assert [c.title for c in found.cards] == ["Post 1", "Post 2", "Post 3", "Post 4"]
+    assert found.cards[0].excerpt == "The summary of post 1, long enough to be an excerpt."
