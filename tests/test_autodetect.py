@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
+import threading
 import tomllib
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +16,8 @@ import pytest
 from archiver.parse.auto import detect
 from archiver.parse.html import parse_html
 from archiver.parse.profile import profile_from_dict
+
+from conftest import Runner
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "html"
@@ -316,3 +323,48 @@ def test_a_category_class_no_selector_can_name_is_no_crash() -> None:
     found = detect(html, base_url="https://blog.example/")
     assert [c.title for c in found.cards] == ["Post 1", "Post 2", "Post 3", "Post 4"]
     assert found.cards[0].excerpt == "The summary of post 1, long enough to be an excerpt."
+
+
+@pytest.fixture
+def directory_listing(tmp_path: Path) -> Iterator[str]:
+    """``python -m http.server`` (the standard library's handler) serving a folder of 17 files
+    on 127.0.0.1; its URL."""
+    folder = tmp_path / "files"
+    folder.mkdir()
+    for name in [*(f"notes-{n}.txt" for n in range(1, 15)), "README.md", "setup.py", "docs"]:
+        (folder / name).write_text("x", encoding="utf-8")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}/"
+        finally:
+            server.shutdown()
+
+
+def test_a_directory_listing_is_no_blog(run: Runner, tmp_path: Path, directory_listing: str) -> None:
+    """A list of bare links (no date, summary, category, tags or heading) was archived as 17
+    posts with confidence 1.00."""
+    with urllib.request.urlopen(directory_listing) as response:
+        page = response.read().decode("utf-8")
+    assert page.count("<li><a href=") == 17
+    found = detect(page, base_url=directory_listing)
+    assert (found.cards, found.profile, found.confidence) == ([], None, 0.0)
+    db = tmp_path / "a.db"
+    result = run("crawl", directory_listing, "--db", db, "--delay", "0", "--timeout", "2")
+    assert result.exit_code == 1
+    assert f"{directory_listing}: no post cards found" in result.stderr
+    result = run("probe", directory_listing)
+    assert result.exit_code == 1 and "no post cards found" in result.stderr
+
+
+def test_bare_links_with_headings_or_dates_are_still_a_listing() -> None:
+    """What makes a post list: links in headings, or a date beside each link."""
+    headed = _cards_page('<div class="post"><h3><a href="/posts/{n}/">Post {n}</a></h3></div>')
+    dated = _cards_page('<li><a href="/posts/{n}/">Post {n}</a> <span>2024-01-0{n}</span></li>')
+    for html in (headed, dated):
+        found = detect(html, base_url="https://blog.example/")
+        assert [c.title for c in found.cards] == ["Post 1", "Post 2", "Post 3", "Post 4"]
+        assert found.confidence > 0.5

@@ -75,6 +75,9 @@ _CHROME_TAGS = frozenset({"nav", "aside", "footer", "header"})
 _SIMPLE_CLASS = re.compile(r"^-?[A-Za-z_][\w-]*$")
 _HEADINGS = "h1, h2, h3, h4, h5, h6"
 _HEADLINE = "[itemprop~=headline], [property=headline]"
+_TITLE_HEADINGS = f"{_HEADINGS}, .h1, .h2, .h3, .h4, .h5, .h6"
+#: What :func:`_pick_title` takes for a heading.
+_ANY_HEADING = f"{_HEADLINE}, {_TITLE_HEADINGS}"
 _TIME_SELECTORS = (
     "time[itemprop~=datePublished]",
     "time[itemprop~=dateCreated]",
@@ -180,6 +183,8 @@ def _detect(tree: LexborHTMLParser, base_url: str | None) -> Detection:
     card_selector, nodes = _card_selector(tree, members, threshold, links.posts)
     sample, rest = _sample(nodes, {n.mem_id for n in members})
     profile, analysed = _infer_profile(tree, sample, rest, card_selector, base_url, links)
+    if _only_links(profile, nodes):
+        return Detection([], None, 0.0, find_next_url(tree, base_url, None, [], (links.anchors, links.hrefs)))
     cards = _extract(nodes, profile, base_url, {n.mem_id for n in sample + analysed})
     # A rival is a list of *other* posts (the same cards seen one level up or down is not).
     posts = set().union(*best.keys)
@@ -193,6 +198,19 @@ def _detect(tree: LexborHTMLParser, base_url: str | None) -> Detection:
         confidence=round(max(0.0, min(1.0, confidence)), 3),
         next_url=find_next_url(tree, base_url, profile, nodes, (links.anchors, links.hrefs)),
     )
+
+
+def _only_links(profile: Profile, cards: list[LexborNode]) -> bool:
+    """Whether the cards show nothing but a link: no date, summary, category or tags, and no
+    heading.
+
+    Every blog's post list shows at least one of those. A list of bare links is a directory
+    listing (``python -m http.server``), a link list or a menu: taking it for posts would
+    archive file names as posts. (A blog whose list really is bare titles needs a profile.)
+    """
+    if profile.date or profile.excerpt or profile.category or profile.tags:
+        return False
+    return not any(card.css_first(_ANY_HEADING) is not None for card in cards)
 
 
 # --- finding the post list -------------------------------------------------------------------
@@ -972,7 +990,7 @@ def _pick_title(card: LexborNode, post_links: set[int]) -> LexborNode | None:
     marked = card.css_first(_HEADLINE)
     if marked is not None and marked.text().strip():
         return marked
-    for heading in card.css(f"{_HEADINGS}, .h1, .h2, .h3, .h4, .h5, .h6"):
+    for heading in card.css(_TITLE_HEADINGS):
         if heading.text().strip():
             return heading
     # A post link's text, not a longer category or "Read more" link beside it.
