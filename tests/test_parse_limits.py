@@ -7,7 +7,9 @@ parser cannot be interrupted from inside the process).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -16,8 +18,11 @@ import pytest
 
 from archiver.errors import InputError
 from archiver.identity import normalize
+from archiver.models import Card
 from archiver.parse import parse_capture
-from archiver.parse.limits import MAX_NESTING, max_depth
+from archiver.parse.html import parse_html
+from archiver.parse.limits import CACHE_ENTRIES, MAX_CACHED_KEY_CHARS, MAX_NESTING, max_depth
+from archiver.parse.profile import Profile
 
 from conftest import Runner
 
@@ -118,3 +123,68 @@ def test_a_datetime_padded_with_spaces_parses_at_once() -> None:
     page = "<html><body>" + "".join(padded.format(n=n) for n in range(1, 4))
     assert len(page) > 234_000
     assert within(BOUND_SECONDS, _parse, page) == "Post 1 2024-01-01 | Post 2 2024-01-02 | Post 3 2024-01-03"
+
+
+# -- caches ----------------------------------------------------------------------------------------
+
+
+def _page_of_long_links(number: int, length: int) -> tuple[str, str]:
+    """A listing page (and its URL) whose every link, and the URL itself, is unique and long."""
+    tail = "x" * length
+    cards = "".join(
+        f'<article><h2><a href="/posts/{number}-{n}-{tail}/">Post {n}</a></h2>'
+        f'<a href="/categories/{number}-{n}-{tail}/">Cat {n}</a>'
+        f"<time>2024-01-0{n}</time><p>Summary {n}, long enough to be an excerpt.</p></article>"
+        for n in range(1, 5)
+    )
+    url = f"https://blog.example/page/{number}-{tail[:4000]}/"
+    return f'<html><body>{cards}<a href="/page/{number + 1}-{tail}/">Next</a></body></html>', url
+
+
+PROFILE = Profile(card="article", title="h2", permalink="h2 a", category="a[href*='/categories/']")
+
+
+def _memory_kept(pages: int, link_length: int) -> tuple[int, list[list[Card]]]:
+    """Bytes still allocated after parsing ``pages`` pages of unique links of ``link_length``
+    characters (each with and without a profile), and the last page's cards both ways."""
+    html, url = _page_of_long_links(0, 10)
+    parse_html(html, base_url=url)  # the code paths warmed, and their small entries
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for number in range(1, pages + 1):
+            html, url = _page_of_long_links(number, link_length)
+            found = [
+                parse_html(html, base_url=url).cards,
+                parse_html(html, base_url=url, profile=PROFILE).cards,
+            ]
+        del html, url
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] - before, found
+    finally:
+        tracemalloc.stop()
+
+
+def test_long_links_are_not_remembered() -> None:
+    """A backfill of pages with unique long hrefs kept every one of them: the parser's caches
+    remembered every link (and page URL) they had seen, whatever its size."""
+    kept, (detected, profiled) = _memory_kept(100, 4000)
+    # 100 pages of 10 links of 4,000 characters: 4 MB of links, twice that with the results.
+    # What stays is Python's own urllib.parse cache (its last 128 splits) and short entries.
+    assert kept < 2_000_000, f"{kept} bytes kept after parsing"
+    assert [len(detected), len(profiled)] == [4, 4]
+    assert all(card.url and len(card.url) > 4000 for card in detected + profiled)
+
+
+def test_links_too_long_to_follow_are_no_links() -> None:
+    """Links of megabytes (beyond any server's request line) were parsed and remembered."""
+    kept, (detected, profiled) = _memory_kept(10, 1024 * 1024)
+    assert kept < 1_000_000, f"{kept} bytes kept after parsing"  # 10 pages, 100 MiB of links
+    assert detected == []  # no post links: no post list
+    assert [(card.title, card.url) for card in profiled] == [(f"Post {n}", None) for n in range(1, 5)]
+
+
+def test_the_cache_bound_is_what_the_limit_says() -> None:
+    """Each remembered call is short, so the caches' size is bounded by their entry counts."""
+    assert sum(CACHE_ENTRIES.values()) * 2 * MAX_CACHED_KEY_CHARS < 40 * 1024 * 1024

@@ -55,6 +55,7 @@ from archiver.parse.html import (
     visible_text,
     without_text_cache,
 )
+from archiver.parse.limits import CACHE_ENTRIES, MAX_CACHED_KEY_CHARS, MAX_LINK_CHARS
 from archiver.parse.profile import Profile
 
 #: Path segments of index pages: categories, tags, authors, search, feeds.
@@ -216,14 +217,22 @@ def _only_links(profile: Profile, cards: list[LexborNode]) -> bool:
 # --- finding the post list -------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8192)
 def _post_key(href: str | None, base_url: str | None, base_host: str | None) -> str | None:
     """A comparable key for a link that may be a post permalink, else ``None``.
 
     Taxonomy/archive/pagination/asset links and links off the site are never permalinks, and
     the fragment is dropped so ``/post/#more`` is the same post as ``/post/``. Remembered per
-    page URL (captures of one page repeat nearly all their links) and, below, per site.
+    page URL (captures of one page repeat nearly all their links) and, below, per site; never
+    for long links (:data:`~archiver.parse.limits.MAX_CACHED_KEY_CHARS`), and a link too long to
+    follow (:data:`~archiver.parse.limits.MAX_LINK_CHARS`) is none.
     """
+    if len(href or "") + len(base_url or "") <= MAX_CACHED_KEY_CHARS:
+        return _remembered_post_key(href, base_url, base_host)
+    return _link_key(href, base_url, base_host) if len(href or "") <= MAX_LINK_CHARS else None
+
+
+def _link_key(href: str | None, base_url: str | None, base_host: str | None) -> str | None:
+    """:func:`_post_key`, worked out."""
     if not href:
         return None
     href = href.strip()
@@ -239,7 +248,12 @@ def _post_key(href: str | None, base_url: str | None, base_host: str | None) -> 
         # A link to a path on the page's own site, as most are: split as urlsplit would.
         path = href.partition("#")[0]
         path, _, query = path.partition("?")
-        return _path_key(_netloc(base_url), path, query, base_host)
+        return _path_key(
+            _netloc(base_url) if len(base_url) <= MAX_CACHED_KEY_CHARS else _host(base_url),
+            path,
+            query,
+            base_host,
+        )
     try:
         if href.startswith(("http://", "https://")) or not base_url:
             parts = urlsplit(href)
@@ -252,19 +266,29 @@ def _post_key(href: str | None, base_url: str | None, base_host: str | None) -> 
     return _path_key(parts.netloc.lower(), parts.path, parts.query, base_host)
 
 
+_remembered_post_key = lru_cache(maxsize=CACHE_ENTRIES["post keys (per page URL)"])(_link_key)
 #: What urlsplit removes from a URL before splitting it.
 _URL_UNSAFE = re.compile(r"[\t\r\n]")
 
 
-@lru_cache(maxsize=64)
-def _netloc(base_url: str) -> str:
+def _host(base_url: str) -> str:
+    """The page URL's host (and port), in lower case."""
     return urlsplit(base_url).netloc.lower()
 
 
-@lru_cache(maxsize=8192)
+_netloc = lru_cache(maxsize=CACHE_ENTRIES["page hosts"])(_host)
+
+
 def _path_key(netloc: str, path: str, query: str, base_host: str | None) -> str | None:
     """:func:`_post_key` of a split link (``netloc`` in lower case). The same on every page of
     a site, so remembered across pages: a site repeats its menus and tag links everywhere."""
+    if len(netloc) + len(path) + len(query) <= MAX_CACHED_KEY_CHARS:
+        return _remembered_path_key(netloc, path, query, base_host)
+    return _split_key(netloc, path, query, base_host)
+
+
+def _split_key(netloc: str, path: str, query: str, base_host: str | None) -> str | None:
+    """:func:`_path_key`, worked out."""
     if base_host and netloc and netloc != base_host:
         return None
     segments = [s for s in path.lower().split("/") if s]
@@ -285,6 +309,9 @@ def _path_key(netloc: str, path: str, query: str, base_host: str | None) -> str 
     return f"{netloc}{path.rstrip('/')}?{query}"
 
 
+_remembered_path_key = lru_cache(maxsize=CACHE_ENTRIES["link paths (per site)"])(_split_key)
+
+
 def _signature(node: LexborNode | None) -> str:
     """tag#id.classes: what makes two containers "the same" for grouping."""
     if node is None:
@@ -295,20 +322,32 @@ def _signature(node: LexborNode | None) -> str:
     return f"{node.tag}#{ident}.{classes}"
 
 
-@lru_cache(maxsize=4096)
-def _class_list(value: str) -> tuple[str, ...]:
+def _split_classes(value: str) -> tuple[str, ...]:
     return tuple(c for c in value.split() if _SIMPLE_CLASS.match(c))
 
 
-@lru_cache(maxsize=4096)
+_class_list = lru_cache(maxsize=CACHE_ENTRIES["class lists"])(_split_classes)
+
+
 def _compound(tag: str, value: str | None) -> str:
     """``tag.class1.class2`` of an element with that tag and class attribute."""
+    if value is None or len(value) <= MAX_CACHED_KEY_CHARS:
+        return _remembered_compound(tag, value)
+    return _join_compound(tag, value)
+
+
+def _join_compound(tag: str, value: str | None) -> str:
     return tag + "".join(f".{c}" for c in _simple_classes(value))
+
+
+_remembered_compound = lru_cache(maxsize=CACHE_ENTRIES["tag.class compounds"])(_join_compound)
 
 
 def _simple_classes(value: str | None) -> tuple[str, ...]:
     """Class names usable in a selector without escaping (skips ``md:hover:x`` utilities)."""
-    return _class_list(value) if value else ()
+    if not value:
+        return ()
+    return _class_list(value) if len(value) <= MAX_CACHED_KEY_CHARS else _split_classes(value)
 
 
 #: An element that holds post links: ``(keys, parent_id, parent, parent_tag, node, tag)``, the

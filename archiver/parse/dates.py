@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from functools import lru_cache
 
-from archiver.parse.limits import MAX_DATE_CHARS
+from archiver.parse.limits import CACHE_ENTRIES, MAX_DATE_CHARS
 
 _MONTHS: dict[str, int] = {
     name: number
@@ -102,7 +102,7 @@ def parse_date(text: str, formats: Sequence[str] = ()) -> str | None:
     return _parse_date(text, tuple(formats))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=CACHE_ENTRIES["dates"])
 def _parse_date(text: str, formats: tuple[str, ...]) -> str | None:
     # Spaces collapsed: the patterns' optional spaces around optional commas backtrack
     # quadratically over a long run of spaces.

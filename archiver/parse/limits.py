@@ -30,10 +30,40 @@ MAX_DATE_CHARS = 256
 #: convert numbers of more than 4,300 digits; no blog has a billion listing pages.
 MAX_PAGE_DIGITS = 9
 
-#: Longest string a parser cache keeps as a key (a link, a page URL): a page full of unique
-#: megabyte-long hrefs must not grow a cache that lives for the whole run. Real permalinks are
-#: under 300 characters; longer ones are worked out again each time, not remembered.
-MAX_CACHED_KEY_CHARS = 2048
+#: Longest href read as a link. Servers refuse longer request lines (Apache's LimitRequestLine
+#: is 8190 bytes, nginx's header buffers 8 KB), so nobody can follow a longer link; and Python's
+#: ``urllib.parse`` remembers its last 128 splits whatever their size, so parsing links of
+#: megabytes would pin hundreds of megabytes there. A longer href is no permalink or next page.
+MAX_LINK_CHARS = 8192
+
+#: Longest text (the sum of a call's string arguments) a parser cache remembers a result for.
+#: The caches live for the whole run, so a page full of unique megabyte-long hrefs (or a
+#: megabyte-long page URL) must not fill them: longer links are worked out again each time,
+#: never remembered. The 29 real listing pages' longest href is 228 characters and longest
+#: class attribute 238. Each cache entry then holds at most about twice this many characters
+#: (key and result), so the parser's caches (:data:`CACHE_ENTRIES`) hold at most
+#: ``sum(CACHE_ENTRIES.values()) * 2 * MAX_CACHED_KEY_CHARS`` characters (35 million: 35 MB of
+#: ASCII), however many pages a run parses; real links fill a small part of that.
+MAX_CACHED_KEY_CHARS = 512
+
+#: How many results each parser cache keeps (least recently used go first).
+CACHE_ENTRIES = {
+    "post keys (per page URL)": 8192,
+    "link paths (per site)": 8192,
+    "absolute links": 4096,
+    "class lists": 4096,
+    "tag.class compounds": 4096,
+    "selectors": 1024,
+    "dates": 4096,
+    "page hosts": 64,
+}
+
+
+def cacheable(*texts: str | None) -> bool:
+    """Whether a call with these string arguments may be remembered
+    (:data:`MAX_CACHED_KEY_CHARS`)."""
+    return sum(len(text) for text in texts if text) <= MAX_CACHED_KEY_CHARS
+
 
 #: Elements that never nest: no content and no end tag, and ``a`` (a link's start tag ends
 #: the link that is open, as HTML's adoption agency does).
