@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
@@ -22,10 +22,10 @@ from archiver.models import CARD_FIELDS, Card
 MIN_PREFIX_CHARS = 64
 
 _WHITESPACE = re.compile(r"\s+")
-_TRUNCATION_TAIL = re.compile(
-    r"(?:\s*(?:\.{3,}|…|\[\s*(?:…|\.{3})\s*\]|read\s+more|阅读全文|繼續閱讀|继续阅读)\s*[»>→\u203a]*)+$",
-    re.IGNORECASE,
-)
+#: What may follow a truncation marker: "Read more »", "阅读全文 →".
+_ARROWS = frozenset("»>→\u203a")
+#: Truncation phrases that end a cut excerpt (compared ignoring case).
+_MARKER_PHRASES = ("阅读全文", "繼續閱讀", "继续阅读")
 _TRACKING_PARAMS = frozenset(
     {"fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "_ga", "igshid", "spm"}
 )
@@ -39,7 +39,60 @@ def normalize(text: str | None) -> str:
     if not text:
         return ""
     text = _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
-    return _TRUNCATION_TAIL.sub("", text).rstrip()
+    return text[: _truncation_start(text)].rstrip()
+
+
+def _truncation_start(text: str) -> int:
+    """Where the run of truncation markers that ends ``text`` starts (``len(text)`` if none).
+
+    The tail is one or more *units*: spaces, a marker (``...`` or more dots, ``…``, ``[...]``,
+    ``[…]``, "read more", "阅读全文", "繼續閱讀", "继续阅读"), spaces, arrows (``»``). Read
+    backwards one unit at a time, each character is looked at a bounded number of times: a
+    backtracking regex took minutes on a table-of-contents line (``Chapter 1 ........ 5``).
+    """
+    start = end = len(text)
+    while True:
+        end = _skip_back(text, end, _ARROWS.__contains__)
+        end = _skip_back(text, end, str.isspace)
+        marker = _marker_start(text, end)
+        if marker is None:
+            return start
+        start = end = _skip_back(text, marker, str.isspace)
+
+
+def _skip_back(text: str, end: int, wanted: Callable[[str], bool]) -> int:
+    """The start of the run of ``wanted`` characters that ends at ``end``."""
+    while end > 0 and wanted(text[end - 1]):
+        end -= 1
+    return end
+
+
+def _marker_start(text: str, end: int) -> int | None:
+    """Where the truncation marker that ends at ``end`` starts, or None if none does."""
+    if end == 0:
+        return None
+    last = text[end - 1]
+    if last == "…":
+        return end - 1
+    if last == ".":
+        dots = _skip_back(text, end, ".".__eq__)
+        return dots if end - dots >= 3 else None
+    if last == "]":
+        inner = _skip_back(text, end - 1, str.isspace)
+        if text.endswith("…", 0, inner):
+            inner -= 1
+        elif text.endswith("...", 0, inner) and not text.endswith("....", 0, inner):
+            inner -= 3
+        else:
+            return None
+        opening = _skip_back(text, inner, str.isspace) - 1
+        return opening if opening >= 0 and text[opening] == "[" else None
+    if text[max(0, end - 4) : end].lower() == "more":
+        gap = _skip_back(text, end - 4, str.isspace)
+        if gap < end - 4 and text[max(0, gap - 4) : gap].lower() == "read":
+            return gap - 4
+        return None
+    return next((end - len(p) for p in _MARKER_PHRASES if text.endswith(p, 0, end)), None)
 
 
 def canonical_url(url: str) -> str:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
+import threading
 import tomllib
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +16,8 @@ import pytest
 from archiver.parse.auto import detect
 from archiver.parse.html import parse_html
 from archiver.parse.profile import profile_from_dict
+
+from conftest import Runner
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "html"
@@ -130,8 +137,8 @@ def test_empty_spacers_matched_by_the_card_selector_are_not_sampled() -> None:
     spacer = '<div class="item" style="clear:both"></div>'
     html = spacer + _cards_page(cards + spacer, count=_SAMPLE)
     nodes = LexborHTMLParser(html).css("div.item")
-    sample = _sample(nodes, set())
-    assert len(sample) == _SAMPLE
+    sample, rest = _sample(nodes, set())
+    assert len(sample) == _SAMPLE and rest == []
     assert all(node.css_first("a") is not None for node in sample)
 
 
@@ -205,13 +212,16 @@ def test_time_rules_agree_with_css_matches() -> None:
 def test_taxonomy_rules_agree_with_css() -> None:
     from selectolax.lexbor import LexborHTMLParser
 
-    from archiver.parse.auto import _TAXONOMY_RULES, _taxonomy_rules
+    from archiver.parse.auto import _TAXONOMY_RULES, _PageLinks, _taxonomy_rules
 
-    cards = LexborHTMLParser(ODD_MARKUP).css("article")
+    tree = LexborHTMLParser(ODD_MARKUP)
+    anchors = tree.css("a[href]")
+    links = _PageLinks(anchors, [a.attributes.get("href") for a in anchors], set())
+    cards = tree.css("article")
     for i in range(len(cards)):
         sample = cards[i : i + 2]
         expected = {rule for rule in _TAXONOMY_RULES if any(c.css_first(rule) for c in sample)}
-        assert _taxonomy_rules(sample) == expected
+        assert _taxonomy_rules(tree, sample, links) == expected
 
 
 def test_card_qualities_agree_with_one_by_one() -> None:
@@ -246,3 +256,121 @@ def test_looks_dated_agrees_with_the_pattern(text: str) -> None:
     from archiver.parse.auto import _DATED_WINDOW, _LOOKS_DATED, _looks_dated
 
     assert _looks_dated(text) == (_LOOKS_DATED.search(text, 0, _DATED_WINDOW) is not None)
+
+
+def test_a_blank_itemprop_in_the_cards_is_no_selector() -> None:
+    """``itemprop=" "`` has no first word: it used to be an IndexError in detection."""
+    html = _cards_page(
+        '<article><h2 itemprop=" "><a href="/posts/{n}/">Post {n}</a></h2>'
+        '<p property="">A summary of post {n}, long enough to be its excerpt.</p></article>'
+    )
+    found = detect(html, base_url="https://blog.example/")
+    assert [c.title for c in found.cards] == ["Post 1", "Post 2", "Post 3", "Post 4"]
+    assert found.cards[0].excerpt == "A summary of post 1, long enough to be its excerpt."
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        '<a class="cat" href="/categories/{name}/">{label}</a>',
+        '<a rel="category tag" href="/topics-{name}/">{label}</a>',
+        '<span class="post-category">{label}</span>',
+    ],
+    ids=["category-link", "rel-category", "labelled"],
+)
+def test_a_category_shown_on_two_cards_of_twenty_is_archived(shown: str) -> None:
+    """Field selectors used to be chosen from 5 cards spread over the page (here cards 1, 6, 11,
+    15 and 20): a category on card 3 and one on card 17 were never read."""
+    categories = {3: ("linux", "Linux"), 17: ("rust", "Rust")}
+    cards = "".join(
+        f'<article><h2><a href="/posts/{n}/">Post {n}</a></h2><time datetime="2024-01-{n:02}">Jan {n}</time>'
+        + (shown.format(name=categories[n][0], label=categories[n][1]) if n in categories else "")
+        + f"<p>The summary of post {n}, which is long enough to be its excerpt.</p></article>"
+        for n in range(1, 21)
+    )
+    found = detect(f"<html><body><main>{cards}</main></body></html>", base_url="https://blog.example/")
+    assert len(found.cards) == 20
+    assert {n: c.categories for n, c in enumerate(found.cards, 1) if c.categories} == {
+        3: ("Linux",),
+        17: ("Rust",),
+    }
+    assert all(c.excerpt and c.excerpt.startswith("The summary") for c in found.cards)
+
+
+def test_a_date_and_a_summary_shown_on_one_card_of_twenty_are_archived() -> None:
+    cards = "".join(
+        f'<article><h2><a href="/posts/{n}/">Post {n}</a></h2>'
+        + ('<time datetime="2024-03-17">March 17</time>' if n == 17 else "")
+        + ('<p class="summary">The only summary on this page, long enough to be one.</p>' if n == 3 else "")
+        + "</article>"
+        for n in range(1, 21)
+    )
+    found = detect(f"<html><body><main>{cards}</main></body></html>", base_url="https://blog.example/")
+    assert len(found.cards) == 20
+    assert {n: c.date for n, c in enumerate(found.cards, 1) if c.date} == {17: "2024-03-17"}
+    assert {n: c.excerpt for n, c in enumerate(found.cards, 1) if c.excerpt} == {
+        3: "The only summary on this page, long enough to be one."
+    }
+
+
+def test_a_category_class_no_selector_can_name_is_no_crash() -> None:
+    """``class="md:category"`` says category, but only in a class CSS cannot name unescaped:
+    reading it ended detection with a StopIteration."""
+    html = _cards_page(
+        '<article><h2><a href="/posts/{n}/">Post {n}</a></h2><span class="md:category">Linux</span>'
+        "<p>The summary of post {n}, long enough to be an excerpt.</p></article>"
+    )
+    found = detect(html, base_url="https://blog.example/")
+    assert [c.title for c in found.cards] == ["Post 1", "Post 2", "Post 3", "Post 4"]
+    assert found.cards[0].excerpt == "The summary of post 1, long enough to be an excerpt."
+
+
+class _QuietFiles(http.server.SimpleHTTPRequestHandler):
+    """The standard library's file server, without a log line per request in the test output."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def directory_listing(tmp_path: Path) -> Iterator[str]:
+    """``python -m http.server`` (the standard library's handler) serving a folder of 17 files
+    on 127.0.0.1; its URL."""
+    folder = tmp_path / "files"
+    folder.mkdir()
+    for name in [*(f"notes-{n}.txt" for n in range(1, 15)), "README.md", "setup.py", "docs"]:
+        (folder / name).write_text("x", encoding="utf-8")
+    handler = functools.partial(_QuietFiles, directory=str(folder))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}/"
+        finally:
+            server.shutdown()
+
+
+def test_a_directory_listing_is_no_blog(run: Runner, tmp_path: Path, directory_listing: str) -> None:
+    """A list of bare links (no date, summary, category, tags or heading) was archived as 17
+    posts with confidence 1.00."""
+    with urllib.request.urlopen(directory_listing) as response:
+        page = response.read().decode("utf-8")
+    assert page.count("<li><a href=") == 17
+    found = detect(page, base_url=directory_listing)
+    assert (found.cards, found.profile, found.confidence) == ([], None, 0.0)
+    db = tmp_path / "a.db"
+    result = run("crawl", directory_listing, "--db", db, "--delay", "0", "--timeout", "2")
+    assert result.exit_code == 1
+    assert f"{directory_listing}: no post cards found" in result.stderr
+    result = run("probe", directory_listing)
+    assert result.exit_code == 1 and "no post cards found" in result.stderr
+
+
+def test_bare_links_with_headings_or_dates_are_still_a_listing() -> None:
+    """What makes a post list: links in headings, or a date beside each link."""
+    headed = _cards_page('<div class="post"><h3><a href="/posts/{n}/">Post {n}</a></h3></div>')
+    dated = _cards_page('<li><a href="/posts/{n}/">Post {n}</a> <span>2024-01-0{n}</span></li>')
+    for html in (headed, dated):
+        found = detect(html, base_url="https://blog.example/")
+        assert [c.title for c in found.cards] == ["Post 1", "Post 2", "Post 3", "Post 4"]
+        assert found.confidence > 0.5

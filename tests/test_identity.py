@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archiver.identity import (
     MIN_PREFIX_CHARS,
@@ -13,6 +18,8 @@ from archiver.identity import (
     pick_text_match,
     same_text,
 )
+
+from conftest import SEEDS
 
 
 @pytest.mark.parametrize(
@@ -102,3 +109,46 @@ def test_ambiguous_text_match_is_never_merged() -> None:
     assert pick_text_match(shared + " LoRA", candidates, set()) == (2, [])
     # an entry already matched by another card of the same capture is out
     assert pick_text_match(shared, candidates, {1}) == (2, [])
+
+
+# -- normalize against the pattern it replaced -----------------------------------------------------
+
+#: The backtracking pattern ``normalize`` used to strip truncation markers with (minutes on a
+#: long run of dots followed by text): the reference its linear replacement must agree with.
+_OLD_TAIL = re.compile(
+    r"(?:\s*(?:\.{3,}|…|\[\s*(?:…|\.{3})\s*\]|read\s+more|阅读全文|繼續閱讀|继续阅读)\s*[»>→\u203a]*)+$",
+    re.IGNORECASE,
+)
+
+
+def _old_normalize(text: str) -> str:
+    if not text:
+        return ""
+    text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
+    return _OLD_TAIL.sub("", text).rstrip()
+
+
+_MARKER_PIECES = st.sampled_from(
+    [*" .…[]»>→\u203a\u3000\t\nxAbRrEeAaDdMmOo", "read more", "READ  More", "...", "[...]", "[ … ]",
+     "阅读全文", "繼續閱讀", "继续阅读", "Chapter 1 "]
+)  # fmt: skip
+
+
+@given(st.lists(_MARKER_PIECES, max_size=14).map("".join))
+@settings(max_examples=2000, deadline=None)
+def test_normalize_strips_the_same_tails_as_the_old_pattern(text: str) -> None:
+    assert normalize(text) == _old_normalize(text)
+
+
+def test_normalize_agrees_with_the_old_pattern_on_the_seed_texts() -> None:
+    lines = [line for path in sorted(SEEDS.glob("*.txt")) for line in path.read_text("utf-8").splitlines()]
+    texts = [
+        *lines,
+        *(line[:n] + tail for line in lines for n in (40, 90) for tail in ("...", " […]", " 阅读全文 »")),
+    ]
+    assert len(lines) > 50
+    changed = 0
+    for text in texts:
+        assert normalize(text) == _old_normalize(text), text
+        changed += normalize(text) != " ".join(text.split())
+    assert changed > len(lines)  # the cut copies did lose their markers

@@ -148,3 +148,17 @@ def test_trailing_read_more_is_dropped_in_any_case() -> None:
     first, second = tree.css("div")
     assert visible_text(first) == "Some summary text"  # the pattern takes the stop too
     assert visible_text(second) == "More or less"
+
+
+@pytest.mark.parametrize("profile", [None, Profile(card="article", title="h2", permalink="h2 a")])
+def test_a_page_number_too_long_for_an_int_is_no_page_number(profile: Profile | None) -> None:
+    """A link to page 10^5000 (beyond Python's int-conversion limit) crashed next-page finding."""
+    huge = "9" * 5000
+    cards = "".join(f'<article><h2><a href="/posts/{n}/">Post {n}</a></h2></article>' for n in range(3))
+    html = f'<body>{cards}<a href="/page/{huge}/">»</a><a href="/page/2/">2</a></body>'
+    page = parse_html(html, base_url="https://b.example/", profile=profile)
+    assert page.next_url == "https://b.example/page/2/"
+    assert len(page.cards) == 3
+    # on a page whose own number is no number, links are read as on a first page
+    on_huge = parse_html(html, base_url=f"https://b.example/page/{huge}/", profile=profile)
+    assert (len(on_huge.cards), on_huge.next_url) == (3, "https://b.example/page/2/")

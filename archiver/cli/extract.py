@@ -32,6 +32,7 @@ from archiver.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchOptions, check_ur
 from archiver.lock import run_lock
 from archiver.parse.auto import detect
 from archiver.parse.decode import decode_html, looks_binary
+from archiver.parse.limits import check_nesting
 from archiver.reparse import reparse as rebuild
 from archiver.store import SCHEMA_VERSION, Store
 
@@ -71,6 +72,7 @@ def probe(
     base_url = check_base_url(base_url)
     options = FetchOptions(user_agent=check_user_agent(user_agent), delay=0, obey_robots=not ignore_robots)
     html, page_url = _read_page(page, base_url, options)
+    check_nesting(html, page)
     detection = detect(html, base_url=page_url)
     if detection.profile is None or not detection.cards:
         raise InputError(f"{page}: no post cards found; is this a blog listing page?")

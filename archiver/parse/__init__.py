@@ -9,6 +9,7 @@ from archiver.errors import InputError
 from archiver.models import ParsedPage
 from archiver.parse.decode import decode_html, decode_text_capture, looks_binary
 from archiver.parse.html import parse_html
+from archiver.parse.limits import check_nesting
 from archiver.parse.profile import Profile, load_profile
 from archiver.parse.text import DEFAULT_CHROME_LINES, parse_text
 
@@ -49,6 +50,7 @@ def parse_capture(
         text = decode_text_capture(data, source, encoding)
         return ParsedPage(cards=parse_text(text, chrome_lines))
     html = decode_html(data, source, header_charset=header_charset, encoding=encoding)
+    check_nesting(html, source)
     return parse_html(html, base_url=base_url, profile=profile)
 
 

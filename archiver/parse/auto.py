@@ -55,6 +55,7 @@ from archiver.parse.html import (
     visible_text,
     without_text_cache,
 )
+from archiver.parse.limits import CACHE_ENTRIES, MAX_CACHED_KEY_CHARS, MAX_LINK_CHARS
 from archiver.parse.profile import Profile
 
 #: Path segments of index pages: categories, tags, authors, search, feeds.
@@ -75,6 +76,9 @@ _CHROME_TAGS = frozenset({"nav", "aside", "footer", "header"})
 _SIMPLE_CLASS = re.compile(r"^-?[A-Za-z_][\w-]*$")
 _HEADINGS = "h1, h2, h3, h4, h5, h6"
 _HEADLINE = "[itemprop~=headline], [property=headline]"
+_TITLE_HEADINGS = f"{_HEADINGS}, .h1, .h2, .h3, .h4, .h5, .h6"
+#: What :func:`_pick_title` takes for a heading.
+_ANY_HEADING = f"{_HEADLINE}, {_TITLE_HEADINGS}"
 _TIME_SELECTORS = (
     "time[itemprop~=datePublished]",
     "time[itemprop~=dateCreated]",
@@ -124,8 +128,9 @@ _ANY_SPACE = re.compile(r"\s")
 #: Longest meta line, in characters other than spaces (see :func:`_is_meta_line`).
 _META_LINE = 80
 _COUNT_LIKE = re.compile(r"^[\W\d\s]*$|^.{0,12}\d+\s*(?:字|分钟|min|words?|views?)", re.I)
-#: Most cards used to compare candidate field selectors (spread over the page); enough to see
-#: every card variant, few enough to keep detection cheap on 70-card pages.
+#: Most cards analysed in full to choose field selectors (spread over the page): enough to see
+#: every card variant, few enough to keep detection cheap on 70-card pages. The other cards are
+#: looked at for the fields none of these shows (see :func:`_infer_profile`).
 _SAMPLE = 5
 
 
@@ -177,9 +182,11 @@ def _detect(tree: LexborHTMLParser, base_url: str | None) -> Detection:
     members = _descend(_climb(best.members, edges))
     threshold = 0.5 * sorted(best.qualities)[len(best.qualities) // 2]
     card_selector, nodes = _card_selector(tree, members, threshold, links.posts)
-    sample = _sample(nodes, {n.mem_id for n in members})
-    profile = _infer_profile(sample, card_selector, base_url, links.posts)
-    cards = _extract(nodes, profile, base_url, {n.mem_id for n in sample})
+    sample, rest = _sample(nodes, {n.mem_id for n in members})
+    profile, analysed = _infer_profile(tree, sample, rest, card_selector, base_url, links)
+    if _only_links(profile, nodes):
+        return Detection([], None, 0.0, find_next_url(tree, base_url, None, [], (links.anchors, links.hrefs)))
+    cards = _extract(nodes, profile, base_url, {n.mem_id for n in sample + analysed})
     # A rival is a list of *other* posts (the same cards seen one level up or down is not).
     posts = set().union(*best.keys)
     rivals = [g.score for g in groups[1:] if len(set().union(*g.keys) & posts) * 2 < len(posts)]
@@ -194,17 +201,38 @@ def _detect(tree: LexborHTMLParser, base_url: str | None) -> Detection:
     )
 
 
+def _only_links(profile: Profile, cards: list[LexborNode]) -> bool:
+    """Whether the cards show nothing but a link: no date, summary, category or tags, and no
+    heading.
+
+    Every blog's post list shows at least one of those. A list of bare links is a directory
+    listing (``python -m http.server``), a link list or a menu: taking it for posts would
+    archive file names as posts. (A blog whose list really is bare titles needs a profile.)
+    """
+    if profile.date or profile.excerpt or profile.category or profile.tags:
+        return False
+    return not any(card.css_first(_ANY_HEADING) is not None for card in cards)
+
+
 # --- finding the post list -------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8192)
 def _post_key(href: str | None, base_url: str | None, base_host: str | None) -> str | None:
     """A comparable key for a link that may be a post permalink, else ``None``.
 
     Taxonomy/archive/pagination/asset links and links off the site are never permalinks, and
     the fragment is dropped so ``/post/#more`` is the same post as ``/post/``. Remembered per
-    page URL (captures of one page repeat nearly all their links) and, below, per site.
+    page URL (captures of one page repeat nearly all their links) and, below, per site; never
+    for long links (:data:`~archiver.parse.limits.MAX_CACHED_KEY_CHARS`), and a link too long to
+    follow (:data:`~archiver.parse.limits.MAX_LINK_CHARS`) is none.
     """
+    if len(href or "") + len(base_url or "") <= MAX_CACHED_KEY_CHARS:
+        return _remembered_post_key(href, base_url, base_host)
+    return _link_key(href, base_url, base_host) if len(href or "") <= MAX_LINK_CHARS else None
+
+
+def _link_key(href: str | None, base_url: str | None, base_host: str | None) -> str | None:
+    """:func:`_post_key`, worked out."""
     if not href:
         return None
     href = href.strip()
@@ -220,7 +248,12 @@ def _post_key(href: str | None, base_url: str | None, base_host: str | None) -> 
         # A link to a path on the page's own site, as most are: split as urlsplit would.
         path = href.partition("#")[0]
         path, _, query = path.partition("?")
-        return _path_key(_netloc(base_url), path, query, base_host)
+        return _path_key(
+            _netloc(base_url) if len(base_url) <= MAX_CACHED_KEY_CHARS else _host(base_url),
+            path,
+            query,
+            base_host,
+        )
     try:
         if href.startswith(("http://", "https://")) or not base_url:
             parts = urlsplit(href)
@@ -233,19 +266,29 @@ def _post_key(href: str | None, base_url: str | None, base_host: str | None) -> 
     return _path_key(parts.netloc.lower(), parts.path, parts.query, base_host)
 
 
+_remembered_post_key = lru_cache(maxsize=CACHE_ENTRIES["post keys (per page URL)"])(_link_key)
 #: What urlsplit removes from a URL before splitting it.
 _URL_UNSAFE = re.compile(r"[\t\r\n]")
 
 
-@lru_cache(maxsize=64)
-def _netloc(base_url: str) -> str:
+def _host(base_url: str) -> str:
+    """The page URL's host (and port), in lower case."""
     return urlsplit(base_url).netloc.lower()
 
 
-@lru_cache(maxsize=8192)
+_netloc = lru_cache(maxsize=CACHE_ENTRIES["page hosts"])(_host)
+
+
 def _path_key(netloc: str, path: str, query: str, base_host: str | None) -> str | None:
     """:func:`_post_key` of a split link (``netloc`` in lower case). The same on every page of
     a site, so remembered across pages: a site repeats its menus and tag links everywhere."""
+    if len(netloc) + len(path) + len(query) <= MAX_CACHED_KEY_CHARS:
+        return _remembered_path_key(netloc, path, query, base_host)
+    return _split_key(netloc, path, query, base_host)
+
+
+def _split_key(netloc: str, path: str, query: str, base_host: str | None) -> str | None:
+    """:func:`_path_key`, worked out."""
     if base_host and netloc and netloc != base_host:
         return None
     segments = [s for s in path.lower().split("/") if s]
@@ -266,6 +309,9 @@ def _path_key(netloc: str, path: str, query: str, base_host: str | None) -> str 
     return f"{netloc}{path.rstrip('/')}?{query}"
 
 
+_remembered_path_key = lru_cache(maxsize=CACHE_ENTRIES["link paths (per site)"])(_split_key)
+
+
 def _signature(node: LexborNode | None) -> str:
     """tag#id.classes: what makes two containers "the same" for grouping."""
     if node is None:
@@ -276,20 +322,32 @@ def _signature(node: LexborNode | None) -> str:
     return f"{node.tag}#{ident}.{classes}"
 
 
-@lru_cache(maxsize=4096)
-def _class_list(value: str) -> tuple[str, ...]:
+def _split_classes(value: str) -> tuple[str, ...]:
     return tuple(c for c in value.split() if _SIMPLE_CLASS.match(c))
 
 
-@lru_cache(maxsize=4096)
+_class_list = lru_cache(maxsize=CACHE_ENTRIES["class lists"])(_split_classes)
+
+
 def _compound(tag: str, value: str | None) -> str:
     """``tag.class1.class2`` of an element with that tag and class attribute."""
+    if value is None or len(value) <= MAX_CACHED_KEY_CHARS:
+        return _remembered_compound(tag, value)
+    return _join_compound(tag, value)
+
+
+def _join_compound(tag: str, value: str | None) -> str:
     return tag + "".join(f".{c}" for c in _simple_classes(value))
+
+
+_remembered_compound = lru_cache(maxsize=CACHE_ENTRIES["tag.class compounds"])(_join_compound)
 
 
 def _simple_classes(value: str | None) -> tuple[str, ...]:
     """Class names usable in a selector without escaping (skips ``md:hover:x`` utilities)."""
-    return _class_list(value) if value else ()
+    if not value:
+        return ()
+    return _class_list(value) if len(value) <= MAX_CACHED_KEY_CHARS else _split_classes(value)
 
 
 #: An element that holds post links: ``(keys, parent_id, parent, parent_tag, node, tag)``, the
@@ -753,14 +811,15 @@ def _exclude(selector: str, bad: list[LexborNode], members: list[LexborNode]) ->
 # --- field selectors -------------------------------------------------------------------------
 
 
-def _sample(nodes: list[LexborNode], member_ids: set[int]) -> list[LexborNode]:
-    """At most :data:`_SAMPLE` of the cards, spread over the page, leaving out empty matches
-    (a spacer the card selector also matches tells nothing about the fields)."""
+def _sample(nodes: list[LexborNode], member_ids: set[int]) -> tuple[list[LexborNode], list[LexborNode]]:
+    """At most :data:`_SAMPLE` of the cards, spread over the page, and the other cards, leaving
+    out empty matches (a spacer the card selector also matches tells nothing about the fields)."""
     shown = [n for n in nodes if n.mem_id in member_ids or not _is_empty(n)]
     nodes = shown or nodes
-    if len(nodes) > _SAMPLE:
-        return [nodes[round(i * (len(nodes) - 1) / (_SAMPLE - 1))] for i in range(_SAMPLE)]
-    return nodes
+    if len(nodes) <= _SAMPLE:
+        return nodes, []
+    picked = {round(i * (len(nodes) - 1) / (_SAMPLE - 1)) for i in range(_SAMPLE)}
+    return [nodes[i] for i in sorted(picked)], [n for i, n in enumerate(nodes) if i not in picked]
 
 
 def _extract(
@@ -776,10 +835,21 @@ def _extract(
 
 
 def _infer_profile(
-    sample: list[LexborNode], card: str, base_url: str | None, post_links: set[int]
-) -> Profile:
+    tree: LexborHTMLParser,
+    sample: list[LexborNode],
+    rest: list[LexborNode],
+    card: str,
+    base_url: str | None,
+    page_links: _PageLinks,
+) -> tuple[Profile, list[LexborNode]]:
     """Field selectors that read the sampled cards (:func:`_sample`) the way the per-card
-    analysis does."""
+    analysis does, and the other cards (``rest``) that were analysed too.
+
+    Every card counts: a field that no sampled card shows (a category on one card of twenty)
+    is looked for in the other cards, and those that show it join the comparison for that
+    field; taxonomy links, cheap to find, are looked for in every card.
+    """
+    post_links = page_links.posts
     titles = [_pick_title(n, post_links) for n in sample]
     title = _best(
         sample,
@@ -796,32 +866,37 @@ def _infer_profile(
         extra=("a[href]",),
     )
     dates = [_pick_date(n) for n in sample]
+    date_cards, date_picks = _showing(sample, [d for d, _ in dates], rest, lambda n: _pick_date(n)[0])
     date = _best(
-        sample,
-        [d for d, _ in dates],
+        date_cards,
+        date_picks,
         lambda c, s: first_date(c, s, ()),
         lambda n: node_date(n, None, ()),
         extra=_TIME_SELECTORS,
     )
-    used = _taxonomy_rules(sample)
+    used = _taxonomy_rules(tree, sample + rest, page_links)
     category, separator = _category_selector(sample, dates, used)
+    if category is None and rest:
+        inside = _Inside(rest)
+        category = _labelled_categories([node for node in tree.css(_LABELLED) if inside(node)])
     tags = ", ".join(rule for rule in _TAG_RULES if rule in used) or None
     # Read as the extraction will (and remembered for it): the order and repeats of the
     # avoided elements do not matter.
-    avoid_selectors = [Selector.parse(s) for s in (category, tags) if s]
-    excerpts = []
-    for n, t, (d, _) in zip(sample, titles, dates, strict=True):
-        avoid = [x for x in (t, d) if x is not None]
-        for selector in avoid_selectors:
-            avoid += matches(n, selector)
-        excerpts.append(_pick_excerpt(n, avoid))
-    excerpt = _best(
+    avoid = [selector for s in (category, tags) if (selector := Selector.parse(s))]
+    excerpts = [_excerpt_pick(n, t, d, avoid) for n, t, (d, _) in zip(sample, titles, dates, strict=True)]
+    excerpt_cards, excerpt_picks = _showing(
         sample,
         excerpts,
+        rest,
+        lambda n: _excerpt_pick(n, _pick_title(n, post_links), _pick_date(n)[0], avoid),
+    )
+    excerpt = _best(
+        excerpt_cards,
+        excerpt_picks,
         joined_text,
         lambda n: visible_text(n) or None,
     )
-    return Profile(
+    profile = Profile(
         card=card,
         title=title,
         permalink=permalink,
@@ -831,6 +906,32 @@ def _infer_profile(
         excerpt=excerpt,
         category_separator=separator,
     )
+    analysed = {n.mem_id: n for n in date_cards[len(sample) :] + excerpt_cards[len(sample) :]}
+    return profile, list(analysed.values())
+
+
+def _showing(
+    sample: list[LexborNode],
+    picks: list[LexborNode | None],
+    rest: list[LexborNode],
+    pick: Callable[[LexborNode], LexborNode | None],
+) -> tuple[list[LexborNode], list[LexborNode | None]]:
+    """The cards to choose a field's selector from, and their picked elements: the sample, plus
+    the other cards that show the field when no sampled card does."""
+    if not rest or any(p is not None for p in picks):
+        return sample, picks
+    shown = [(n, found) for n in rest if (found := pick(n)) is not None]
+    return sample + [n for n, _ in shown], [*picks, *(found for _, found in shown)]
+
+
+def _excerpt_pick(
+    card: LexborNode, title: LexborNode | None, date: LexborNode | None, avoid: list[Selector]
+) -> LexborNode | None:
+    """:func:`_pick_excerpt` of a card, avoiding its title, date and ``avoid`` matches."""
+    avoided = [x for x in (title, date) if x is not None]
+    for selector in avoid:
+        avoided += matches(card, selector)
+    return _pick_excerpt(card, avoided)
 
 
 def _best(
@@ -904,9 +1005,9 @@ def _candidates_for(card: LexborNode, node: LexborNode) -> list[str]:
     tag = node.tag or "*"
     out = []
     for attr in ("itemprop", "property"):
-        value = attrs.get(attr)
-        if value and _SIMPLE_CLASS.match(value.split()[0]):
-            out.append(f"{tag}[{attr}~={value.split()[0]}]")
+        words = (attrs.get(attr) or "").split()
+        if words and _SIMPLE_CLASS.match(words[0]):
+            out.append(f"{tag}[{attr}~={words[0]}]")
     value = attrs.get("class")
     own = _compound(tag, value)
     if value and (classes := _simple_classes(value)):
@@ -928,7 +1029,7 @@ def _pick_title(card: LexborNode, post_links: set[int]) -> LexborNode | None:
     marked = card.css_first(_HEADLINE)
     if marked is not None and marked.text().strip():
         return marked
-    for heading in card.css(f"{_HEADINGS}, .h1, .h2, .h3, .h4, .h5, .h6"):
+    for heading in card.css(_TITLE_HEADINGS):
         if heading.text().strip():
             return heading
     # A post link's text, not a longer category or "Read more" link beside it.
@@ -1046,37 +1147,47 @@ _TAG_RULES = (
     'a[href*="/tag/"]',
 )
 _TAXONOMY_RULES = _CATEGORY_RULES + _TAG_RULES
+#: Elements whose class names a category (``category-item``, ``post-categories``).
+_LABELLED = "[class*=categor]"
+_REL_RULES = (_CATEGORY_RULES[0], _TAG_RULES[0])
+#: The other rules, each with the piece of the href it looks for.
+_HREF_RULES = tuple((rule, rule.split('"')[1]) for rule in _TAXONOMY_RULES if rule not in _REL_RULES)
 
 
-def _taxonomy_rules(cards: list[LexborNode]) -> set[str]:
+def _taxonomy_rules(tree: LexborHTMLParser, cards: list[LexborNode], links: _PageLinks) -> set[str]:
     """The taxonomy link rules (``rel``, ``/categories/`` paths) that match in some card.
 
-    Which rule each of the card's links (:func:`_links`) matches is read from its attributes
-    as the selector does (``rel`` is compared ignoring ASCII case, as HTML says, ``href``
-    exactly).
+    Every card of the page counts, at the cost of a few: a ``rel`` rule is a page-wide query
+    whose matches are looked at until one is in a card, the ``href`` rules are read from the
+    page's distinct hrefs (``links``, read once), and a link is looked at closely only when it
+    could add a rule.
     """
-    category_rel, categories, category, tag_rel, tags, tag = _TAXONOMY_RULES
-    used: set[str] = set()
-    for card in cards:
-        for link in _links(card):
-            attrs = link.attrs
-            rel = attrs.get("rel")
-            if rel:
-                if "category" in rel.lower() and "category" in _ASCII_SPACE.split(rel.lower()):
-                    used.add(category_rel)
-                if rel.lower() == "tag":
-                    used.add(tag_rel)
-            href = attrs.get("href")
-            if href:
-                if "/categories/" in href:
-                    used.add(categories)
-                if "/category/" in href:
-                    used.add(category)
-                if "/tags/" in href:
-                    used.add(tags)
-                if "/tag/" in href:
-                    used.add(tag)
+    inside = _Inside(cards)
+    used = {rule for rule in _REL_RULES if any(map(inside, tree.css(f"{rule}[href]")))}
+    rules_of = {
+        href: rules
+        for href in dict.fromkeys(links.hrefs)
+        if href and ("/tag" in href or "/categor" in href)
+        if (rules := {rule for rule, piece in _HREF_RULES if piece in href})
+    }
+    if rules_of:
+        for link, href in zip(links.anchors, links.hrefs, strict=True):
+            found = rules_of.get(href) if href else None
+            if found is not None and found - used and inside(link):
+                used |= found
     return used
+
+
+class _Inside:
+    """Whether an element is one of ``cards`` or inside one (walks up, remembering the
+    elements found to be outside, so walks from neighbours stop early)."""
+
+    def __init__(self, cards: list[LexborNode]) -> None:
+        self.ids = {card.mem_id for card in cards}
+        self.clear: set[int] = set()
+
+    def __call__(self, node: LexborNode) -> bool:
+        return node.mem_id in self.ids or is_nested(node, self.ids, self.clear)
 
 
 def _category_selector(
@@ -1084,28 +1195,30 @@ def _category_selector(
 ) -> tuple[str | None, str | None]:
     """Categories from links, else labelled elements, else the text before a meta line's date.
 
-    ``used`` are the taxonomy link rules that match in some card (:func:`_taxonomy_rules`).
+    ``used`` are the taxonomy link rules that match in some card of the page
+    (:func:`_taxonomy_rules`).
     """
     links = ", ".join(rule for rule in _CATEGORY_RULES if rule in used) or None
     if links:
         return links, None
-    labelled = _labelled_categories(cards)
+    labelled = _labelled_categories([node for card in cards for node in card.css(_LABELLED)])
     if labelled:
         return labelled, None
     return _meta_line_categories(cards, dates)
 
 
-def _labelled_categories(cards: list[LexborNode]) -> str | None:
-    """``tag.class`` of innermost elements whose class names a category (``category-item``)."""
+def _labelled_categories(labelled: list[LexborNode]) -> str | None:
+    """``tag.class`` of innermost elements whose class names a category (``category-item``),
+    among ``labelled``: the cards' elements that ``[class*=categor]`` matches."""
     seen: Counter[str] = Counter()
-    for card in cards:
-        for node in card.css("[class*=categor]"):
-            if len(node.css("[class*=categor]")) > 1:
-                continue
-            text = visible_text(node)
-            if not text or len(text) > 40:
-                continue
-            cls = next(c for c in _simple_classes(node.attributes.get("class")) if "categor" in c)
+    for node in labelled:
+        if len(node.css(_LABELLED)) > 1:
+            continue
+        text = visible_text(node)
+        if not text or len(text) > 40:
+            continue
+        cls = next((c for c in _simple_classes(node.attributes.get("class")) if "categor" in c), None)
+        if cls is not None:  # else only a class no selector can name without escaping says so
             seen[f"{node.tag}.{cls}"] += 1
     return seen.most_common(1)[0][0] if seen else None
 

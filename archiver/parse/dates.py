@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from functools import lru_cache
 
+from archiver.parse.limits import CACHE_ENTRIES, MAX_DATE_CHARS
+
 _MONTHS: dict[str, int] = {
     name: number
     for number, names in enumerate(
@@ -93,14 +95,18 @@ def parse_date(text: str, formats: Sequence[str] = ()) -> str | None:
 
     ``formats`` (strptime patterns from a site profile) are tried first, so a site with an
     unusual format can be pinned without changing this module. Remembered: every capture of a
-    page shows the same few dates again.
+    page shows the same few dates again. A text longer than :data:`MAX_DATE_CHARS` is no date.
     """
+    if len(text) > MAX_DATE_CHARS:
+        return None
     return _parse_date(text, tuple(formats))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=CACHE_ENTRIES["dates"])
 def _parse_date(text: str, formats: tuple[str, ...]) -> str | None:
-    clean = _INVISIBLE.sub("", text).replace("\xa0", " ").strip()
+    # Spaces collapsed: the patterns' optional spaces around optional commas backtrack
+    # quadratically over a long run of spaces.
+    clean = " ".join(_INVISIBLE.sub("", text).split())
     if not clean:
         return None
     for fmt in formats:
@@ -126,7 +132,7 @@ def find_date(text: str, formats: Sequence[str] = ()) -> str | None:
     whole = parse_date(text, formats)
     if whole or not _YEAR.search(text):
         return whole
-    clean = _INVISIBLE.sub("", text).replace("\xa0", " ")
+    clean = " ".join(_INVISIBLE.sub("", text).split())  # as in _parse_date
     years = [year.start() for year in _YEAR.finditer(clean)]
     # Where a date ending with each spaced year can start (the same for every such pattern).
     spans = [

@@ -1,19 +1,23 @@
 """Bytes to text: the one place that decides a capture's character encoding.
 
 Order for HTML: an explicit ``--encoding``, a byte-order mark, the HTTP header's charset, the
-page's own ``<meta charset>``, then detection (charset-normalizer). Text captures have no header or
-meta tag, so they must be UTF-8 (with or without BOM) unless the user names the encoding: guessing
-would silently archive mojibake.
+page's own ``<meta charset>``, then detection (charset-normalizer); a declared charset that does
+not decode the bytes gives way to the next that does. Only text encodings are ever looked up
+(:mod:`archiver.parse.encodings`). Text captures have no header or meta tag, so they must be
+UTF-8 (with or without BOM) unless the user names the encoding: guessing would silently archive
+mojibake.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+from contextlib import suppress
 
 from charset_normalizer import from_bytes
 
 from archiver.errors import InputError
+from archiver.parse.encodings import label_of, text_codec
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-:.]+)""", re.IGNORECASE)
 _BOMS: tuple[tuple[bytes, str], ...] = (
@@ -23,8 +27,13 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 #: Control bytes other than tab, line feed, vertical tab, form feed and carriage return.
 _CONTROL_BYTES = bytes([*range(9), *range(14, 32)])
-#: Encodings that browsers treat as supersets of what pages declare (WHATWG encoding standard).
-_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "iso-8859-1": "cp1252", "ascii": "cp1252"}
+#: A declared charset is taken to be wrong when U+FFFD replacement characters are more than this
+#: share of the non-ASCII characters it decodes the page to. A page in the declared encoding with
+#: a stray bad byte stays as declared; a GBK body read as UTF-8 gives about one in two.
+_WRONG_SHARE = 0.05
+#: What a ``<meta>`` naming UTF-16 means: the page's ASCII bytes were read, so it is not UTF-16
+#: (the Encoding Standard's prescan reads it as UTF-8).
+_META_UTF16 = frozenset({"utf-16-le", "utf-16-be"})
 
 
 def looks_binary(data: bytes) -> bool:
@@ -37,12 +46,14 @@ def looks_binary(data: bytes) -> bool:
 
 
 def known_encoding(name: str) -> str:
-    """The codec name for ``name`` (widened to its superset), or an error naming the bad value."""
-    try:
-        canonical = codecs.lookup(name).name
-    except LookupError:
-        raise InputError(f"unknown encoding {name!r} (try utf-8, gb18030, big5, cp1252)") from None
-    return _SUPERSETS.get(canonical, canonical)
+    """The codec for the encoding label ``name`` (:func:`text_codec`), or an error naming it."""
+    codec = text_codec(name)
+    if codec is None:
+        raise InputError(
+            f"unknown encoding {name!r}: not a text encoding web pages use "
+            "(try utf-8, gb18030, big5, shift_jis, windows-1252)"
+        )
+    return codec
 
 
 def decode_text_capture(data: bytes, source: str, encoding: str | None = None) -> str:
@@ -57,9 +68,10 @@ def decode_text_capture(data: bytes, source: str, encoding: str | None = None) -
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         guess = from_bytes(data[:65536]).best()
+        label = label_of(guess.encoding) if guess else None
         advice = (
-            f"it looks like {guess.encoding}: pass --encoding {guess.encoding}"
-            if guess
+            f"it looks like {label}: pass --encoding {label}"
+            if label
             else "pass --encoding NAME to read it in another encoding"
         )
         raise InputError(f"{source}: not valid UTF-8 at byte {exc.start}; {advice}") from None
@@ -68,25 +80,65 @@ def decode_text_capture(data: bytes, source: str, encoding: str | None = None) -
 def decode_html(
     data: bytes, source: str, header_charset: str | None = None, encoding: str | None = None
 ) -> str:
-    """Decode an HTML page the way a browser would, so GBK/GB18030 pages read right."""
+    """Decode an HTML page the way a browser would, so GBK/GB18030 pages read right.
+
+    A charset declared by the header or ``<meta>`` that is no text encoding is ignored. One
+    that does not decode the bytes (:data:`_WRONG_SHARE`) gives way to the other declaration,
+    then to UTF-8 and detection, whichever decodes them without errors: a server that labels
+    every page UTF-8 must not turn a GBK page into replacement characters.
+    """
     if encoding:
         return decode_text_capture(data, source, encoding)
     for bom, codec in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(codec, errors="replace")
-    for declared in (header_charset, _meta_charset(data)):
-        if declared:
-            try:
-                codec = known_encoding(declared)
-            except InputError:
-                continue
-            return data.decode(codec, errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    declared = _declared(header_charset, data)
+    for codec in declared:
+        with suppress(UnicodeDecodeError):
+            return data.decode(codec)
+    for codec in declared:
+        text = data.decode(codec, errors="replace")
+        if not _mostly_wrong(text):
+            return text  # a stray bad byte or two: the declaration is right
+    if "utf-8" not in declared:
+        with suppress(UnicodeDecodeError):
+            return data.decode("utf-8")
+    detected = _detected(data)
+    if detected and detected not in declared:
+        with suppress(UnicodeDecodeError):
+            return data.decode(detected)
+    return data.decode(declared[0] if declared else detected or "cp1252", errors="replace")
+
+
+def _declared(header_charset: str | None, data: bytes) -> list[str]:
+    """The codecs the header and the ``<meta>`` name, in that order, without repeats and
+    without labels that are no text encoding."""
+    found = []
+    header = text_codec(header_charset) if header_charset else None
+    if header:
+        found.append(header)
+    meta_label = _meta_charset(data)
+    meta = text_codec(meta_label) if meta_label else None
+    if meta in _META_UTF16:
+        meta = "utf-8"
+    if meta and meta not in found:
+        found.append(meta)
+    return found
+
+
+def _mostly_wrong(text: str) -> bool:
+    """Whether replacement characters are more than :data:`_WRONG_SHARE` of the non-ASCII ones."""
+    bad = text.count("\ufffd")
+    if not bad:
+        return False
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+    return bad > _WRONG_SHARE * non_ascii
+
+
+def _detected(data: bytes) -> str | None:
+    """The text encoding charset-normalizer finds in the page's first 64 KiB, if any."""
     guess = from_bytes(data[:65536]).best()
-    return data.decode(guess.encoding if guess else "cp1252", errors="replace")
+    return text_codec(guess.encoding) if guess else None
 
 
 def _meta_charset(data: bytes) -> str | None:

@@ -29,6 +29,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 from archiver.errors import ProfileError
 from archiver.models import Card, ParsedPage
 from archiver.parse.dates import find_date, parse_date
+from archiver.parse.limits import CACHE_ENTRIES, MAX_CACHED_KEY_CHARS, MAX_LINK_CHARS, MAX_PAGE_DIGITS
 from archiver.parse.profile import Profile
 
 #: Elements whose content is never visible text.
@@ -88,9 +89,10 @@ _NEXT_TEXT = re.compile(
     r"|更早(?:的文章)?|次のページ)?\s*[›»→>]*$",
     re.IGNORECASE,
 )
+#: A page number: at most :data:`MAX_PAGE_DIGITS` digits (a longer one is no page number).
 _PAGE_NUMBER = (
-    re.compile(r"(?P<pre>/page/?)(?P<n>\d+)(?P<post>/?(?:index\.html?)?)$"),
-    re.compile(r"(?P<pre>[?&]page=)(?P<n>\d+)(?P<post>)$"),
+    re.compile(rf"(?P<pre>/page/?)(?P<n>\d{{1,{MAX_PAGE_DIGITS}}})(?P<post>/?(?:index\.html?)?)$"),
+    re.compile(rf"(?P<pre>[?&]page=)(?P<n>\d{{1,{MAX_PAGE_DIGITS}}})(?P<post>)$"),
 )
 
 
@@ -106,16 +108,19 @@ class Selector:
         """``"h2 a @href"`` -> ``Selector("h2 a", "href")``; ``None`` stays ``None``."""
         if not text:
             return None
-        return _parse_selector(text)
+        return _parse_selector(text) if len(text) <= MAX_CACHED_KEY_CHARS else _split_selector(text)
 
 
-@lru_cache(maxsize=1024)
-def _parse_selector(text: str) -> Selector:
-    """:meth:`Selector.parse` of a non-empty text (detection tries the same candidates often)."""
+def _split_selector(text: str) -> Selector:
+    """:meth:`Selector.parse` of a non-empty text."""
     match = _ATTR_SUFFIX.match(text.strip())
     if match:
         return Selector(match["sel"], match["attr"])
     return Selector(text.strip())
+
+
+#: Detection tries the same candidates often.
+_parse_selector = lru_cache(maxsize=CACHE_ENTRIES["selectors"])(_split_selector)
 
 
 def parse_html(html: str, *, base_url: str | None = None, profile: Profile | None = None) -> ParsedPage:
@@ -512,15 +517,21 @@ def href_of(node: LexborNode, card: LexborNode) -> str | None:
     return None
 
 
-@lru_cache(maxsize=4096)
 def absolute(href: str, base_url: str | None) -> str | None:
     """``href`` resolved against the page's URL (left as written when there is no base).
 
     None when it is no web link: another scheme (``javascript:``, ``file:``, ``data:``...,
     however it is spelt) or a URL that cannot be parsed (``http://[::1``, port 99999). A page
-    is data: what it links to is never a permalink or a next page unless it is http(s).
-    Cached: a page repeats the same few hrefs (title, thumbnail, "read more") many times.
+    is data: what it links to is never a permalink or a next page unless it is http(s), nor
+    when it is longer than :data:`~archiver.parse.limits.MAX_LINK_CHARS`.
+    Remembered: a page repeats the same few hrefs (title, thumbnail, "read more") many times.
     """
+    if len(href) + len(base_url or "") <= MAX_CACHED_KEY_CHARS:
+        return _remembered_absolute(href, base_url)
+    return _absolute(href, base_url) if len(href) <= MAX_LINK_CHARS else None
+
+
+def _absolute(href: str, base_url: str | None) -> str | None:
     href = href.strip()
     try:
         url = urljoin(base_url, href) if base_url else href
@@ -529,6 +540,9 @@ def absolute(href: str, base_url: str | None) -> str | None:
     except ValueError:
         return None
     return url if parts.scheme.lower() in ("http", "https", "") else None
+
+
+_remembered_absolute = lru_cache(maxsize=CACHE_ENTRIES["absolute links"])(_absolute)
 
 
 def find_next_url(
