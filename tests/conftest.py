@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +69,34 @@ def dump(db: Path) -> list[str]:
         return []
     with sqlite3.connect(db) as conn:
         return list(conn.iterdump())
+
+
+def archiver_process(
+    *args: str | Path,
+    cwd: Path | None = None,
+    timeout: float = 120,
+    preexec: Callable[[], None] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run `archiver ARGS...` as its own process (for locks, signals and faults that need one)."""
+    return subprocess.run(
+        [sys.executable, "-m", "archiver", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=preexec,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "ARCHIVER_DEBUG": ""},
+        check=False,
+    )
+
+
+def captures_in(db: Path) -> int:
+    """Captures stored so far, read while another process may be writing (0 before the schema)."""
+    try:
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
+            return int(conn.execute("SELECT count(*) FROM capture").fetchone()[0])
+    except sqlite3.Error:
+        return 0
 
 
 def posts() -> list[dict[str, Any]]:

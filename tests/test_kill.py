@@ -13,17 +13,15 @@ from __future__ import annotations
 import importlib.util
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import closing
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, captures_in
 from sitehttp import SiteServer, write_blog
 
 
@@ -49,14 +47,6 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
     assert figures.entries_expected == kill_trials.PAGES * kill_trials.CARDS_PER_PAGE
 
 
-def _captures(db: Path) -> int:
-    try:
-        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
-            return int(conn.execute("SELECT count(*) FROM capture").fetchone()[0])
-    except sqlite3.Error:
-        return 0
-
-
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("concurrency", [1, 4])
 def test_a_kill_mid_run_is_carried_on_from_the_next_page(tmp_path: Path, concurrency: int) -> None:
@@ -73,7 +63,7 @@ def test_a_kill_mid_run_is_carried_on_from_the_next_page(tmp_path: Path, concurr
         command = kill_trials.backfill_command(server.url, db, concurrency)
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
-        while _captures(db) < 5 and time.monotonic() < deadline and process.poll() is None:
+        while captures_in(db) < 5 and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.01)
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -116,7 +106,7 @@ def test_a_crawl_killed_mid_run_is_carried_on_past_posts_published_since(tmp_pat
         command = kill_trials.crawl_command(server.url, db)
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
-        while _captures(db) < 4 and time.monotonic() < deadline and process.poll() is None:
+        while captures_in(db) < 4 and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.01)
         process.send_signal(signal.SIGKILL)
         process.wait()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -18,21 +17,13 @@ import pytest
 
 from archiver.lock import lock_path, run_lock
 
-from conftest import ROOT, SEEDS
+from conftest import ROOT, SEEDS, archiver_process
 
 SEED = SEEDS / "000_9b671d25390876c8.txt"
 
 
 def archiver(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "archiver", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "ARCHIVER_DEBUG": ""},
-        check=False,
-    )
+    return archiver_process(*args, cwd=cwd, timeout=60)
 
 
 def entries(db: Path) -> int:

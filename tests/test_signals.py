@@ -20,18 +20,10 @@ import pytest
 
 from archiver.cli import extract
 
-from conftest import ROOT, SEEDS, SITE, SITE_PROFILE, SITE_URL, Runner, dump
+from conftest import ROOT, SEEDS, SITE, SITE_PROFILE, SITE_URL, Runner, captures_in, dump
 from sitehttp import SiteServer
 
 FAST = ("--profile", str(SITE_PROFILE), "--delay", "0", "--timeout", "30")
-
-
-def _captures(db: Path) -> int:
-    try:
-        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
-            return int(conn.execute("SELECT count(*) FROM capture").fetchone()[0])
-    except sqlite3.Error:
-        return 0
 
 
 @pytest.mark.timeout(60)
@@ -50,13 +42,13 @@ def test_sigterm_stops_a_crawl_with_one_line_and_status_143(tmp_path: Path) -> N
         deadline = time.monotonic() + 30
         while "/page/2/" not in site.paths() and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert _captures(db) == 1
+        assert captures_in(db) == 1
         process.send_signal(signal.SIGTERM)
         stdout, stderr = process.communicate(timeout=20)
     assert process.returncode == 143, stderr
     assert stderr.splitlines() == ["archiver: terminated (SIGTERM); every finished capture is saved"]
     assert stdout == ""
-    assert _captures(db) == 1
+    assert captures_in(db) == 1
     with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 

@@ -19,7 +19,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -28,7 +27,7 @@ import pytest
 
 from archiver.lock import lock_path
 
-from conftest import SEEDS, SITE, SITE_URL, dump
+from conftest import SEEDS, SITE, SITE_URL, archiver_process, dump
 
 COMMANDS = {
     "import": ["import", str(SITE), "--base-url", SITE_URL, "-q"],
@@ -43,16 +42,7 @@ COMMANDS = {
 def archiver(
     *args: str | Path, preexec: Callable[[], None] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "archiver", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        preexec_fn=preexec,
-        cwd=cwd,
-        env={**os.environ, "ARCHIVER_DEBUG": ""},
-        check=False,
-    )
+    return archiver_process(*args, cwd=cwd, preexec=preexec)
 
 
 def assert_one_clear_error(result: subprocess.CompletedProcess[str], path: Path, *words: str) -> None:
