@@ -350,9 +350,10 @@ class Fuzzer:
         )
         seconds = min(ROUND_SECONDS * KIND_WEIGHTS[kind], self.deadline - time.monotonic())
         round_end = time.monotonic() + seconds
-        per_example = 2.0 if kind == "story" else 0.15
-        if self.figures.tried[kind]:
-            per_example = self.spent[kind] / self.figures.tried[kind]
+        per_example = 0.5 if kind == "story" else 0.03
+        generated = self.figures.tried[kind] - self.figures.shrinking[kind]
+        if generated:  # what an input costs while generating (shrinking a hang costs far more)
+            per_example = self.spent[kind] / generated
         shrink = {"until": 0.0}
 
         def body(value: Any) -> None:
@@ -363,7 +364,8 @@ class Fuzzer:
             findings, repro = runner(value)
             self.figures.tried[kind] += 1
             self.figures.shrinking[kind] += bool(shrink["until"])
-            self.spent[kind] += time.monotonic() - started
+            if not shrink["until"]:
+                self.spent[kind] += time.monotonic() - started
             new = [f.signature for f in findings if self.record(kind, f, repro)]
             if new:
                 if not shrink["until"]:
@@ -372,7 +374,8 @@ class Fuzzer:
                 raise failure_type(new[0])(new[0])
 
         test = settings(
-            max_examples=max(5, int(seconds / max(per_example, 0.01) * 1.2)),
+            # enough for the round's time at the usual pace; the body stops at the round's end
+            max_examples=max(5, int(seconds / max(per_example, 0.005) * 2)),
             database=None,
             deadline=None,
             derandomize=False,
