@@ -8,12 +8,14 @@ stays (removing it would race with a run that is just opening it) and holds the 
 The lock belongs to the file, not to the name it was given: the lock file lies in the folder of
 the archive's real path (symlinks resolved) and is named by its device and inode,
 ``.archiver-<st_dev>-<st_ino>.lock``, so a symlink, a relative path or a hard link in the same
-folder all meet the same lock. A hard link in another folder does not (SQLite, too, keeps the
--wal journal by name, so a second name in another folder is unsafe for any SQLite program).
+folder all meet the same lock, and the lock file holds the running pid for the other's message.
 
-The database file itself is not the lock: SQLite locks it with POSIX (``fcntl``) locks, which a
-process loses when it closes any descriptor of the file, and with which ``flock`` shares one lock
-space on macOS, BSD and NFS (there it would block the run's own connection).
+A hard link in another folder has another lock file, so on Linux the run also takes ``flock`` on
+the database file itself: there ``flock`` and SQLite's POSIX (``fcntl``) locks are separate lock
+spaces, so it meets every name of the file without touching SQLite's own locking. Elsewhere
+(macOS, BSD) the two share one lock space and it would block the run's own connection, so it is
+not taken there. (SQLite, too, finds the -wal journal by name: a second name in another folder
+is unsafe for any SQLite program.)
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,12 +62,36 @@ def run_lock(db: Path) -> Iterator[None]:
             ) from None
         _write_pid(fd, f"{os.getpid()}\n")
         try:
-            yield
+            with _database_file_lock(db):
+                yield
         finally:
             _write_pid(fd, "")
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+@contextmanager
+def _database_file_lock(db: Path) -> Iterator[None]:
+    """On Linux, ``flock`` on the archive itself: the lock every name of the file meets."""
+    if sys.platform != "linux":
+        yield
+        return
+    try:
+        fd = os.open(db, os.O_RDONLY)
+    except OSError as exc:
+        raise StoreError(f"{db}: cannot open the archive to lock it: {_why(exc)}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockedError(
+                f"{db}: another archiver run is using this archive under another name (a hard "
+                "link in another folder); try again when it has finished"
+            ) from None
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases its flock
 
 
 def _create_if_missing(db: Path) -> None:
