@@ -86,11 +86,11 @@ def test_two_listing_urls_showing_the_same_posts_both_count_them(
     assert counts == {6}  # two first crawls and four 304s, each showing every post
 
 
-def _sightings(db: Path) -> list[tuple[object, ...]]:
+def _history(db: Path) -> list[tuple[object, ...]]:
     with sqlite3.connect(db) as conn:
         return conn.execute(
-            "SELECT s.capture_id, s.position, v.url, v.version FROM sighting s"
-            " JOIN entry_version v ON v.id = s.version_id ORDER BY s.capture_id, s.position"
+            "SELECT entry_id, version, title, url, excerpt, first_seen_at, last_seen_at, seen_count"
+            " FROM version_history ORDER BY entry_id, version"
         ).fetchall()
 
 
@@ -102,8 +102,8 @@ def test_reparse_works_after_a_broken_page_was_kept(
     site.script("/", [Reply(200, MAINTENANCE)])
     assert run("crawl", site.url, "--db", db, *FAST).exit_code == 3
     assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
-    before = _sightings(db)
+    before = _history(db)
     result = run("reparse", "--db", db, *again)
     assert result.exit_code == 0, result.stderr
-    assert _sightings(db) == before
+    assert _history(db) == before
     assert last_capture(db)[0] > 0
