@@ -13,7 +13,7 @@ from pathlib import Path
 from archiver.errors import InputError, ProfileError
 from archiver.parse import DEFAULT_CHROME_LINES, Profile, load_profile, parse_capture, require_cards
 from archiver.pipeline import apply_cards
-from archiver.store import CaptureRecord, Store
+from archiver.store import CaptureRecord, Store, StoredCapture
 
 
 @dataclass(slots=True)
@@ -44,55 +44,77 @@ def reparse(
     """
     before = store.stats()
     result = ReparseResult(entries_before=before["entries"], versions_before=before["versions"])
-    html_sites = {c.record.site for c in store.captures() if c.record.kind == "html"}
-    if profile is not None and site is None and len(html_sites) > 1:
-        raise InputError(
-            f"the archive holds HTML captures of {len(html_sites)} sites "
-            f"({', '.join(sorted(html_sites))}); name the one the profile is for with --site"
-        )
-    profiles: dict[str, Profile] = {}
+    if profile is not None and site is None:
+        _check_one_site(store)
+    reader = _Reader(store, profile, profile_name, site)
     with store.transaction():
         store.forget_entries()
         last_of_source: dict[str, tuple[int, str | None]] = {}
         for stored in list(store.captures()):
-            capture_id, record = stored.capture_id, stored.record
+            record = stored.record
             previous = last_of_source.get(record.source)
             last_body = record.sha256 or (previous[1] if previous else None)
-            last_of_source[record.source] = (capture_id, last_body)
+            last_of_source[record.source] = (stored.capture_id, last_body)
             if record.parsed_with is None or record.sha256 is None:
                 # a 304 or the same bytes again, not parsed: it shows again what it repeated
                 repeated = record.repeats_capture_id or (previous[0] if previous else None)
-                seen = store.mark_seen_again(repeated, capture_id, record.captured_at) if repeated else 0
-                store.finish_capture(capture_id, seen, 0, 0)
-            else:
-                chosen = profile if record.kind == "html" and site in (None, record.site) else None
-                use_profile = chosen or _profile_used(record, profiles)
-                page = parse_capture(
-                    store.get_blob(record.sha256),
-                    kind=record.kind,
-                    source=record.source,
-                    base_url=record.page_url,
-                    profile=use_profile,
-                    encoding=record.encoding,
-                    header_charset=record.charset,
-                    chrome_lines=DEFAULT_CHROME_LINES | frozenset(record.chrome_lines),
+                seen = (
+                    store.mark_seen_again(repeated, stored.capture_id, record.captured_at) if repeated else 0
                 )
-                if use_profile is not None and stored.cards:
-                    # a page archived with no cards (a broken layout, kept for later) may give
-                    # none again; one that gave cards and gives none now is the profile's fault
-                    require_cards(page, record.source, use_profile)
+                store.finish_capture(stored.capture_id, seen, 0, 0)
+            else:
                 repeat = previous is not None and previous[1] == record.sha256
-                applied = apply_cards(store, record, capture_id, page.cards, repeat=repeat)
-                store.finish_capture(capture_id, applied.cards, applied.new_entries, applied.new_versions)
-                if chosen is not None:
-                    store.set_parsed_with(capture_id, profile_name or "profile")
+                result.cards += reader.apply(stored, repeat=repeat)
                 result.captures += 1
-                result.cards += applied.cards
             if on_capture:
-                on_capture(capture_id)
+                on_capture(stored.capture_id)
     after = store.stats()
     result.entries, result.versions = after["entries"], after["versions"]
     return result
+
+
+def _check_one_site(store: Store) -> None:
+    """A profile given without a site is for the archive's only site of HTML captures."""
+    html_sites = {c.record.site for c in store.captures() if c.record.kind == "html"}
+    if len(html_sites) > 1:
+        raise InputError(
+            f"the archive holds HTML captures of {len(html_sites)} sites "
+            f"({', '.join(sorted(html_sites))}); name the one the profile is for with --site"
+        )
+
+
+class _Reader:
+    """Reads a stored capture again as it was first read, or with the profile given for its site."""
+
+    def __init__(self, store: Store, profile: Profile | None, profile_name: str | None, site: str | None):
+        self.store, self.profile, self.profile_name, self.site = store, profile, profile_name, site
+        self.loaded: dict[str, Profile] = {}
+
+    def apply(self, stored: StoredCapture, *, repeat: bool) -> int:
+        """Parse the capture's bytes and apply its cards; how many cards it gave."""
+        record = stored.record
+        assert record.sha256 is not None
+        chosen = self.profile if record.kind == "html" and self.site in (None, record.site) else None
+        use_profile = chosen or _profile_used(record, self.loaded)
+        page = parse_capture(
+            self.store.get_blob(record.sha256),
+            kind=record.kind,
+            source=record.source,
+            base_url=record.page_url,
+            profile=use_profile,
+            encoding=record.encoding,
+            header_charset=record.charset,
+            chrome_lines=DEFAULT_CHROME_LINES | frozenset(record.chrome_lines),
+        )
+        if use_profile is not None and stored.cards:
+            # a page archived with no cards (a broken layout, kept for later) may give none
+            # again; one that gave cards and gives none now is the profile's fault
+            require_cards(page, record.source, use_profile)
+        applied = apply_cards(self.store, record, stored.capture_id, page.cards, repeat=repeat)
+        self.store.finish_capture(stored.capture_id, applied.cards, applied.new_entries, applied.new_versions)
+        if chosen is not None:
+            self.store.set_parsed_with(stored.capture_id, self.profile_name or "profile")
+        return applied.cards
 
 
 def _profile_used(record: CaptureRecord, loaded: dict[str, Profile]) -> Profile | None:

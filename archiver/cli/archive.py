@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,7 +38,7 @@ from archiver.cli._common import (
     shown,
 )
 from archiver.errors import InputError, UsageError
-from archiver.imports import ImportOptions, collect_files, import_files
+from archiver.imports import ImportFile, ImportOptions, collect_files, import_files
 from archiver.lock import run_lock
 from archiver.parse import DEFAULT_CHROME_LINES, capture_kind, parse_capture
 from archiver.parse.decode import known_encoding
@@ -105,11 +106,7 @@ def import_(
     """
     base_url = check_base_url(base_url)
     _check_encoding(encoding)
-    if captured_at is not None:
-        try:
-            iso_timestamp(captured_at)
-        except InputError as exc:
-            raise UsageError(str(exc)) from None
+    _check_captured_at(captured_at)
     options = ImportOptions(
         profile=read_profile(profile),
         profile_name=str(profile) if profile else None,
@@ -124,15 +121,9 @@ def import_(
         err.print(_skipped_line(ignored), markup=False)
     if not files:
         raise InputError(f"{', '.join(map(str, paths))}: no capture files (.txt, .html, .htm) found")
-    if base_url is None and not quiet and any(item.kind == "html" for item in files):
-        err.print(
-            "note: no --base-url: relative links on the HTML pages are kept as paths and their "
-            f"site is {site or 'local'!r}; pass the URL the pages were published at to keep "
-            "absolute permalinks",
-            markup=False,
-        )
-    totals = CaptureResult(source="", capture_id=0)
-    captures = carried_over = 0
+    if base_url is None and not quiet:
+        _note_without_base_url(files, site)
+    totals = _ImportTotals()
     show_bar = not quiet and err.is_terminal and len(files) > 1
     with ExitStack() as held, Progress(console=err, disable=not show_bar) as progress:
 
@@ -149,14 +140,7 @@ def import_(
         task = progress.add_task("importing", total=len(files))
         for result in import_files(open_locked, files, options):
             progress.advance(task)
-            if result.already_stored:
-                carried_over += 1
-                continue
-            captures += 1
-            totals.cards += result.cards
-            totals.new_entries += result.new_entries
-            totals.new_versions += result.new_versions
-            totals.enriched += result.enriched
+            totals.add(result)
             for entry_id in result.possible_duplicates:
                 err.print(
                     f"{shown(result.source)}: entry {entry_id} may duplicate another entry "
@@ -164,18 +148,59 @@ def import_(
                     markup=False,
                 )
     if not quiet:
-        out.print(
-            f"imported {captures} capture{'' if captures == 1 else 's'} into {db}: "
-            f"{totals.cards} cards seen, "
-            f"{totals.new_entries} new entries, {totals.new_versions} new versions, "
-            f"{totals.enriched} enriched"
-            + (
-                f" (carried on an interrupted import: {carried_over} files it stored were not counted again)"
-                if carried_over
-                else ""
-            ),
+        out.print(totals.line(db), markup=False)
+
+
+@dataclass(slots=True)
+class _ImportTotals:
+    """What an import did, for its one summary line."""
+
+    captures: int = 0
+    #: files an interrupted run of the same import had stored: not counted again
+    carried_over: int = 0
+    sums: CaptureResult = field(default_factory=lambda: CaptureResult(source="", capture_id=0))
+
+    def add(self, result: CaptureResult) -> None:
+        if result.already_stored:
+            self.carried_over += 1
+            return
+        self.captures += 1
+        self.sums.cards += result.cards
+        self.sums.new_entries += result.new_entries
+        self.sums.new_versions += result.new_versions
+        self.sums.enriched += result.enriched
+
+    def line(self, db: Path) -> str:
+        sums = self.sums
+        said = (
+            f"imported {self.captures} capture{'' if self.captures == 1 else 's'} into {db}: "
+            f"{sums.cards} cards seen, {sums.new_entries} new entries, {sums.new_versions} new "
+            f"versions, {sums.enriched} enriched"
+        )
+        if self.carried_over:
+            said += (
+                f" (carried on an interrupted import: {self.carried_over} files it stored were not "
+                "counted again)"
+            )
+        return said
+
+
+def _note_without_base_url(files: Sequence[ImportFile], site: str | None) -> None:
+    if any(item.kind == "html" for item in files):
+        err.print(
+            "note: no --base-url: relative links on the HTML pages are kept as paths and their "
+            f"site is {site or 'local'!r}; pass the URL the pages were published at to keep "
+            "absolute permalinks",
             markup=False,
         )
+
+
+def _check_captured_at(captured_at: str | None) -> None:
+    if captured_at is not None:
+        try:
+            iso_timestamp(captured_at)
+        except InputError as exc:
+            raise UsageError(str(exc)) from None
 
 
 @reports_errors_saying(CHANGES_NOTHING)
