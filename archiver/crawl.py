@@ -286,23 +286,7 @@ class Crawler:
         if fetched.not_modified and state is None:
             raise FetchError(f"{url}: answered 304 Not Modified to a request without validators")
         parsed = not (fetched.not_modified or (state is not None and fetched.sha256 == state.sha256))
-        record = CaptureRecord(
-            site=site,
-            source=url,
-            kind="html",
-            captured_at=fetched.fetched_at,
-            sha256=fetched.sha256,
-            http_status=fetched.status,
-            etag=fetched.etag or (state.etag if fetched.not_modified and state else None),
-            last_modified=fetched.last_modified
-            or (state.last_modified if fetched.not_modified and state else None),
-            parsed_with=self.target.parsed_with if parsed else None,
-            page_url=fetched.final_url,
-            charset=fetched.charset,
-            # not parsed: it shows what the capture that last saved the page state showed (not
-            # whatever came since: a broken-layout page in between keeps no state)
-            repeats_capture_id=None if parsed or state is None else state.last_capture_id,
-        )
+        record = _capture_record(site, fetched, state, self.target.parsed_with if parsed else None)
         if parsed:
             assert fetched.body is not None
             page = self._parse(fetched, ahead)
@@ -455,6 +439,29 @@ class Crawler:
                 return pattern[0] + str(page_no) + pattern[1]
             url, n = follow, n + 1
         return url
+
+
+def _capture_record(
+    site: str, fetched: FetchResult, state: PageState | None, parsed_with: str | None
+) -> CaptureRecord:
+    """The capture of a fetched page; ``parsed_with`` None when it is not parsed (304, same bytes)."""
+    kept = state if fetched.not_modified else None  # a 304 keeps the validators it was sent
+    return CaptureRecord(
+        site=site,
+        source=fetched.url,
+        kind="html",
+        captured_at=fetched.fetched_at,
+        sha256=fetched.sha256,
+        http_status=fetched.status,
+        etag=fetched.etag or (kept.etag if kept else None),
+        last_modified=fetched.last_modified or (kept.last_modified if kept else None),
+        parsed_with=parsed_with,
+        page_url=fetched.final_url,
+        charset=fetched.charset,
+        # not parsed: it shows what the capture that last saved the page state showed (not
+        # whatever came since: a broken-layout page in between keeps no state)
+        repeats_capture_id=None if parsed_with is not None or state is None else state.last_capture_id,
+    )
 
 
 def _validators(state: PageState | None) -> dict[str, str | None]:
