@@ -114,6 +114,29 @@ def test_an_unclosed_comment_ends_the_scan() -> None:
     assert within(BOUND_SECONDS, max_depth, "<!--<script>" * 100_000, 10**9) == 0
 
 
+@pytest.mark.parametrize(
+    "hiding",
+    [
+        '<link rel="icon" <!-- sizes="76">',  # "<!--" inside a tag is an attribute's name
+        '<a title="x > y <!-- z" href="/">',  # ">" and "<!--" inside a quoted value are text
+        "<textarea>notes </style> <div>",  # raw text ends at its own end tag only
+    ],
+    ids=["comment-in-a-tag", "quoted-value", "raw-text"],
+)
+def test_nesting_hidden_where_the_parser_sees_markup_is_still_counted(hiding: str) -> None:
+    """The scan reads tags as HTML's tokenizer does: what the tree builder nests, it counts."""
+    closes = "</textarea>" if hiding.startswith("<textarea") else ""
+    page = "<html><body>" + hiding + closes + "<div>" * 20_000
+    assert max_depth(page, 10**9) > MAX_NESTING
+    outcome = within(BOUND_SECONDS, _parse, page)
+    assert outcome.startswith(f"InputError: deep.html: elements nested more than {MAX_NESTING} deep")
+
+
+def test_tags_with_odd_attributes_are_read_whole() -> None:
+    page = "<div data-x='a<b'><p class=x>text<br/></p><img alt=\"<div>\"></div><!-- --!> <div></div>"
+    assert max_depth(page, 10**9) == 2
+
+
 # -- field sizes -----------------------------------------------------------------------------------
 
 

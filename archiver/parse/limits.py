@@ -103,11 +103,17 @@ _ENDS: dict[str, frozenset[str]] = {
 }
 _NOTHING: frozenset[str] = frozenset()
 _RAW_NAMES = "|".join(sorted(_RAW_TEXT))
-#: A comment, a raw-text element with its text, or a tag's name (``/name`` for an end tag).
-#: Each alternative ends at its closing mark or at the end of the page, so the scan is linear
-#: even on a page of unclosed comments.
+#: A tag's attributes, as HTML's tokenizer reads them: a name, then maybe ``=`` and a value,
+#: quoted (``<`` and ``>`` inside quotes are text) or not. ``<!--`` inside a tag is part of an
+#: attribute's name, not a comment.
+_ATTRIBUTES = r"""(?:[\s/]+|[^\s/>][^\s/>=]*(?:\s*=\s*(?:"[^"]*"?|'[^']*'?|[^\s>]*))?)*"""
+#: A comment, a raw-text element with its text (to its own end tag), or any other tag with its
+#: attributes (group ``name``: ``/name`` for an end tag). Each alternative ends at its closing
+#: mark or at the end of the page, so the scan is linear even on a page of unclosed comments.
 _TOKEN = re.compile(
-    rf"<(?:!--.*?(?:-->|\Z)|(?:{_RAW_NAMES})\b[^>]*(?:>.*?(?:</(?:{_RAW_NAMES})|\Z)|\Z)|(/?[A-Za-z][^\s/>]*))",
+    rf"""<(?:!--.*?(?:--!?>|\Z)"""
+    rf"""|(?P<raw>{_RAW_NAMES})\b{_ATTRIBUTES}(?:>.*?(?:</(?P=raw)|\Z)|\Z)"""
+    rf"""|(?P<name>/?[A-Za-z][^\s/>]*){_ATTRIBUTES})""",
     re.DOTALL | re.IGNORECASE,
 )
 
@@ -134,7 +140,8 @@ def max_depth(html: str, stop: int) -> int:
     count: dict[str, int] = {}
     deepest = 0
     ends = _ENDS.get
-    for token in _TOKEN.findall(html):
+    for match in _TOKEN.finditer(html):
+        token = match["name"]
         if not token:
             continue  # a comment or a script
         name = token.lower()
