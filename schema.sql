@@ -50,8 +50,10 @@ CREATE TABLE IF NOT EXISTS capture (
     charset       TEXT,                     -- charset of the HTTP Content-Type header
     encoding      TEXT,                     -- the --encoding given on import
     chrome_lines  TEXT,                     -- extra --chrome-line values (JSON array)
-    repeats_capture_id INTEGER REFERENCES capture (id)  -- a page not parsed (304, same bytes)
-                                                  -- shows again what this capture showed
+    repeats_capture_id INTEGER REFERENCES capture (id)  -- this capture repeats that one: a
+                                                  -- page not parsed (304, same bytes) shows
+                                                  -- again what it showed; a file imported
+                                                  -- again unchanged is it again, same time
 );
 -- the last capture of a file or URL: the same bytes again are the same capture
 CREATE INDEX IF NOT EXISTS capture_source ON capture (source);

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -83,6 +83,8 @@ class ReadCapture:
     record: CaptureRecord
     data: bytes
     cards: list[Card]
+    #: the time was given (--captured-at), not taken as "now"
+    timed: bool = False
 
 
 def read_captures(files: Sequence[ImportFile], options: ImportOptions) -> Iterator[ReadCapture]:
@@ -181,7 +183,7 @@ def _read_capture(
         encoding=options.encoding,
         chrome_lines=tuple(sorted(options.chrome_lines - DEFAULT_CHROME_LINES)),
     )
-    return ReadCapture(record, data, cards)
+    return ReadCapture(record, data, cards, timed=bool(item.captured_at or captured_at))
 
 
 def import_files(
@@ -206,12 +208,24 @@ def import_files(
             if record.sha256 is not None and run.stored.get(record.source) == record.sha256:
                 yield CaptureResult(record.source, 0, already_stored=True)
                 continue
+            if not capture.timed:
+                record = _same_capture_again(store, record)
             yield ingest(store, record, capture.data, capture.cards, then=run.noter(store, record))
         if store is not None and run.run_id is not None:
             store.finish_import(run.run_id, utc_now())
     finally:
         if store is not None:
             store.close()
+
+
+def _same_capture_again(store: Store, record: CaptureRecord) -> CaptureRecord:
+    """A file imported again unchanged, with no time given, is the capture it repeats, taken when
+    that was taken: importing an older file again after a newer one is never news (no revert),
+    only one more sighting. Given a time (--captured-at), it is a capture of that time."""
+    previous = store.last_capture_of(record.source)
+    if previous is None or previous.shown_at is None or previous.sha256 != record.sha256:
+        return record
+    return replace(record, captured_at=previous.shown_at, repeats_capture_id=previous.capture_id)
 
 
 @dataclass(slots=True)

@@ -86,10 +86,9 @@ def ingest(
 
     ``cards`` is None for a page that was not parsed because it did not change (a 304, or the
     same bytes as before): it shows again what ``record.repeats_capture_id`` showed (by default
-    the source's last capture). Bytes equal to the last capture of the same source are the same
-    capture again even when parsed (a file imported twice): its cards only count as sightings of
-    the versions they show, so importing an older file again after a newer one never reads as a
-    revert.
+    the source's last capture). A file imported again unchanged comes with the time and
+    ``repeats_capture_id`` of the capture it repeats (:mod:`archiver.imports`): its cards count
+    as sightings of the versions they showed then.
 
     ``then`` runs inside the same transaction with the result, so a crawler's bookkeeping (page
     validators, backfill progress) commits or rolls back together with the capture it describes.
@@ -104,8 +103,7 @@ def ingest(
             seen = store.mark_seen_again(repeated, capture_id, record.captured_at) if repeated else 0
             result = CaptureResult(record.source, capture_id, cards=seen)
         else:
-            repeat = previous is not None and record.sha256 is not None and previous.sha256 == record.sha256
-            result = apply_cards(store, record, capture_id, cards, repeat=repeat)
+            result = apply_cards(store, record, capture_id, cards)
         store.finish_capture(capture_id, result.cards, result.new_entries, result.new_versions)
         if then is not None:
             then(result)
@@ -117,16 +115,13 @@ def apply_cards(
     record: CaptureRecord,
     capture_id: int,
     cards: Sequence[Card],
-    *,
-    repeat: bool = False,
 ) -> CaptureResult:
     """Identify every card and bring its entry up to date (inside the caller's transaction).
 
-    A card that contradicts the current version makes a new version, unless its capture is not
-    news: the same bytes again (``repeat``) showing what an older version held is a sighting of
-    that version, and a capture taken before the entry was last seen (an old saved copy imported
-    late) is placed in the entry's history where its time puts it (:mod:`archiver.versions`).
-    Which version each card showed is recorded, in page order.
+    A card that contradicts the current version makes a new version, unless its capture was
+    taken before the entry was last seen (an old saved copy imported late, or the same file
+    imported again): then it is placed in the entry's history where its time puts it
+    (:mod:`archiver.versions`). Which version each card showed is recorded, in page order.
     """
     result = CaptureResult(record.source, capture_id, cards=len(cards))
     at, site = record.captured_at, record.site
@@ -155,7 +150,7 @@ def apply_cards(
                 result.possible_duplicates.append(current.entry_id)
             version_id = current.version_id
         else:
-            version_id, again = _apply_to_entry(store, current, fields, capture_id, at, repeat, result)
+            version_id, again = _apply_to_entry(store, current, fields, capture_id, at, result)
             if again:
                 seen_again.append(version_id)
         shown_by[current.entry_id] = version_id
@@ -193,7 +188,6 @@ def _apply_to_entry(
     fields: dict[str, str | None],
     capture_id: int,
     at: str,
-    repeat: bool,
     result: CaptureResult,
 ) -> tuple[int, bool]:
     """One card against its entry: the version it showed, and whether that is a sighting of a
@@ -208,9 +202,6 @@ def _apply_to_entry(
             store.update_version(current.version_id, outcome.fields, digest(outcome.fields))
             result.enriched += outcome.outcome is Outcome.ENRICHED
         return current.version_id, True
-    older = _older_version_showing(store, current, fields) if repeat else None
-    if older is not None:
-        return older, True
     version_id = store.add_version(
         current.entry_id,
         current.version + 1,
@@ -279,16 +270,6 @@ def _place_in_history(
     elif follower is not None:
         store.set_changed(follower.version_id, changed_between(new_fields, follower.fields))
     return version_id, False
-
-
-def _older_version_showing(
-    store: Store, current: CurrentVersion, fields: dict[str, str | None]
-) -> int | None:
-    """The newest earlier version of the entry that the card agrees with, if there is one."""
-    for version_id, held in store.earlier_versions(current.entry_id, current.version):
-        if merge(held, fields).outcome is not Outcome.NEW_VERSION:
-            return version_id
-    return None
 
 
 #: Permalinks repeat in every capture of a page: canonicalise each spelling once (pure function).

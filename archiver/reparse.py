@@ -7,7 +7,7 @@ be had every capture been read that way in the first place, in one transaction.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from archiver.errors import InputError, ProfileError
@@ -50,7 +50,9 @@ def reparse(
     with store.transaction():
         store.forget_entries()
         last_of_source: dict[str, tuple[int, str | None]] = {}
-        for stored in list(store.captures()):
+        captures = list(store.captures())
+        taken = {stored.capture_id: stored.record.captured_at for stored in captures}
+        for stored in captures:
             record = stored.record
             previous = last_of_source.get(record.source)
             last_body = record.sha256 or (previous[1] if previous else None)
@@ -63,8 +65,9 @@ def reparse(
                 )
                 store.finish_capture(stored.capture_id, seen, 0, 0)
             else:
-                repeat = previous is not None and previous[1] == record.sha256
-                result.cards += reader.apply(stored, repeat=repeat)
+                # a file imported again unchanged is read at the time of the capture it repeats
+                again = taken.get(record.repeats_capture_id) if record.repeats_capture_id else None
+                result.cards += reader.apply(stored, again)
                 result.captures += 1
             if on_capture:
                 on_capture(stored.capture_id)
@@ -90,8 +93,9 @@ class _Reader:
         self.store, self.profile, self.profile_name, self.site = store, profile, profile_name, site
         self.loaded: dict[str, Profile] = {}
 
-    def apply(self, stored: StoredCapture, *, repeat: bool) -> int:
-        """Parse the capture's bytes and apply its cards; how many cards it gave."""
+    def apply(self, stored: StoredCapture, taken_at: str | None) -> int:
+        """Parse the capture's bytes and apply its cards (as taken at ``taken_at`` when given);
+        how many cards it gave."""
         record = stored.record
         assert record.sha256 is not None
         chosen = self.profile if record.kind == "html" and self.site in (None, record.site) else None
@@ -110,7 +114,12 @@ class _Reader:
             # a page archived with no cards (a broken layout, kept for later) may give none
             # again; one that gave cards and gives none now is the profile's fault
             require_cards(page, record.source, use_profile)
-        applied = apply_cards(self.store, record, stored.capture_id, page.cards, repeat=repeat)
+        applied = apply_cards(
+            self.store,
+            replace(record, captured_at=taken_at) if taken_at else record,
+            stored.capture_id,
+            page.cards,
+        )
         self.store.finish_capture(stored.capture_id, applied.cards, applied.new_entries, applied.new_versions)
         if chosen is not None:
             self.store.set_parsed_with(stored.capture_id, self.profile_name or "profile")

@@ -138,14 +138,19 @@ def test_importing_an_older_capture_again_is_not_a_revert(run: Runner, db: Path,
     changed = _page(tmp_path, "b.html", (excerpt_start, "【更新】" + excerpt_start))
     _import(run, db, original, "2026-01-11T00:00:00Z")
     _import(run, db, changed, "2026-01-12T00:00:00Z")
-    out = _import(run, db, original, "2026-01-13T00:00:00Z")
-    assert "0 new entries, 0 new versions" in out
+    again = run("import", original, "--db", db, "--profile", SITE_PROFILE, "--base-url", SITE_URL)
+    assert "0 new entries, 0 new versions" in again.stdout
     assert [(v, c) for v, c, _ in _versions(db)] == [(1, None), (2, '["excerpt"]')]
     with sqlite3.connect(db) as conn:
         seen = conn.execute(
             "SELECT version, seen_count, last_seen_at FROM version_history WHERE url = ?", (PERMALINK,)
         ).fetchall()
-    assert seen == [(1, 2, "2026-01-13T00:00:00Z"), (2, 1, "2026-01-12T00:00:00Z")]
+    # the same file again is the same capture, taken when it was first taken: one more sighting
+    # of what it showed then, never a state seen after the newer version
+    assert seen == [(1, 2, "2026-01-11T00:00:00Z"), (2, 1, "2026-01-12T00:00:00Z")]
+    with sqlite3.connect(db) as conn:
+        times = [row[0] for row in conn.execute("SELECT captured_at FROM capture ORDER BY id")]
+    assert times == ["2026-01-11T00:00:00Z", "2026-01-12T00:00:00Z", "2026-01-11T00:00:00Z"]
 
 
 def test_an_old_saved_copy_imported_late_does_not_become_current(
@@ -165,3 +170,33 @@ def test_an_old_saved_copy_imported_late_does_not_become_current(
             (PERMALINK,),
         ).fetchall()
     assert rows == [(1, 0, 2, "2026-01-20T00:00:00Z"), (2, 1, 1, "2026-02-11T00:00:00Z")]
+
+
+def test_the_same_file_given_a_later_time_is_a_capture_of_that_time(
+    run: Runner, db: Path, tmp_path: Path
+) -> None:
+    """Found by fuzzing: imports out of time order, one file imported twice with two times."""
+    excerpt_start = str(PAGE1_POST["excerpt"])[:40]
+    a = _page(tmp_path, "a.html")
+    b = _page(tmp_path, "b.html", (excerpt_start, "【更新】" + excerpt_start))
+    copies = {name: _page(tmp_path, name) for name in ("a2.html", "a3.html")}
+    b2 = _page(tmp_path, "b2.html", (excerpt_start, "【更新】" + excerpt_start))
+    for page, at in (
+        (b, "2026-01-05T00:02:00Z"),
+        (copies["a2.html"], "2026-01-01T00:04:00Z"),
+        (a, "2026-01-01T00:01:00Z"),
+        (copies["a3.html"], "2026-01-01T00:06:00Z"),
+        (a, "2026-01-06T00:00:00Z"),  # the same file again, said to show the page on the 6th
+        (b2, "2026-01-04T00:05:00Z"),
+    ):
+        _import(run, db, page, at)
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT version, is_current, first_seen_at, last_seen_at FROM version_history WHERE url = ?",
+            (PERMALINK,),
+        ).fetchall()
+    assert rows == [
+        (1, 0, "2026-01-01T00:01:00Z", "2026-01-01T00:06:00Z"),
+        (2, 0, "2026-01-04T00:05:00Z", "2026-01-05T00:02:00Z"),
+        (3, 1, "2026-01-06T00:00:00Z", "2026-01-06T00:00:00Z"),
+    ]

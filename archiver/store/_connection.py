@@ -27,6 +27,12 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         # placed before the current one, which the old per-insert triggers would have indexed
         "DROP TRIGGER IF EXISTS entry_version_indexed",
         "DROP TRIGGER IF EXISTS entry_version_reindexed",
+        # a file imported again unchanged is now marked as the capture it repeats (reparse reads
+        # it at that capture's time, as 0.1.0 counted it: a sighting, never a revert)
+        "UPDATE capture SET repeats_capture_id = (SELECT p.id FROM capture p"
+        " WHERE p.source = capture.source AND p.id < capture.id ORDER BY p.id DESC LIMIT 1)"
+        " WHERE http_status IS NULL AND sha256 IS NOT NULL AND sha256 = (SELECT p.sha256 FROM"
+        " capture p WHERE p.source = capture.source AND p.id < capture.id ORDER BY p.id DESC LIMIT 1)",
     ),
 }
 

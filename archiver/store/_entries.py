@@ -129,7 +129,7 @@ class Entries(Connection):
         with self._errors():
             rows = self.conn.execute(
                 "SELECT id, site, source, kind, captured_at, sha256, page_url, parsed_with, charset,"
-                " encoding, chrome_lines, repeats_capture_id, cards FROM capture ORDER BY id"
+                " encoding, chrome_lines, repeats_capture_id, cards, http_status FROM capture ORDER BY id"
             ).fetchall()
         for row in rows:
             with self._errors(f"capture {row[0]} ({row[2]})"):
@@ -148,6 +148,7 @@ class Entries(Connection):
                     encoding=row[9],
                     chrome_lines=chrome_lines,
                     repeats_capture_id=row[11],
+                    http_status=row[13],
                 ),
                 row[12],
             )
@@ -155,13 +156,14 @@ class Entries(Connection):
     def last_capture_of(self, source: str) -> PreviousCapture | None:
         """The newest capture of a file or URL, with the bytes it showed (a 304 shows the last body)."""
         row = self.conn.execute(
-            "SELECT max(id), (SELECT sha256 FROM capture WHERE source = :s AND sha256 IS NOT NULL"
-            " ORDER BY id DESC LIMIT 1) FROM capture WHERE source = :s",
+            "SELECT (SELECT max(id) FROM capture WHERE source = :s), sha256, captured_at FROM"
+            " (SELECT 1) LEFT JOIN (SELECT sha256, captured_at FROM capture"
+            "  WHERE source = :s AND sha256 IS NOT NULL ORDER BY id DESC LIMIT 1)",
             {"s": source},
         ).fetchone()
         if row[0] is None:
             return None
-        return PreviousCapture(row[0], row[1])
+        return PreviousCapture(row[0], row[1], row[2])
 
     def set_parsed_with(self, capture_id: int, parsed_with: str) -> None:
         self.conn.execute("UPDATE capture SET parsed_with = ? WHERE id = ?", (parsed_with, capture_id))
@@ -205,15 +207,6 @@ class Entries(Connection):
             StoredVersion(row[0], row[1], dict(zip(CARD_FIELDS, row[2:-3], strict=True)), *row[-3:])
             for row in rows
         ]
-
-    def earlier_versions(self, entry_id: int, version: int) -> list[tuple[int, dict[str, str | None]]]:
-        """(version id, fields) of an entry's versions before ``version``, newest first."""
-        rows = self.conn.execute(
-            f"SELECT id, {_VERSION_COLUMNS} FROM entry_version WHERE entry_id = ? AND version < ?"
-            " ORDER BY version DESC",
-            (entry_id, version),
-        ).fetchall()
-        return [(row[0], dict(zip(CARD_FIELDS, row[1:], strict=True))) for row in rows]
 
     def url_entries(self, site: str, keys: Sequence[str]) -> dict[str, CurrentVersion]:
         """Current versions of the url-keyed entries among ``keys``, by key."""

@@ -38,8 +38,12 @@ class StoredCapture:
 
 @dataclass(frozen=True, slots=True)
 class PreviousCapture:
+    """The newest capture of a source, and the last bytes it showed (a 304 shows no new ones)."""
+
     capture_id: int
     sha256: str | None
+    #: when the capture that showed those bytes was taken
+    shown_at: str | None
 
 
 @dataclass(slots=True)
