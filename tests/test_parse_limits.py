@@ -21,7 +21,13 @@ from archiver.identity import normalize
 from archiver.models import Card
 from archiver.parse import parse_capture
 from archiver.parse.html import parse_html
-from archiver.parse.limits import CACHE_ENTRIES, MAX_CACHED_KEY_CHARS, MAX_NESTING, max_depth
+from archiver.parse.limits import (
+    CACHE_ENTRIES,
+    MAX_CACHED_KEY_CHARS,
+    MAX_NESTING,
+    NESTING_SCAN_FROM,
+    max_depth,
+)
 from archiver.parse.profile import Profile
 
 from conftest import Runner
@@ -130,6 +136,13 @@ def test_nesting_hidden_where_the_parser_sees_markup_is_still_counted(hiding: st
     assert max_depth(page, 10**9) > MAX_NESTING
     outcome = within(BOUND_SECONDS, _parse, page)
     assert outcome.startswith(f"InputError: deep.html: elements nested more than {MAX_NESTING} deep")
+
+
+def test_a_page_of_few_tags_is_not_scanned_and_parses_at_once() -> None:
+    """Under NESTING_SCAN_FROM tags no page can nest deep enough to be slow: it is parsed."""
+    page = "<html><body>" + "<div>" * (NESTING_SCAN_FROM // 2) + CARDS
+    assert page.count("<") <= NESTING_SCAN_FROM
+    assert within(BOUND_SECONDS, _parse, page).startswith("Post 1 2024-01-01 | Post 2")
 
 
 def test_tags_with_odd_attributes_are_read_whole() -> None:
