@@ -171,6 +171,9 @@ CREATE TABLE IF NOT EXISTS sighting (
     capture_id INTEGER NOT NULL REFERENCES capture (id),
     position   INTEGER NOT NULL,               -- 0 = the first card on the page
     version_id INTEGER NOT NULL REFERENCES entry_version (id),
+    fields     INTEGER,                        -- which fields the card showed: a bit each for
+                                               -- title 1, url 2, category 4, tags 8, date 16,
+                                               -- excerpt 32 (a field not shown says nothing)
     PRIMARY KEY (capture_id, position)
 ) WITHOUT ROWID;
 -- the captures that showed a version: to split a version when an old copy shows a state

@@ -26,8 +26,8 @@ from archiver.identity import (
     text_of,
 )
 from archiver.models import Card
-from archiver.store import CaptureRecord, CurrentVersion, Store
-from archiver.versions import changed_between, place
+from archiver.store import CaptureRecord, CurrentVersion, Store, StoredVersion
+from archiver.versions import changed_between, fields_shown, place, shows_any
 
 #: Site name for captures that carry no URL (text captures imported without --site).
 LOCAL_SITE = "local"
@@ -128,7 +128,7 @@ def apply_cards(
     url_keys = [_canonical_url(card.url) if card.url else None for card in cards]
     known = store.url_entries(site, sorted({k for k in url_keys if k}))
     shown_by: dict[int, int] = {}  # entry id -> the version this capture showed of it
-    shown: list[int] = []
+    shown: list[tuple[int, int]] = []  # (version id, fields shown) of each card, in page order
     seen_again: list[int] = []
     for card, url_key in zip(cards, url_keys, strict=True):
         fields = card.fields()
@@ -136,7 +136,8 @@ def apply_cards(
         if url_key:
             current, ambiguous = known.get(url_key), []
             if current is not None and current.entry_id in shown_by:
-                shown.append(shown_by[current.entry_id])  # the same permalink twice (a pinned copy)
+                # the same permalink twice (a pinned copy)
+                shown.append((shown_by[current.entry_id], fields_shown(fields)))
                 continue
         else:
             current, ambiguous = _text_match(store, site, card, set(shown_by))
@@ -154,7 +155,7 @@ def apply_cards(
             if again:
                 seen_again.append(version_id)
         shown_by[current.entry_id] = version_id
-        shown.append(version_id)
+        shown.append((version_id, fields_shown(fields)))
     store.mark_seen(seen_again, capture_id, at)
     store.add_sightings(capture_id, shown)
     return result
@@ -225,9 +226,11 @@ def _place_in_history(
 ) -> tuple[int, bool]:
     """A card from a capture older than the entry's last sighting, placed where its time puts it.
 
-    A state never seen becomes a version between the one in effect then and the next; when
-    the one in effect was seen again later, its later sightings go to a copy of it after the
-    new version (A, then B in an old copy, then A again: three versions, A current).
+    A state never seen becomes a version between the one in effect then and the next. When the
+    one in effect was seen again later, its later sightings that showed a field the new state
+    contradicts go to a copy of it after the new version (A, then B in an old copy, then A
+    again: three versions, A current); the others (a field not shown says nothing) are
+    sightings of the new state.
     """
     versions = store.versions_of(entry_id)
     placed = place(versions, fields, at)
@@ -254,22 +257,51 @@ def _place_in_history(
     follower = versions[position - 1] if position - 1 < len(versions) else None
     if placed.split:
         assert before is not None  # only a version in effect at the time can be split
+        copied = _split(store, entry_id, before, version_id, placed.merge.changed, at, position)
+        result.new_versions += copied is not None
+        if before.version_id == versions[-1].version_id:
+            store.set_current(entry_id, copied or version_id)
+        if copied is not None:
+            return version_id, False
+    if follower is not None:
+        store.set_changed(follower.version_id, changed_between(new_fields, follower.fields))
+    return version_id, False
+
+
+def _split(
+    store: Store,
+    entry_id: int,
+    before: StoredVersion,
+    version_id: int,
+    differing: Sequence[str],
+    at: str,
+    position: int,
+) -> int | None:
+    """Share the sightings of ``before`` after ``at`` between the new version and, for those
+    that showed a field where the two differ, a copy of ``before`` right after it; the copy's
+    id, or None when no later sighting needed one."""
+    later = store.sightings_after(before.version_id, at)
+    again = [(cid, pos) for cid, pos, shown in later if shows_any(shown, differing)]
+    store.move_sightings(
+        [(cid, pos) for cid, pos, shown in later if not shows_any(shown, differing)], version_id
+    )
+    copy_id = None
+    if again or not later:  # no rows: archived before sightings were kept, assume seen again
         store.make_room(entry_id, position + 1)
         copy_id = store.add_version(
             entry_id,
             position + 1,
             before.fields,
             digest(before.fields),
-            changed_between(new_fields, before.fields),
+            differing,
             before.last_capture_id,
             before.last_seen_at,
-            current=before.version_id == versions[-1].version_id,
+            current=False,
         )
-        store.move_sightings_after(before.version_id, copy_id, at)
-        result.new_versions += 1
-    elif follower is not None:
-        store.set_changed(follower.version_id, changed_between(new_fields, follower.fields))
-    return version_id, False
+        store.move_sightings(again, copy_id)
+        store.recount(copy_id)
+    store.recount(before.version_id)
+    return copy_id
 
 
 #: Permalinks repeat in every capture of a page: canonicalise each spelling once (pure function).

@@ -72,6 +72,18 @@ def place(versions: Sequence[SeenVersion], seen: Mapping[str, str | None], at: s
     return Placement(merge(base, seen), position=before + 2, split=split)
 
 
+def fields_shown(fields: Mapping[str, str | None]) -> int:
+    """The fields a card shows, a bit each in :data:`CARD_FIELDS` order (as ``sighting.fields``)."""
+    return sum(1 << bit for bit, name in enumerate(CARD_FIELDS) if fields.get(name) is not None)
+
+
+def shows_any(shown: int | None, names: Sequence[str]) -> bool:
+    """Whether a sighting showed any of these fields (one kept before masks were: assume so)."""
+    if shown is None:
+        return True
+    return any(shown & (1 << CARD_FIELDS.index(name)) for name in names)
+
+
 def changed_between(older: Mapping[str, str | None], newer: Mapping[str, str | None]) -> tuple[str, ...]:
     """The fields that contradict between two consecutive versions (what `changed` records)."""
     return merge(older, newer).changed

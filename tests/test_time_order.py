@@ -173,3 +173,23 @@ def test_newest_first_import_of_many_captures_gives_the_true_current_versions(tm
     assert _timelines(db) == expected
     assert _current(db) == {url: states[-1][0] for url, states in expected.items()}
     _check_consistent(db)
+
+
+def test_a_later_sighting_that_did_not_show_the_changed_field_is_the_new_states(tmp_path: Path) -> None:
+    """Found by fuzzing: a card that does not show the date says nothing about it, so a state
+    with another date placed before it does not make the old date current again."""
+    db = tmp_path / "a.db"
+    url = _url(1)
+    with Store(db) as store:
+        _store(store, 0, [Card(title="Post: A", url=url, date="2025-12-01")])
+        _store(store, 30, [Card(title="Post: A", url=url)])  # no date shown
+        _store(store, 20, [Card(title="Post: A", url=url, date="2025-12-03")])  # an old copy
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT version, date, first_seen_at, last_seen_at, is_current FROM version_history"
+        ).fetchall()
+    assert rows == [
+        (1, "2025-12-01", _at(0), _at(0), 0),
+        (2, "2025-12-03", _at(20), _at(30), 1),
+    ]
+    _check_consistent(db)

@@ -290,21 +290,42 @@ class Entries(Connection):
             (json.dumps(list(changed), ensure_ascii=False) if changed else None, version_id),
         )
 
-    def move_sightings_after(self, version_id: int, to_version_id: int, after: str) -> None:
-        """Hand the sightings of ``version_id`` by captures taken after ``after`` to another version.
+    def sightings_after(self, version_id: int, after: str) -> list[tuple[int, int, int | None]]:
+        """(capture id, position, fields shown) of a version's sightings by captures taken after
+        ``after``."""
+        return self.conn.execute(
+            "SELECT s.capture_id, s.position, s.fields FROM sighting s JOIN capture c"
+            " ON c.id = s.capture_id WHERE s.version_id = ? AND c.captured_at > ?",
+            (version_id, after),
+        ).fetchall()
 
-        Splits a version in two when an old copy shows that the entry was in another state in
-        between; each version's first/last seen and count are then summed up again from its
-        sightings (a version with none left, or one of a capture archived before sightings were
-        kept, keeps what it had).
+    def move_sightings(self, rows: Sequence[tuple[int, int]], to_version_id: int) -> None:
+        """Hand sightings (capture id, position) to another version, counting them there.
+
+        Splits a version when an old copy shows that the entry was in another state in between;
+        the version they leave is summed up again from the sightings it keeps (:meth:`recount`).
         """
-        self.conn.execute(
-            "UPDATE sighting SET version_id = :to WHERE version_id = :v"
-            " AND capture_id IN (SELECT id FROM capture WHERE captured_at > :after)",
-            {"to": to_version_id, "v": version_id, "after": after},
+        self.conn.executemany(
+            "UPDATE sighting SET version_id = ? WHERE capture_id = ? AND position = ?",
+            [(to_version_id, cid, position) for cid, position in rows],
         )
-        for vid in (version_id, to_version_id):
-            self.conn.execute(_RECOUNT, {"vid": vid})
+        self.conn.executemany(
+            f"UPDATE entry_version SET {_SEEN_AGAIN} WHERE id = :vid",
+            [
+                {"vid": to_version_id, "cid": cid, "at": at}
+                for cid, at in self.conn.execute(
+                    f"SELECT id, captured_at FROM capture WHERE id IN ({', '.join('?' * len(rows))})",
+                    [cid for cid, _ in rows],
+                ).fetchall()
+            ]
+            if rows
+            else [],
+        )
+
+    def recount(self, version_id: int) -> None:
+        """Sum up a version's first/last seen and count from its sightings (a version with none,
+        as one of a capture archived before sightings were kept, keeps what it had)."""
+        self.conn.execute(_RECOUNT, {"vid": version_id})
 
     def update_version(self, version_id: int, fields: dict[str, str | None], digest: str) -> None:
         """Fill in or lengthen fields of a version in place (enrichment: no new version)."""
@@ -325,11 +346,11 @@ class Entries(Connection):
             [{"at": seen_at, "cid": capture_id, "vid": vid} for vid in version_ids],
         )
 
-    def add_sightings(self, capture_id: int, shown: Sequence[int]) -> None:
-        """The version each card of a capture showed, in page order."""
+    def add_sightings(self, capture_id: int, shown: Sequence[tuple[int, int]]) -> None:
+        """The version each card of a capture showed and which fields it showed, in page order."""
         self.conn.executemany(
-            "INSERT INTO sighting (capture_id, position, version_id) VALUES (?, ?, ?)",
-            [(capture_id, position, vid) for position, vid in enumerate(shown)],
+            "INSERT INTO sighting (capture_id, position, version_id, fields) VALUES (?, ?, ?, ?)",
+            [(capture_id, position, vid, mask) for position, (vid, mask) in enumerate(shown)],
         )
 
     def add_possible_duplicates(self, entry_id: int, similar: Iterable[int], capture_id: int) -> None:
@@ -349,8 +370,8 @@ class Entries(Connection):
         """
         params = {"cid": capture_id, "at": seen_at, "previous": repeated_capture_id}
         copied = self.conn.execute(
-            "INSERT INTO sighting (capture_id, position, version_id)"
-            " SELECT :cid, position, version_id FROM sighting WHERE capture_id = :previous",
+            "INSERT INTO sighting (capture_id, position, version_id, fields)"
+            " SELECT :cid, position, version_id, fields FROM sighting WHERE capture_id = :previous",
             params,
         ).rowcount
         if not copied:
