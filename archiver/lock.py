@@ -24,7 +24,7 @@ import errno
 import fcntl
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -47,28 +47,24 @@ def run_lock(db: Path) -> Iterator[None]:
     """
     _create_if_missing(db)
     path = lock_path(db)
+
+    def held_by(fd: int) -> str:
+        holder = os.pread(fd, 32, 0).decode("ascii", errors="replace").strip() or "unknown"
+        return (
+            f"{db}: another archiver run (pid {holder}) is using this archive; "
+            f"try again when it has finished (lock file {path})"
+        )
+
+    fd = _locked(path, os.O_RDWR | os.O_CREAT, f"{path}: cannot create the lock file of {db}", held_by)
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise StoreError(f"{path}: cannot create the lock file of {db}: {_why(exc)}") from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode("ascii", errors="replace").strip() or "unknown"
-            raise LockedError(
-                f"{db}: another archiver run (pid {holder}) is using this archive; "
-                f"try again when it has finished (lock file {path})"
-            ) from None
         _write_pid(fd, f"{os.getpid()}\n")
         try:
             with _database_file_lock(db):
                 yield
         finally:
             _write_pid(fd, "")
-            fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
-        os.close(fd)
+        os.close(fd)  # closing the descriptor releases its flock
 
 
 @contextmanager
@@ -77,21 +73,34 @@ def _database_file_lock(db: Path) -> Iterator[None]:
     if sys.platform != "linux":
         yield
         return
+    fd = _locked(
+        db,
+        os.O_RDONLY,
+        f"{db}: cannot open the archive to lock it",
+        lambda _: (
+            f"{db}: another archiver run is using this archive under another name (a hard "
+            "link in another folder); try again when it has finished"
+        ),
+    )
     try:
-        fd = os.open(db, os.O_RDONLY)
-    except OSError as exc:
-        raise StoreError(f"{db}: cannot open the archive to lock it: {_why(exc)}") from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LockedError(
-                f"{db}: another archiver run is using this archive under another name (a hard "
-                "link in another folder); try again when it has finished"
-            ) from None
         yield
     finally:
-        os.close(fd)  # closing the descriptor releases its flock
+        os.close(fd)
+
+
+def _locked(path: Path, flags: int, cannot: str, busy: Callable[[int], str]) -> int:
+    """``path`` opened and locked with ``flock``: its descriptor, or LockedError(``busy(fd)``)."""
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        raise StoreError(f"{cannot}: {_why(exc)}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        message = busy(fd)
+        os.close(fd)
+        raise LockedError(message) from None
+    return fd
 
 
 def _create_if_missing(db: Path) -> None:
