@@ -10,8 +10,9 @@ A :class:`Story` is a blog's life and how it was captured:
   every card, none or some (spelt in the many ways that canonicalise to one URL), categories
   and dates shown or not;
 * the order they are imported in, any order (an old copy imported late), with repeats: the same
-  file again, or the same bytes under a new name and a new time (the blog showing an old
-  state again).
+  file again (at its first time, or at a later one: ``--captured-at`` says the page still
+  looked like that then), or the same bytes under a new name and a new time (the blog showing
+  an old state again).
 
 Every capture is imported with ``archiver import FILE --base-url URL --captured-at T --profile P``
 into one archive, and after each import :func:`check_archive` checks what SPEC.md promises. The
@@ -154,14 +155,13 @@ class Shown:
 
 @dataclass(slots=True)
 class Step:
-    """One import: the file, the command's arguments, the cards it shows, and whether it is news."""
+    """One import: the file, the command's arguments, and the cards it shows."""
 
     name: str
     data: bytes
     url: str
     captured_at: str
     shown: list[Shown]
-    again: bool
     label: str
 
 
@@ -294,7 +294,7 @@ def import_steps(story: Story) -> list[Step]:
     steps = []
     for index in story.order:
         data, url, shown, at, label = rendered[index]
-        steps.append(Step(f"c{index:02d}.html", data, url, at, shown, False, label))
+        steps.append(Step(f"c{index:02d}.html", data, url, at, shown, label))
     for number, repeat in enumerate(story.repeats):
         position = repeat.at % (len(steps) + 1)
         if position == 0:
@@ -303,13 +303,11 @@ def import_steps(story: Story) -> list[Step]:
         if repeat.mode == "again":
             later = _stamp(START + timedelta(days=len(states), minutes=number))
             at = earlier.captured_at if repeat.same_time else later
-            step = replace(earlier, captured_at=at, again=True, label=f"again: {earlier.name}")
+            step = replace(earlier, captured_at=at, label=f"again: {earlier.name}")
         else:
             moment = START + timedelta(hours=repeat.hours, minutes=30 + number)
             name = f"copy{number}.html"
-            step = replace(
-                earlier, name=name, captured_at=_stamp(moment), again=False, label=f"copy of {earlier.name}"
-            )
+            step = replace(earlier, name=name, captured_at=_stamp(moment), label=f"copy of {earlier.name}")
         steps.insert(position, step)
     return steps
 
@@ -391,7 +389,8 @@ def _check_current_is_newest(conn: sqlite3.Connection, steps: list[Step]) -> lis
     """SPEC 4: the current version is the state shown by the newest capture that showed the post.
 
     Checked for posts every capture showed with a permalink (so their entry is known), on the
-    fields the newest capture showed; the same file imported again is not a new capture.
+    fields the newest capture showed. The same file imported again with a time is a capture of
+    that time (README: only a file imported again without a time is the capture it repeats).
     """
     newest: dict[int, tuple[str, Shown, str]] = {}
     unlinked = set()
@@ -399,7 +398,7 @@ def _check_current_is_newest(conn: sqlite3.Connection, steps: list[Step]) -> lis
         for card in step.shown:
             if card.url is None:
                 unlinked.add(card.pid)
-            elif not step.again and (card.pid not in newest or step.captured_at > newest[card.pid][0]):
+            elif card.pid not in newest or step.captured_at > newest[card.pid][0]:
                 newest[card.pid] = (step.captured_at, card, step.name)
     problems = []
     for pid, (at, card, name) in sorted(newest.items()):
