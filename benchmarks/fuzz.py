@@ -1,7 +1,7 @@
 """Fuzz archiver for a set time: hostile pages and random capture sequences, via its API and CLI.
 
-    /work/venv/bin/python benchmarks/fuzz.py --minutes 20 [--seed N] [--out DIR] [--kinds K,K]
-    nice -n 10 /work/venv/bin/python benchmarks/fuzz.py --minutes 2     # a smoke run
+    .venv/bin/python benchmarks/fuzz.py --minutes 20 [--seed N] [--out DIR] [--kinds K,K]
+    nice -n 10 .venv/bin/python benchmarks/fuzz.py --minutes 2     # a smoke run
 
 Not part of the test suite (pytest collects only tests/): it runs for as long as it is told and
 stops by itself (the last round's shrinking and replays may add a few seconds). Hypothesis
