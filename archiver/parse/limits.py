@@ -65,12 +65,6 @@ CACHE_ENTRIES = {
 }
 
 
-def cacheable(*texts: str | None) -> bool:
-    """Whether a call with these string arguments may be remembered
-    (:data:`MAX_CACHED_KEY_CHARS`)."""
-    return sum(len(text) for text in texts if text) <= MAX_CACHED_KEY_CHARS
-
-
 #: Elements that never nest: no content and no end tag, and ``a`` (a link's start tag ends
 #: the link that is open, as HTML's adoption agency does).
 _NOT_NESTED = frozenset(
