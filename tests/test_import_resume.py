@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import ROOT, Runner
+from conftest import ROOT, Runner, captures_in
 
 FILES, CARDS = 40, 20
 
@@ -64,15 +64,8 @@ def test_an_import_interrupted_with_ctrl_c_carries_on_when_run_again(db: Path, t
     command = [sys.executable, "-m", "archiver", "import", str(folder), "--db", str(db)]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
-    stored = 0
-    while process.poll() is None and time.monotonic() < deadline and stored < 5:
+    while captures_in(db) < 5 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.02)
-        if db.exists():
-            try:
-                with sqlite3.connect(db, timeout=1) as conn:
-                    stored = conn.execute("SELECT count(*) FROM capture").fetchone()[0]
-            except sqlite3.Error:
-                stored = 0  # the schema is still being written
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=30)
     interrupted = _totals(db)[0]

@@ -37,6 +37,16 @@ def _load_trials() -> ModuleType:
 kill_trials = _load_trials()
 
 
+def kill_once_stored(command: list[str], db: Path, captures: int) -> None:
+    """Run ``command`` and SIGKILL it as soon as ``captures`` captures are in ``db`` (60 s at most)."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while captures_in(db) < captures and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
 @pytest.mark.timeout(300)
 def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
     trials = int(os.environ.get("KILL_TRIALS", "5"))
@@ -61,12 +71,7 @@ def test_a_kill_mid_run_is_carried_on_from_the_next_page(tmp_path: Path, concurr
         server.delay = 0.05
         db = tmp_path / "killed.db"
         command = kill_trials.backfill_command(server.url, db, concurrency)
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while captures_in(db) < 5 and time.monotonic() < deadline and process.poll() is None:
-            time.sleep(0.01)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+        kill_once_stored(command, db, 5)
         problem, stored = kill_trials.check_after_kill(db)
         assert problem == ""
         assert 5 <= stored < kill_trials.PAGES
@@ -104,12 +109,7 @@ def test_a_crawl_killed_mid_run_is_carried_on_past_posts_published_since(tmp_pat
     with SiteServer(site) as server:
         server.delay = 0.1
         command = kill_trials.crawl_command(server.url, db)
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while captures_in(db) < 4 and time.monotonic() < deadline and process.poll() is None:
-            time.sleep(0.01)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+        kill_once_stored(command, db, 4)
         problem, stored = kill_trials.check_crawl_after_kill(db, first_run=True)
         assert problem == ""  # integrity ok, whole captures, and the debt written with page `stored`
         assert 4 <= stored < pages
