@@ -2,13 +2,15 @@
 --
 -- Applied when archiver creates a file; every statement is idempotent (IF NOT EXISTS).
 -- PRAGMA user_version holds the schema version: an archive of an older version is upgraded by
--- the migration steps in archiver/store/_connection.py (one transaction), then this file adds what is new.
+-- the migration steps in archiver/store/_migrations.py, then this file adds what is new, all in
+-- one transaction (`archiver migrate` does it explicitly).
 -- archiver's connections turn on PRAGMA foreign_keys.
 --
 -- How the data fits together:
 --   capture        one row per fetched page or imported file (what came in, and what it did)
 --   blob           the raw bytes of captures, stored once per distinct sha256, zstd-compressed
---   entry          one row per post, whatever the number of times it was seen
+--   entry          one row per post, whatever the number of times it was seen, with the fields
+--                  of its current version (full-text search: entry_fts)
 --   entry_version  versions 1..n of each entry, in the order the states were seen (the time a
 --                  capture was taken, not when it arrived); each version counts how often and
 --                  between which captures it was seen
@@ -57,24 +59,38 @@ CREATE TABLE IF NOT EXISTS capture (
 );
 -- the last capture of a file or URL: the same bytes again are the same capture
 CREATE INDEX IF NOT EXISTS capture_source ON capture (source);
+-- the last capture of a source that had a body, however many 304s came after it
+CREATE INDEX IF NOT EXISTS capture_source_body ON capture (source) WHERE sha256 IS NOT NULL;
 CREATE INDEX IF NOT EXISTS capture_sha256 ON capture (sha256);
 
--- One row per post. How a post is recognised (README: How posts are recognised):
+-- One row per post, with the fields of its current version: the table to browse and search
+-- (Datasette shows a search box on it, `sqlite-utils search archive.db entry 注意力` works).
+-- How a post is recognised (README: How posts are recognised):
 --   key_kind = 'url'  : key is the canonical permalink (unique per site)
 --   key_kind = 'text' : no permalink was shown; key is the first 64 characters of the normalised
 --                       title + excerpt, and the full text is compared truncation-aware
+-- The fields are copied from entry_version by the triggers below whenever the current version
+-- changes or is filled in: never write them yourself.
 CREATE TABLE IF NOT EXISTS entry (
     id                 INTEGER PRIMARY KEY,
     site               TEXT NOT NULL,
     key_kind           TEXT NOT NULL CHECK (key_kind IN ('url', 'text')),
     key                TEXT NOT NULL,
-    current_version_id INTEGER REFERENCES entry_version (id)
+    current_version_id INTEGER REFERENCES entry_version (id),
+    title              TEXT,                -- the current version's fields (see entry_version)
+    url                TEXT,
+    categories         TEXT,
+    tags               TEXT,
+    date               TEXT,
+    date_text          TEXT,
+    excerpt            TEXT,
+    first_seen_at      TEXT                 -- when any card of the post was first seen
 );
-CREATE UNIQUE INDEX IF NOT EXISTS entry_url_key ON entry (site, key) WHERE key_kind = 'url';
+-- a post by its permalink, with or without its site: SELECT * FROM entry WHERE key = ?
+CREATE UNIQUE INDEX IF NOT EXISTS entry_url_key ON entry (key, site) WHERE key_kind = 'url';
 CREATE INDEX IF NOT EXISTS entry_text_key ON entry (site, key) WHERE key_kind = 'text';
--- current_entries joins versions to their entry through this: a search (FTS hit -> version ->
--- its entry) looks the entry up instead of scanning every entry per hit.
-CREATE INDEX IF NOT EXISTS entry_current_version ON entry (current_version_id);
+-- the newest posts first: ORDER BY first_seen_at DESC
+CREATE INDEX IF NOT EXISTS entry_first_seen ON entry (first_seen_at);
 
 -- Versions of an entry. A field a card does not show never erases a value; a field seen
 -- for the first time is filled into the current version; only a contradiction makes a new version.
@@ -84,9 +100,9 @@ CREATE TABLE IF NOT EXISTS entry_version (
     version          INTEGER NOT NULL,      -- 1..n, n is current
     title            TEXT,                  -- fields exactly as captured; NULL = never shown
     url              TEXT,                  -- absolute permalink as shown on the page
-    category         TEXT,                  -- categories joined with ', '
-    tags             TEXT,                  -- tags joined with ', '
-    date             TEXT,                  -- 'YYYY-MM-DD' when readable, else the text shown
+    categories       TEXT,                  -- JSON array: '["Kitchen", "Preserving"]'
+    tags             TEXT,                  -- JSON array
+    date             TEXT,                  -- 'YYYY-MM-DD'; NULL when not shown or not readable
     excerpt          TEXT,
     changed          TEXT,                  -- JSON array of fields that differ from version - 1
     digest           TEXT NOT NULL,         -- hash of the normalised fields, for quick compare
@@ -95,8 +111,14 @@ CREATE TABLE IF NOT EXISTS entry_version (
     last_seen_at     TEXT NOT NULL,
     last_capture_id  INTEGER NOT NULL REFERENCES capture (id),
     seen_count       INTEGER NOT NULL DEFAULT 1,
+    date_text        TEXT,                  -- the date as the page showed it, when it could not
+                                            -- be read as a day ('Spring 2019'); else NULL
     UNIQUE (entry_id, version)
 );
+-- a page seen again unchanged: the versions its last capture was the last to see
+CREATE INDEX IF NOT EXISTS entry_version_last_capture ON entry_version (last_capture_id);
+-- the newest changes first: WHERE version > 1 ORDER BY first_seen_at DESC
+CREATE INDEX IF NOT EXISTS entry_version_changes ON entry_version (first_seen_at) WHERE version > 1;
 
 -- A card that matched more than one text-keyed entry was stored as its own entry and listed
 -- here, for a person to decide (an ambiguous match is never merged).
@@ -107,51 +129,83 @@ CREATE TABLE IF NOT EXISTS possible_duplicate (
     PRIMARY KEY (entry_id, similar_to_id)
 ) WITHOUT ROWID;
 
--- Full-text search over the current versions' titles and excerpts. The trigram tokenizer
+-- entry's fields follow its current version: when the current version changes, and when the
+-- current version is filled in or lengthened in place (enrichment).
+CREATE TRIGGER IF NOT EXISTS entry_current_copied AFTER UPDATE OF current_version_id ON entry
+WHEN new.current_version_id IS NOT NULL BEGIN
+    UPDATE entry SET (title, url, categories, tags, date, date_text, excerpt) =
+        (SELECT title, url, categories, tags, date, date_text, excerpt FROM entry_version
+         WHERE id = new.current_version_id)
+    WHERE id = new.id;
+END;
+CREATE TRIGGER IF NOT EXISTS entry_current_filled
+AFTER UPDATE OF title, url, categories, tags, date, date_text, excerpt ON entry_version
+WHEN new.id = (SELECT current_version_id FROM entry WHERE id = new.entry_id) BEGIN
+    UPDATE entry SET (title, url, categories, tags, date, date_text, excerpt) =
+        (new.title, new.url, new.categories, new.tags, new.date, new.date_text, new.excerpt)
+    WHERE id = new.entry_id;
+END;
+-- entry.first_seen_at: the earliest sighting of any version (an old copy imported late moves it)
+CREATE TRIGGER IF NOT EXISTS entry_first_seen_added AFTER INSERT ON entry_version BEGIN
+    UPDATE entry SET first_seen_at = min(coalesce(first_seen_at, new.first_seen_at), new.first_seen_at)
+    WHERE id = new.entry_id;
+END;
+CREATE TRIGGER IF NOT EXISTS entry_first_seen_earlier AFTER UPDATE OF first_seen_at ON entry_version
+WHEN new.first_seen_at < old.first_seen_at BEGIN
+    UPDATE entry SET first_seen_at = min(first_seen_at, new.first_seen_at) WHERE id = new.entry_id;
+END;
+
+-- Full-text search over the posts' current titles and excerpts, an external-content index on
+-- entry (content="entry": the form Datasette and sqlite-utils look for). The trigram tokenizer
 -- matches any substring of 3+ characters, so Chinese text works without word splitting:
---   SELECT * FROM current_entries WHERE version_id IN
---     (SELECT rowid FROM entry_fts WHERE entry_fts MATCH '"注意力"');
+--   SELECT * FROM entry WHERE id IN (SELECT rowid FROM entry_fts WHERE entry_fts MATCH '"注意力"');
+-- The index is brought up to date in batches, not inside every capture (see entry_fts_pending).
 CREATE VIRTUAL TABLE IF NOT EXISTS entry_fts USING fts5 (
-    title, excerpt, content = 'entry_version', content_rowid = 'id', tokenize = 'trigram'
+    title, excerpt, content="entry", content_rowid="id", tokenize="trigram"
 );
 
--- Keep entry_fts on current versions only. The index follows entry.current_version_id (a
--- version placed in history before the current one is never indexed); a current version
--- filled in place (enrichment) is re-indexed.
-CREATE TRIGGER IF NOT EXISTS entry_current_indexed AFTER UPDATE OF current_version_id ON entry
-WHEN old.current_version_id IS NOT new.current_version_id BEGIN
-    INSERT INTO entry_fts (entry_fts, rowid, title, excerpt)
-        SELECT 'delete', id, title, excerpt FROM entry_version WHERE id = old.current_version_id;
-    INSERT INTO entry_fts (rowid, title, excerpt)
-        SELECT id, title, excerpt FROM entry_version WHERE id = new.current_version_id;
+-- Posts whose text changed since entry_fts was last brought up to date, with the text the index
+-- holds for them (indexed = 0: none yet). A capture queues its changes in its own transaction;
+-- archiver indexes the queue every few hundred captures, at the end of a run, and when a
+-- writing command finds a queue left by a run that was killed. `archiver search` also finds
+-- queued posts, by their text; other tools see them once they are indexed.
+CREATE TABLE IF NOT EXISTS entry_fts_pending (
+    entry_id INTEGER PRIMARY KEY REFERENCES entry (id),
+    indexed  INTEGER NOT NULL,             -- 1: entry_fts holds title and excerpt below for it
+    title    TEXT,
+    excerpt  TEXT
+);
+CREATE TRIGGER IF NOT EXISTS entry_fts_new AFTER INSERT ON entry BEGIN
+    INSERT OR IGNORE INTO entry_fts_pending (entry_id, indexed) VALUES (new.id, 0);
 END;
-CREATE TRIGGER IF NOT EXISTS entry_current_reindexed AFTER UPDATE OF title, excerpt ON entry_version
-WHEN new.id = (SELECT current_version_id FROM entry WHERE id = new.entry_id) BEGIN
-    INSERT INTO entry_fts (entry_fts, rowid, title, excerpt)
-        VALUES ('delete', old.id, old.title, old.excerpt);
-    INSERT INTO entry_fts (rowid, title, excerpt) VALUES (new.id, new.title, new.excerpt);
+CREATE TRIGGER IF NOT EXISTS entry_fts_changed AFTER UPDATE OF title, excerpt ON entry
+WHEN old.title IS NOT new.title OR old.excerpt IS NOT new.excerpt BEGIN
+    INSERT OR IGNORE INTO entry_fts_pending (entry_id, indexed, title, excerpt)
+        VALUES (old.id, 1, old.title, old.excerpt);
 END;
 
--- Every post as it is now: one row per entry, fields of its current version.
+-- Every post as it is now: one row per entry (the entry table, with how often it changed and
+-- when it was last seen).
 CREATE VIEW IF NOT EXISTS current_entries AS
 SELECT e.id            AS entry_id,
        e.site,
        e.key_kind,
-       v.title, v.url, v.category, v.tags, v.date, v.excerpt,
+       e.title, e.url, e.categories, e.tags, e.date, e.date_text, e.excerpt,
        v.version,                                  -- how many versions the entry has
        v.id            AS version_id,
-       (SELECT min(first_seen_at) FROM entry_version WHERE entry_id = e.id) AS first_seen_at,
+       e.first_seen_at,
        v.last_seen_at
 FROM entry e
 JOIN entry_version v ON v.id = e.current_version_id;
 
--- Every version of every entry, oldest first, with what changed and when it was seen.
+-- Every version of every entry, oldest first, with what changed and when it was seen. A query
+-- with an ORDER BY of its own (the newest changes first) is sorted by that alone.
 CREATE VIEW IF NOT EXISTS version_history AS
 SELECT v.entry_id,
        v.version,
        v.id = e.current_version_id AS is_current,
        v.changed,                                  -- e.g. '["excerpt"]'; NULL for version 1
-       v.title, v.url, v.category, v.tags, v.date, v.excerpt,
+       v.title, v.url, v.categories, v.tags, v.date, v.date_text, v.excerpt,
        v.first_seen_at, fc.source AS first_seen_in,
        v.last_seen_at,  lc.source AS last_seen_in,
        v.seen_count

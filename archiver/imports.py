@@ -213,6 +213,8 @@ def import_files(
             yield ingest(store, record, capture.data, capture.cards, then=run.noter(store, record))
         if store is not None and run.run_id is not None:
             store.finish_import(run.run_id, utc_now())
+        if store is not None:
+            store.index_pending()
     finally:
         if store is not None:
             store.close()

@@ -6,6 +6,7 @@ without depending on another stage.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from archiver.parse.profile import Profile
 
 #: The fields a card may carry, in the order they are stored and shown.
-CARD_FIELDS: tuple[str, ...] = ("title", "url", "category", "tags", "date", "excerpt")
+CARD_FIELDS: tuple[str, ...] = ("title", "url", "categories", "tags", "date", "excerpt")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +32,7 @@ class Card:
 
     @property
     def category(self) -> str | None:
-        """Categories as one text value (``"Linux, 抓包"``), the form stored in the database."""
+        """Categories as one line for people to read (``"Linux, 抓包"``)."""
         return ", ".join(self.categories) if self.categories else None
 
     def __reduce__(self) -> tuple[type[Card], tuple[object, ...]]:
@@ -39,15 +40,34 @@ class Card:
         return Card, (self.title, self.url, self.categories, self.tags, self.date, self.excerpt)
 
     def fields(self) -> dict[str, str | None]:
-        """The card as the flat field -> text mapping that versions are made of."""
+        """The card as the flat field -> text mapping that versions are made of.
+
+        Categories and tags are JSON arrays (``["Kitchen", "Preserving"]``): a name holding a
+        comma stays one name, and Datasette facets the column by single value.
+        """
         return {
             "title": self.title,
             "url": self.url,
-            "category": self.category,
-            "tags": ", ".join(self.tags) if self.tags else None,
+            "categories": json_list(self.categories),
+            "tags": json_list(self.tags),
             "date": self.date,
             "excerpt": self.excerpt,
         }
+
+
+def json_list(names: tuple[str, ...] | list[str]) -> str | None:
+    """Names as the JSON array text stored in ``categories`` and ``tags``; None when there are none."""
+    return json.dumps(list(names), ensure_ascii=False) if names else None
+
+
+def names_of(stored: str | None) -> list[str]:
+    """The names a ``categories`` or ``tags`` value holds (the inverse of :func:`json_list`)."""
+    if not stored:
+        return []
+    names = json.loads(stored)
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise ValueError(f"{stored!r:.80} is not a JSON array of names")
+    return names
 
 
 @dataclass(slots=True)

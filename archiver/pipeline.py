@@ -107,6 +107,7 @@ def ingest(
         store.finish_capture(capture_id, result.cards, result.new_entries, result.new_versions)
         if then is not None:
             then(result)
+    store.index_if_due()
     return result
 
 

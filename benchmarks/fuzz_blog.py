@@ -37,6 +37,7 @@ from urllib.parse import urljoin
 from hypothesis import strategies as st
 
 from archiver.identity import canonical_url
+from archiver.models import json_list
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_URL = "http://blog.fuzz.test/"
@@ -405,13 +406,14 @@ def _check_current_is_newest(conn: sqlite3.Connection, steps: list[Step]) -> lis
         if pid in unlinked or card.url is None:
             continue
         row = conn.execute(
-            "SELECT v.title, v.category, v.date, v.version FROM entry e JOIN entry_version v"
-            " ON v.id = e.current_version_id WHERE e.site = ? AND e.key_kind = 'url' AND e.key = ?",
+            "SELECT v.title, v.categories, coalesce(v.date, v.date_text), v.version FROM entry e"
+            " JOIN entry_version v ON v.id = e.current_version_id"
+            " WHERE e.site = ? AND e.key_kind = 'url' AND e.key = ?",
             (SITE, canonical_url(card.url)),
         ).fetchone()
         if row is None:
             continue  # reported as a lost card
-        expected = (card.title, card.category or row[1], card.date or row[2])
+        expected = (card.title, json_list(card.categories) or row[1], card.date or row[2])
         if tuple(row[:3]) != expected:
             problems.append(
                 (
@@ -424,13 +426,11 @@ def _check_current_is_newest(conn: sqlite3.Connection, steps: list[Step]) -> lis
 
 
 def check_search(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-    """Every current version is found by a trigram of its title and excerpt; no old one is."""
+    """Every post is found by a trigram of its current title and excerpt; none by an old one."""
     problems = []
     current = {
         vid: (title or "", excerpt or "")
-        for vid, title, excerpt in conn.execute(
-            "SELECT v.id, v.title, v.excerpt FROM entry e JOIN entry_version v ON v.id = e.current_version_id"
-        )
+        for vid, title, excerpt in conn.execute("SELECT id, title, excerpt FROM entry")
     }
     for vid, texts in current.items():
         for text in texts:
@@ -445,13 +445,13 @@ def check_search(conn: sqlite3.Connection) -> list[tuple[str, str]]:
             }
             if vid not in found:
                 problems.append(
-                    ("search finds every current version", f"version {vid} not found by {probe!r}")
+                    ("search finds every post by its current text", f"entry {vid} not found by {probe!r}")
                 )
             if found - set(current):
                 problems.append(
                     (
-                        "search finds only current versions",
-                        f"{probe!r} finds old versions {found - set(current)}",
+                        "search finds only posts",
+                        f"{probe!r} finds rows that are no posts {found - set(current)}",
                     )
                 )
     return problems[:3]
@@ -482,7 +482,7 @@ def snapshot(db: Path) -> list[tuple[object, ...]]:
     with _read(db) as conn:
         versions: dict[int, list[tuple[object, ...]]] = defaultdict(list)
         for row in conn.execute(
-            "SELECT entry_id, version, title, url, category, tags, date, excerpt, changed, seen_count,"
+            "SELECT entry_id, version, title, url, categories, tags, date, excerpt, changed, seen_count,"
             " first_seen_at, last_seen_at, first_capture_id, last_capture_id FROM entry_version"
             " ORDER BY entry_id, version"
         ):

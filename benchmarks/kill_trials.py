@@ -75,7 +75,7 @@ def snapshot(db: Path) -> list[tuple[object, ...]]:
     with closing(sqlite3.connect(db)) as conn:
         return sorted(
             conn.execute(
-                "SELECT e.site, e.key_kind, e.key, v.version, v.title, v.url, v.category, v.tags,"
+                "SELECT e.site, e.key_kind, e.key, v.version, v.title, v.url, v.categories, v.tags,"
                 " v.date, v.excerpt, v.changed, v.seen_count"
                 " FROM entry e JOIN entry_version v ON v.entry_id = e.id"
             ).fetchall(),

@@ -38,7 +38,7 @@ def entries(db: Path) -> list[tuple[object, ...]]:
     """Every entry and version, without ids and times: what two equivalent archives share."""
     with sqlite3.connect(db) as conn:
         return conn.execute(
-            "SELECT e.site, e.key_kind, e.key, v.version, v.title, v.url, v.category, v.tags,"
+            "SELECT e.site, e.key_kind, e.key, v.version, v.title, v.url, v.categories, v.tags,"
             " v.date, v.excerpt, v.changed FROM entry e JOIN entry_version v ON v.entry_id = e.id"
             " ORDER BY e.key, v.version"
         ).fetchall()

@@ -93,7 +93,7 @@ def site() -> Iterator[SiteServer]:
 def _entries(db: Path) -> list[tuple[object, ...]]:
     with sqlite3.connect(db) as conn:
         return conn.execute(
-            "SELECT v.title, v.url, v.category, v.date, v.excerpt FROM entry_version v ORDER BY v.url"
+            "SELECT v.title, v.url, v.categories, v.date, v.excerpt FROM entry_version v ORDER BY v.url"
         ).fetchall()
 
 

@@ -75,15 +75,15 @@ def test_merge_follows_the_field_rules() -> None:
     current: dict[str, str | None] = {
         "title": "T",
         "url": None,
-        "category": None,
+        "categories": None,
         "tags": None,
         "date": "2026-01-11",
         "excerpt": "abc def",
     }
     silent = merge(current, {"title": None, "excerpt": None})
     assert silent.outcome is Outcome.UNCHANGED and silent.fields == current
-    filled = merge(current, {"category": "NLP"})
-    assert filled.outcome is Outcome.ENRICHED and filled.fields["category"] == "NLP"
+    filled = merge(current, {"categories": '["NLP"]'})
+    assert filled.outcome is Outcome.ENRICHED and filled.fields["categories"] == '["NLP"]'
     longer = merge(current, {"excerpt": "abc def ghi..."})
     assert longer.outcome is Outcome.UNCHANGED and longer.fields["excerpt"] == "abc def ghi..."
     assert longer.updated == ("excerpt",)
@@ -91,10 +91,10 @@ def test_merge_follows_the_field_rules() -> None:
     assert shorter.outcome is Outcome.UNCHANGED and shorter.fields["excerpt"] == "abc def"
     same = merge(current, {"title": " T ", "date": "2026-01-11"})
     assert same.outcome is Outcome.UNCHANGED
-    conflict = merge(current, {"date": "2026-01-12", "category": "NLP"})
+    conflict = merge(current, {"date": "2026-01-12", "categories": '["NLP"]'})
     assert conflict.outcome is Outcome.NEW_VERSION
     assert conflict.changed == ("date",)
-    assert conflict.fields == {**current, "date": "2026-01-12", "category": "NLP"}
+    assert conflict.fields == {**current, "date": "2026-01-12", "categories": '["NLP"]'}
 
 
 def test_urls_that_canonicalise_alike_are_no_change() -> None:

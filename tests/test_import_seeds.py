@@ -37,10 +37,10 @@ def test_category_shown_in_one_capture_only_is_kept_in_one_version(run: Runner, 
     run("import", SEEDS / "004_ec79782bed0ba240.txt", "--db", db)
     with sqlite3.connect(db) as conn:
         rows = conn.execute(
-            "SELECT category, date, version, seen_count FROM version_history"
+            "SELECT categories, date, version, seen_count FROM version_history"
             " WHERE excerpt LIKE '通过卷积和池化等技术%'"
         ).fetchall()
-    assert rows == [("Deep Learning", "2026-01-11", 1, 2)]
+    assert rows == [('["Deep Learning"]', "2026-01-11", 1, 2)]
 
 
 def test_reimporting_the_same_captures_changes_only_bookkeeping(run: Runner, db: Path) -> None:
@@ -49,7 +49,7 @@ def test_reimporting_the_same_captures_changes_only_bookkeeping(run: Runner, db:
     size_before = db.stat().st_size
     with sqlite3.connect(db) as conn:
         versions_before = conn.execute(
-            "SELECT id, title, url, category, tags, date, excerpt, changed FROM entry_version ORDER BY id"
+            "SELECT id, title, url, categories, tags, date, excerpt, changed FROM entry_version ORDER BY id"
         ).fetchall()
     result = run("import", SEEDS, "--db", db)
     assert result.exit_code == 0
@@ -62,7 +62,8 @@ def test_reimporting_the_same_captures_changes_only_bookkeeping(run: Runner, db:
     with sqlite3.connect(db) as conn:
         assert (
             conn.execute(
-                "SELECT id, title, url, category, tags, date, excerpt, changed FROM entry_version ORDER BY id"
+                "SELECT id, title, url, categories, tags, date, excerpt, changed"
+                " FROM entry_version ORDER BY id"
             ).fetchall()
             == versions_before
         )

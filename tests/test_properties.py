@@ -144,7 +144,7 @@ def _identity_state(conn: sqlite3.Connection) -> dict[str, list[tuple[object, ..
             "SELECT id, site, key_kind, key, current_version_id FROM entry ORDER BY id"
         ).fetchall(),
         "versions": conn.execute(
-            "SELECT id, entry_id, version, title, url, category, tags, date, excerpt, changed,"
+            "SELECT id, entry_id, version, title, url, categories, tags, date, excerpt, changed,"
             " digest, first_seen_at, first_capture_id FROM entry_version ORDER BY id"
         ).fetchall(),
         "possible_duplicates": conn.execute(
@@ -167,7 +167,7 @@ def _current_entries(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
     """Current entries by what they hold (ids and times depend on order, the content must not)."""
     return sorted(
         conn.execute(
-            "SELECT e.key_kind, e.key, c.title, c.url, c.category, c.tags, c.date, c.excerpt"
+            "SELECT e.key_kind, e.key, c.title, c.url, c.categories, c.tags, c.date, c.excerpt"
             " FROM current_entries c JOIN entry e ON e.id = c.entry_id"
         ).fetchall(),
         key=repr,

@@ -8,7 +8,7 @@ from pathlib import Path
 from conftest import SEEDS, SITE, SITE_PROFILE, SITE_URL, Runner, dump
 
 HISTORY = (
-    "SELECT entry_id, version, title, url, category, date, excerpt, changed, first_seen_at,"
+    "SELECT entry_id, version, title, url, categories, date, excerpt, changed, first_seen_at,"
     " last_seen_at, seen_count FROM version_history ORDER BY entry_id, version"
 )
 

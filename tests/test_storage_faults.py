@@ -191,7 +191,7 @@ def _entries(db: Path) -> list[tuple[object, ...]]:
     with closing(sqlite3.connect(db)) as conn:
         return sorted(
             conn.execute(
-                "SELECT e.site, e.key, v.version, v.title, v.url, v.category, v.date, v.excerpt,"
+                "SELECT e.site, e.key, v.version, v.title, v.url, v.categories, v.date, v.excerpt,"
                 " v.seen_count FROM entry e JOIN entry_version v ON v.entry_id = e.id"
             ).fetchall(),
             key=repr,

@@ -61,7 +61,7 @@ def _current(db: Path) -> dict[str, str]:
 
 
 def _check_consistent(db: Path) -> None:
-    """Versions numbered 1..n, the newest current, the search index on current versions only."""
+    """Versions numbered 1..n, the newest current, the search index on current titles only."""
     with sqlite3.connect(db) as conn:
         for entry_id, current in conn.execute("SELECT id, current_version_id FROM entry"):
             numbers = [
@@ -78,8 +78,14 @@ def _check_consistent(db: Path) -> None:
         conn.execute("INSERT INTO entry_fts (entry_fts) VALUES ('integrity-check')")
         # every title holds "ost" ("post", "Post"): what the index holds, not the content table
         indexed = {row[0] for row in conn.execute("SELECT rowid FROM entry_fts WHERE entry_fts MATCH 'ost'")}
-        currents = {row[0] for row in conn.execute("SELECT current_version_id FROM entry")}
-        assert indexed == currents
+        assert indexed == {row[0] for row in conn.execute("SELECT id FROM entry")}
+        for entry_id, title in conn.execute("SELECT id, title FROM entry").fetchall():
+            phrase = '"' + title.replace('"', '""') + '"'
+            hits = {
+                row[0]
+                for row in conn.execute("SELECT rowid FROM entry_fts WHERE entry_fts MATCH ?", (phrase,))
+            }
+            assert entry_id in hits
 
 
 def test_an_old_copy_imported_late_is_history_not_the_present(tmp_path: Path) -> None:

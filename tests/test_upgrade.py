@@ -1,48 +1,134 @@
-"""An archive written by release 0.1.0 opens and upgrades in this one, losing nothing."""
+"""Archives written by earlier releases open and upgrade in this one, losing nothing."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
+
+import pytest
 
 from archiver.store import SCHEMA_VERSION, Store
 
 from conftest import FIXTURES, ROOT, SITE, SITE_URL, Runner, posts
 
-OLD = ROOT / "tests" / "fixtures" / "archive-0.1.0.db"
-KEPT = {
-    "entries": "SELECT id, site, key_kind, key, current_version_id FROM entry ORDER BY id",
-    "versions": "SELECT * FROM entry_version ORDER BY id",
-    "captures": "SELECT id, site, source, captured_at, sha256, cards FROM capture ORDER BY id",
-    "blobs": "SELECT sha256, size, data FROM blob ORDER BY sha256",
-    "search": "SELECT rowid FROM entry_fts WHERE entry_fts MATCH '\"注意力\"' ORDER BY rowid",
-}
+#: release 0.1.0 (schema 1), and schema 2 (sightings, a crawl with a 304)
+OLD_ARCHIVES = [
+    ROOT / "tests" / "fixtures" / "archive-0.1.0.db",
+    ROOT / "tests" / "fixtures" / "archive-schema2.db",
+]
+Rows = list[tuple[object, ...]]
 
 
-def _read(db: Path) -> dict[str, list[tuple[object, ...]]]:
+def _old_names(joined: object) -> list[str]:
+    return str(joined).split(", ") if joined is not None else []
+
+
+def _read_old(db: Path) -> dict[str, Rows]:
+    """What an archive of schema 1 or 2 holds, in the form schema 3 stores it."""
     with sqlite3.connect(db) as conn:
-        return {name: conn.execute(sql).fetchall() for name, sql in KEPT.items()}
+        versions = [
+            (
+                *row[:5],
+                _old_names(row[5]),
+                _old_names(row[6]),
+                *row[7:9],
+                json.loads(row[9].replace('"category"', '"categories"')) if row[9] else None,
+                *row[10:],
+            )
+            for row in conn.execute(
+                "SELECT id, entry_id, version, title, url, category, tags, date, excerpt, changed,"
+                " first_seen_at, first_capture_id, last_seen_at, last_capture_id, seen_count"
+                " FROM entry_version ORDER BY id"
+            )
+        ]
+        search = conn.execute(
+            "SELECT v.entry_id FROM entry_fts f JOIN entry_version v ON v.id = f.rowid"
+            " WHERE entry_fts MATCH '\"注意力\"' ORDER BY v.entry_id"
+        ).fetchall()
+        return {**_read_common(conn), "versions": versions, "search": search}
 
 
-def test_a_0_1_0_archive_upgrades_with_everything_in_it(tmp_path: Path) -> None:
+def _read_new(db: Path) -> dict[str, Rows]:
+    with sqlite3.connect(db) as conn:
+        versions = [
+            (
+                *row[:5],
+                json.loads(row[5] or "[]"),
+                json.loads(row[6] or "[]"),
+                *row[7:9],
+                json.loads(row[9]) if row[9] else None,
+                *row[10:],
+            )
+            for row in conn.execute(
+                "SELECT id, entry_id, version, title, url, categories, tags, coalesce(date, date_text),"
+                " excerpt, changed, first_seen_at, first_capture_id, last_seen_at, last_capture_id,"
+                " seen_count FROM entry_version ORDER BY id"
+            )
+        ]
+        search = conn.execute(
+            "SELECT rowid FROM entry_fts WHERE entry_fts MATCH '\"注意力\"' ORDER BY rowid"
+        ).fetchall()
+        return {**_read_common(conn), "versions": versions, "search": search}
+
+
+def _read_common(conn: sqlite3.Connection) -> dict[str, Rows]:
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    return {
+        "entries": conn.execute(
+            "SELECT id, site, key_kind, key, current_version_id FROM entry ORDER BY id"
+        ).fetchall(),
+        "captures": conn.execute(
+            "SELECT id, site, source, captured_at, sha256, cards FROM capture ORDER BY id"
+        ).fetchall(),
+        "blobs": conn.execute("SELECT sha256, size, data FROM blob ORDER BY sha256").fetchall(),
+        "sightings": conn.execute("SELECT * FROM sighting ORDER BY capture_id, position").fetchall()
+        if "sighting" in tables
+        else [],
+    }
+
+
+@pytest.mark.parametrize("old", OLD_ARCHIVES, ids=lambda path: path.stem)
+def test_an_old_archive_upgrades_with_everything_in_it(tmp_path: Path, old: Path) -> None:
     db = tmp_path / "old.db"
-    shutil.copy(OLD, db)
-    before = _read(db)
+    shutil.copy(old, db)
+    before = _read_old(db)
     assert before["search"], "the fixture must hold posts that a search finds"
-    with Store(db):
-        pass
+    with Store(db) as store:
+        assert store.found_version < SCHEMA_VERSION
+        found = sorted(row["entry_id"] for row in store.search("注意力", limit=1000))
+    assert [(entry_id,) for entry_id in found] == before["search"]
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    assert names == {"entry_current_indexed", "entry_current_reindexed"}
-    assert _read(db) == before
+        conn.execute("INSERT INTO entry_fts (entry_fts) VALUES ('integrity-check')")  # raises if not
+        assert conn.execute("SELECT count(*) FROM entry_fts_pending").fetchone()[0] == 0
+        # a date that is not a day is kept as shown, in date_text; date holds days only
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM entry_version"
+                " WHERE date NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
+            ).fetchone()[0]
+            == 0
+        )
+        # the post's current fields and first sighting, on the post
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM entry e JOIN entry_version v ON v.id = e.current_version_id"
+                " WHERE e.title IS NOT v.title OR e.excerpt IS NOT v.excerpt"
+                " OR e.categories IS NOT v.categories OR e.first_seen_at IS NOT"
+                " (SELECT min(first_seen_at) FROM entry_version WHERE entry_id = e.id)"
+            ).fetchone()[0]
+            == 0
+        )
+    assert _read_new(db) == before
 
 
-def test_every_command_works_on_an_upgraded_0_1_0_archive(run: Runner, tmp_path: Path) -> None:
+@pytest.mark.parametrize("old", OLD_ARCHIVES, ids=lambda path: path.stem)
+def test_every_command_works_on_an_upgraded_archive(run: Runner, tmp_path: Path, old: Path) -> None:
     db = tmp_path / "old.db"
-    shutil.copy(OLD, db)
+    shutil.copy(old, db)
     changed = tmp_path / "index.html"
     html = (SITE / "index.html").read_text(encoding="utf-8")
     excerpt = str(next(p for p in posts() if p["page"] == 1)["excerpt"])[:40]

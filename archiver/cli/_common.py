@@ -165,6 +165,8 @@ def open_store(db: Path, *, create: bool = True, read_only: bool = False) -> Ite
     store = Store(db, create=create, read_only=read_only)
     try:
         yield store
+        if not read_only:  # a run that ends well leaves the search index up to date
+            store.index_pending()
     except sqlite3.Error as exc:
         raise store.error(exc) from None
     finally:

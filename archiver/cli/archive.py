@@ -307,9 +307,10 @@ def history(
         )
         for line in seen:
             out.print(shown(line), markup=False)
-        for name in ("title", "url", "category", "tags", "date", "excerpt"):
-            if row[name] is not None:
-                out.print(f"  {name:>8}: {clip(row[name], 100)}", markup=False)
+        for name in ("title", "url", "categories", "tags", "date", "date_text", "excerpt"):
+            value = ", ".join(row[name]) if isinstance(row[name], list) else row[name]
+            if value:
+                out.print(f"  {name:>10}: {clip(value, 100)}", markup=False)
 
 
 @reports_errors_saying(CHANGES_NOTHING)
@@ -339,7 +340,9 @@ def search(
         return
     for row in rows:
         label = shown(row["title"]) if row["title"] else clip(row["excerpt"], 50)
-        out.print(f"{row['entry_id']:>6}  {shown(row['date'] or ''):10}  {label}", markup=False)
+        out.print(
+            f"{row['entry_id']:>6}  {shown(row['date'] or row['date_text'] or ''):10}  {label}", markup=False
+        )
         if row["url"]:
             out.print(f"        {shown(row['url'])}", markup=False)
     if not rows:
@@ -373,7 +376,7 @@ def export(
     if output is not None:
         _check_not_the_archive(output, db)
     with open_store(db, read_only=True) as store:
-        rows = store.current_entries()
+        rows = store.current_entries(lists=format is ExportFormat.jsonl)
         try:
             target = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         except OSError as exc:

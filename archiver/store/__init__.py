@@ -8,8 +8,9 @@ what runs remember between them, and what the reading commands ask.
 
 from __future__ import annotations
 
-from archiver.store._connection import SCHEMA_VERSION, schema_sql
+from archiver.store._connection import schema_sql
 from archiver.store._entries import Entries
+from archiver.store._migrations import SCHEMA_VERSION
 from archiver.store._reading import Reading
 from archiver.store._records import (
     CaptureRecord,

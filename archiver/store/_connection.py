@@ -13,28 +13,7 @@ import sqlite_utils
 
 from archiver.dbfile import explain, reading_uri, unreadable_version
 from archiver.errors import StoreError
-
-#: Bumped whenever schema.sql changes in a way an existing file must be migrated for.
-SCHEMA_VERSION = 2
-
-#: What brings an archive of version N - 1 to version N, beyond what schema.sql's IF NOT EXISTS
-#: adds by itself (new tables, indexes, triggers). Run in order, with schema.sql, in one
-#: transaction: an upgrade that fails or is killed leaves the archive at its old version.
-_MIGRATIONS: dict[int, tuple[str, ...]] = {
-    2: (
-        "ALTER TABLE capture ADD COLUMN repeats_capture_id INTEGER REFERENCES capture (id)",
-        # the full-text index now follows entry.current_version_id: history may hold versions
-        # placed before the current one, which the old per-insert triggers would have indexed
-        "DROP TRIGGER IF EXISTS entry_version_indexed",
-        "DROP TRIGGER IF EXISTS entry_version_reindexed",
-        # a file imported again unchanged is now marked as the capture it repeats (reparse reads
-        # it at that capture's time, as 0.1.0 counted it: a sighting, never a revert)
-        "UPDATE capture SET repeats_capture_id = (SELECT p.id FROM capture p"
-        " WHERE p.source = capture.source AND p.id < capture.id ORDER BY p.id DESC LIMIT 1)"
-        " WHERE http_status IS NULL AND sha256 IS NOT NULL AND sha256 = (SELECT p.sha256 FROM"
-        " capture p WHERE p.source = capture.source AND p.id < capture.id ORDER BY p.id DESC LIMIT 1)",
-    ),
-}
+from archiver.store._migrations import SCHEMA_VERSION, step_functions, steps_after
 
 
 def schema_sql() -> str:
@@ -69,7 +48,9 @@ class Connection:
         except sqlite3.Error as exc:
             raise self.error(exc) from None
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
+        # sqlite-utils for its query helpers only: it must not change the connection (it turns
+        # on recursive_triggers by default) nor run plugins installed beside archiver
+        self.db = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
         try:
             with self._errors():
                 self._open()
@@ -105,19 +86,22 @@ class Connection:
     def _create_schema(self, version: int, *, has_tables: bool) -> None:
         """Create the schema in a new file, or upgrade an older archive, in one transaction."""
         # version 0 with tables: a 0.1.0 archive killed before it was stamped (it is version 1)
-        steps = [step for v in range(max(version, 1) + 1, SCHEMA_VERSION + 1) for step in _MIGRATIONS[v]]
-        script = ";\n".join(steps if has_tables else [])
+        before, after = steps_after(max(version, 1)) if has_tables else ([], [])
+        script = ";\n".join(["BEGIN IMMEDIATE", *before, schema_sql(), *after])
         self.conn.execute("PRAGMA journal_mode = WAL")
         try:
-            self.conn.executescript(
-                f"BEGIN IMMEDIATE; {script}; {schema_sql()}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-            )
+            with step_functions(self.conn):
+                self.conn.executescript(f"{script};\nPRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
         except BaseException:
             self._roll_back()
             raise
 
+    #: set by :meth:`close`: the connection is gone
+    closed = False
+
     def close(self) -> None:
         self.conn.close()
+        self.closed = True
 
     def __enter__(self) -> Self:
         return self

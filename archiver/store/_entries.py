@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -23,7 +24,16 @@ from archiver.store._records import (
 _ZSTD_LEVEL = 3
 _compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
 _decompressor = zstandard.ZstdDecompressor()
-_VERSION_COLUMNS = ", ".join(CARD_FIELDS)
+#: A version's fields as stored: a date that is not a day goes to date_text, so that ``date``
+#: holds only 'YYYY-MM-DD' and sorts and compares as a date.
+_STORED_COLUMNS = "title, url, categories, tags, date, date_text, excerpt"
+#: ... and read back as the one ``date`` field the rules compare.
+_READ_COLUMNS = "v.title, v.url, v.categories, v.tags, coalesce(v.date, v.date_text), v.excerpt"
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: Captures stored between two updates of the full-text index: a batch this size costs a small
+#: fraction of indexing each capture in its own transaction, and a crawl or import brings the
+#: index up to date at its end anyway.
+INDEX_EVERY = 500
 #: One more sighting at :at in capture :cid. Captures may come out of time order (old saved
 #: copies imported late), so first and last seen only ever move outwards.
 _SEEN_AGAIN = (
@@ -175,16 +185,53 @@ class Entries(Connection):
             "DELETE FROM possible_duplicate",
             "UPDATE entry SET current_version_id = NULL",
             "INSERT INTO entry_fts (entry_fts) VALUES ('delete-all')",
+            "DELETE FROM entry_fts_pending",
             "DELETE FROM entry_version",
             "DELETE FROM entry",
         ):
             self.conn.execute(statement)
 
+    # -- the full-text index -----------------------------------------------------------------
+
+    _captures_since_indexed = 0
+
+    def index_if_due(self) -> None:
+        """Count one stored capture; every :data:`INDEX_EVERY` bring the search index up to date."""
+        self._captures_since_indexed += 1
+        if self._captures_since_indexed >= INDEX_EVERY:
+            self.index_pending()
+
+    def index_pending(self) -> int:
+        """Index the posts whose text changed since the last time (entry_fts_pending), in one
+        transaction; returns how many. Cheap when nothing waits."""
+        self._captures_since_indexed = 0
+        with self._errors():
+            if not self.conn.execute("SELECT EXISTS (SELECT 1 FROM entry_fts_pending)").fetchone()[0]:
+                return 0
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO entry_fts (entry_fts, rowid, title, excerpt)"
+                " SELECT 'delete', entry_id, title, excerpt FROM entry_fts_pending WHERE indexed"
+            )
+            self.conn.execute(
+                "INSERT INTO entry_fts (rowid, title, excerpt) SELECT e.id, e.title, e.excerpt"
+                " FROM entry_fts_pending p JOIN entry e ON e.id = p.entry_id"
+            )
+            return self.conn.execute("DELETE FROM entry_fts_pending").rowcount
+
+    def __exit__(self, *exc: object) -> None:
+        """Leaving the ``with`` block of a writer that did not fail brings the index up to date."""
+        try:
+            if exc[0] is None and not (self.read_only or self.closed):
+                self.index_pending()
+        finally:
+            self.close()
+
     # -- entries and versions --------------------------------------------------------------
 
     def _current(self, where: str, params: Sequence[Any]) -> list[tuple[str, CurrentVersion]]:
         rows = self.conn.execute(
-            f"SELECT e.key, e.id, v.id, v.version, {_VERSION_COLUMNS}, v.digest, v.first_seen_at,"
+            f"SELECT e.key, e.id, v.id, v.version, {_READ_COLUMNS}, v.digest, v.first_seen_at,"
             " v.last_seen_at"
             " FROM entry e JOIN entry_version v ON v.id = e.current_version_id"
             f" WHERE {where}",
@@ -199,8 +246,8 @@ class Entries(Connection):
     def versions_of(self, entry_id: int) -> list[StoredVersion]:
         """Every version of an entry, oldest first."""
         rows = self.conn.execute(
-            f"SELECT id, version, {_VERSION_COLUMNS}, first_seen_at, last_seen_at, last_capture_id"
-            " FROM entry_version WHERE entry_id = ? ORDER BY version",
+            f"SELECT v.id, v.version, {_READ_COLUMNS}, v.first_seen_at, v.last_seen_at, v.last_capture_id"
+            " FROM entry_version v WHERE v.entry_id = ? ORDER BY v.version",
             (entry_id,),
         ).fetchall()
         return [
@@ -246,13 +293,13 @@ class Entries(Connection):
     ) -> int:
         """A new version row; ``current`` False for one placed in history (see insert_version)."""
         cursor = self.conn.execute(
-            f"INSERT INTO entry_version (entry_id, version, {_VERSION_COLUMNS}, changed, digest,"
+            f"INSERT INTO entry_version (entry_id, version, {_STORED_COLUMNS}, changed, digest,"
             " first_seen_at, first_capture_id, last_seen_at, last_capture_id, seen_count)"
-            f" VALUES (?, ?, {', '.join('?' * len(CARD_FIELDS))}, ?, ?, ?, ?, ?, ?, 1)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
             (
                 entry_id,
                 version,
-                *(fields.get(name) for name in CARD_FIELDS),
+                *_stored(fields),
                 json.dumps(list(changed), ensure_ascii=False) if changed else None,
                 digest,
                 seen_at,
@@ -329,10 +376,9 @@ class Entries(Connection):
 
     def update_version(self, version_id: int, fields: dict[str, str | None], digest: str) -> None:
         """Fill in or lengthen fields of a version in place (enrichment: no new version)."""
-        assignments = ", ".join(f"{name} = ?" for name in CARD_FIELDS)
         self.conn.execute(
-            f"UPDATE entry_version SET {assignments}, digest = ? WHERE id = ?",
-            (*(fields.get(name) for name in CARD_FIELDS), digest, version_id),
+            f"UPDATE entry_version SET ({_STORED_COLUMNS}, digest) = (?, ?, ?, ?, ?, ?, ?, ?) WHERE id = ?",
+            (*_stored(fields), digest, version_id),
         )
 
     def mark_seen(self, version_ids: Iterable[int], capture_id: int, seen_at: str) -> None:
@@ -387,6 +433,18 @@ class Entries(Connection):
             params,
         )
         return copied or cursor.rowcount
+
+
+def _stored(fields: dict[str, str | None]) -> tuple[str | None, ...]:
+    """A version's fields in the order of :data:`_STORED_COLUMNS`."""
+    date = fields.get("date")
+    day = date if date is None or _DAY.fullmatch(date) else None
+    return (
+        *(fields.get(name) for name in ("title", "url", "categories", "tags")),
+        day,
+        None if day is not None else date,
+        fields.get("excerpt"),
+    )
 
 
 def _chrome_lines(stored: str | None) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from archiver.errors import InputError
+from archiver.models import names_of
 from archiver.store._connection import Connection
 
 
@@ -63,14 +64,25 @@ class Reading(Connection):
         return int(row[0]) if row else None
 
     def history(self, entry_id: int) -> list[dict[str, Any]]:
+        """Every version of an entry, oldest first; categories and tags as lists of names."""
         with self._errors():
-            return list(
+            rows = list(
                 self.db.query("SELECT * FROM version_history WHERE entry_id = ? ORDER BY version", [entry_id])
             )
+        return [self._with_lists(row, f"entry {entry_id} version {row['version']}") for row in rows]
 
-    def current_entries(self) -> Iterator[dict[str, Any]]:
+    def current_entries(self, *, lists: bool = False) -> Iterator[dict[str, Any]]:
+        """Every post as it is now; with ``lists``, categories and tags as lists of names rather
+        than the JSON text stored."""
         with self._errors():
-            yield from self.db.query("SELECT * FROM current_entries ORDER BY entry_id")
+            for row in self.db.query("SELECT * FROM current_entries ORDER BY entry_id"):
+                yield self._with_lists(row, f"entry {row['entry_id']}") if lists else row
+
+    def _with_lists(self, row: dict[str, Any], name: str) -> dict[str, Any]:
+        """``row`` with its categories and tags decoded; a value that is not a JSON array of names
+        is a damaged archive, named with the row."""
+        with self._errors(name):
+            return {**row, "categories": names_of(row["categories"]), "tags": names_of(row["tags"])}
 
     def search(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
         """Current entries whose title or excerpt contains ``text`` (a plain substring, not syntax).
@@ -80,25 +92,32 @@ class Reading(Connection):
         """
         _check_text(text, "search text")
         text = text.strip()
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        contains = "(c.title LIKE :p ESCAPE '\\' OR c.excerpt LIKE :p ESCAPE '\\')"
         with self._errors():
-            if len(text) >= 3:
-                phrase = '"' + text.replace('"', '""') + '"'
+            if len(text) < 3:
                 return list(
                     self.db.query(
-                        "SELECT c.* FROM entry_fts f JOIN current_entries c"
-                        " ON c.version_id = f.rowid WHERE entry_fts MATCH ?"
-                        " ORDER BY f.rank LIMIT ?",
-                        [phrase, limit],
+                        f"SELECT c.* FROM current_entries c WHERE {contains} ORDER BY c.entry_id LIMIT :n",
+                        {"p": pattern, "n": limit},
                     )
                 )
-            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            return list(
+            # posts whose text changed since the index was last brought up to date are found by
+            # their text, and their stale index rows are left out
+            waiting = list(
                 self.db.query(
-                    "SELECT * FROM current_entries WHERE title LIKE :p ESCAPE '\\'"
-                    " OR excerpt LIKE :p ESCAPE '\\' ORDER BY entry_id LIMIT :n",
+                    "SELECT c.* FROM entry_fts_pending p JOIN current_entries c ON c.entry_id = p.entry_id"
+                    f" WHERE {contains} ORDER BY c.entry_id LIMIT :n",
                     {"p": pattern, "n": limit},
                 )
             )
+            indexed = self.db.query(
+                "SELECT c.* FROM entry_fts f JOIN current_entries c ON c.entry_id = f.rowid"
+                " WHERE entry_fts MATCH :q AND f.rowid NOT IN (SELECT entry_id FROM entry_fts_pending)"
+                " ORDER BY f.rank LIMIT :n",
+                {"q": '"' + text.replace('"', '""') + '"', "n": limit - len(waiting)},
+            )
+            return [*indexed, *waiting]
 
 
 def _check_text(text: str, what: str) -> None:

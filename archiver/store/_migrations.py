@@ -1,0 +1,131 @@
+"""Migration steps: what brings an archive of schema version N - 1 to version N.
+
+An archive is kept for years and opened by many releases, so every schema change is one step
+here, beyond what schema.sql's ``IF NOT EXISTS`` adds by itself (new tables, indexes, triggers,
+views). :class:`archiver.store._connection.Connection` runs the steps from the file's version
+on, then schema.sql, then stamps ``PRAGMA user_version``, all in one transaction: an upgrade that
+fails or is killed leaves the archive at its old version, intact.
+
+sqlite-utils' ``Migrations`` runs each step in its own transaction and records steps by name in
+a table of its own; archiver's promise is one transaction for the whole upgrade and the version
+in ``user_version``, which every release since 0.1.0 reads, so the steps are a plain ordered list.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from archiver.identity import digest
+from archiver.models import CARD_FIELDS, json_list
+
+#: Bumped whenever schema.sql changes in a way an existing file must be migrated for.
+SCHEMA_VERSION = 3
+
+_FIELDS_V3 = "title, url, categories, tags, coalesce(date, date_text), excerpt"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """The statements that bring version - 1 to a version: ``before`` schema.sql runs (changes
+    to what exists), ``after`` it (filling what schema.sql made)."""
+
+    before: tuple[str, ...]
+    after: tuple[str, ...] = ()
+
+
+#: version -> its step, run in order.
+MIGRATIONS: dict[int, Step] = {
+    2: Step(
+        (
+            "ALTER TABLE capture ADD COLUMN repeats_capture_id INTEGER REFERENCES capture (id)",
+            # the full-text index now follows entry.current_version_id: history may hold versions
+            # placed before the current one, which the old per-insert triggers would have indexed
+            "DROP TRIGGER IF EXISTS entry_version_indexed",
+            "DROP TRIGGER IF EXISTS entry_version_reindexed",
+            # a file imported again unchanged is now marked as the capture it repeats (reparse reads
+            # it at that capture's time, as 0.1.0 counted it: a sighting, never a revert)
+            "UPDATE capture SET repeats_capture_id = (SELECT p.id FROM capture p"
+            " WHERE p.source = capture.source AND p.id < capture.id ORDER BY p.id DESC LIMIT 1)"
+            " WHERE http_status IS NULL AND sha256 IS NOT NULL AND sha256 = (SELECT p.sha256 FROM"
+            " capture p WHERE p.source = capture.source AND p.id < capture.id ORDER BY p.id DESC LIMIT 1)",
+        )
+    ),
+    3: Step(
+        (
+            # views and triggers name the old columns: schema.sql makes them anew
+            "DROP VIEW IF EXISTS current_entries",
+            "DROP VIEW IF EXISTS version_history",
+            "DROP TRIGGER IF EXISTS entry_current_indexed",
+            "DROP TRIGGER IF EXISTS entry_current_reindexed",
+            # the index moves from entry_version to entry (one row per post, what Datasette searches)
+            "DROP TABLE IF EXISTS entry_fts",
+            # a permalink is found without its site; the search join it served is gone
+            "DROP INDEX IF EXISTS entry_url_key",
+            "DROP INDEX IF EXISTS entry_current_version",
+            # categories and tags as JSON arrays; a date that is not a day moves to date_text
+            "ALTER TABLE entry_version RENAME COLUMN category TO categories",
+            "ALTER TABLE entry_version ADD COLUMN date_text TEXT",
+            "UPDATE entry_version SET categories = archiver_names(categories), tags = archiver_names(tags)",
+            "UPDATE entry_version SET date_text = date, date = NULL"
+            " WHERE date NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'",
+            """UPDATE entry_version SET changed = replace(changed, '"category"', '"categories"')""",
+            f"UPDATE entry_version SET digest = archiver_digest({_FIELDS_V3})",
+            # the current fields and first sighting of each post, on the post
+            *(
+                f"ALTER TABLE entry ADD COLUMN {column} TEXT"
+                for column in (
+                    "title",
+                    "url",
+                    "categories",
+                    "tags",
+                    "date",
+                    "date_text",
+                    "excerpt",
+                    "first_seen_at",
+                )
+            ),
+            "UPDATE entry SET (title, url, categories, tags, date, date_text, excerpt) ="
+            " (SELECT title, url, categories, tags, date, date_text, excerpt FROM entry_version"
+            "  WHERE id = entry.current_version_id),"
+            " first_seen_at = (SELECT min(first_seen_at) FROM entry_version WHERE entry_id = entry.id)",
+        ),
+        after=(
+            # every post waits to be indexed: the writer that migrated indexes them when it is done
+            "INSERT INTO entry_fts_pending (entry_id, indexed) SELECT id, 0 FROM entry",
+        ),
+    ),
+}
+
+
+def steps_after(version: int) -> tuple[list[str], list[str]]:
+    """The statements that bring an archive of ``version`` (1 or later) to :data:`SCHEMA_VERSION`:
+    those to run before schema.sql, and those to run after it."""
+    steps = [MIGRATIONS[v] for v in range(version + 1, SCHEMA_VERSION + 1)]
+    return [s for step in steps for s in step.before], [s for step in steps for s in step.after]
+
+
+@contextmanager
+def step_functions(conn: sqlite3.Connection) -> Iterator[None]:
+    """The SQL functions the steps call, defined on ``conn`` while they run."""
+    conn.create_function("archiver_names", 1, _names_as_json, deterministic=True)
+    conn.create_function("archiver_digest", len(CARD_FIELDS), _digest, deterministic=True)
+    try:
+        yield
+    finally:
+        conn.create_function("archiver_names", 1, None)
+        conn.create_function("archiver_digest", len(CARD_FIELDS), None)
+
+
+def _names_as_json(joined: str | None) -> str | None:
+    """A version-2 category or tags value (names joined with ', ') as a JSON array.
+
+    Names holding ', ' were already split apart when they were joined: nothing tells them apart.
+    """
+    return None if joined is None else json_list(joined.split(", "))
+
+
+def _digest(*values: str | None) -> str:
+    return digest(dict(zip(CARD_FIELDS, values, strict=True)))
