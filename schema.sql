@@ -9,6 +9,7 @@
 -- How the data fits together:
 --   capture        one row per fetched page or imported file (what came in, and what it did)
 --   blob           the raw bytes of captures, stored once per distinct sha256, zstd-compressed
+--   blob_dictionary  zstd dictionaries (copies of a site's pages) that blobs are compressed with
 --   entry          one row per post, whatever the number of times it was seen, with the fields
 --                  of its current version (full-text search: entry_fts)
 --   entry_version  versions 1..n of each entry, in the order the states were seen (the time a
@@ -25,8 +26,30 @@ CREATE TABLE IF NOT EXISTS blob (
     sha256      TEXT PRIMARY KEY,           -- hex sha256 of the uncompressed bytes
     size        INTEGER NOT NULL,           -- uncompressed size in bytes
     compression TEXT NOT NULL DEFAULT 'zstd' CHECK (compression IN ('zstd')),  -- room for others
-    data        BLOB NOT NULL
+    data        BLOB NOT NULL,
+    dictionary_id INTEGER REFERENCES blob_dictionary (id)  -- NULL: plain zstd (all blobs stored
+                                            -- before schema version 3); else compressed with it
 );
+
+-- zstd dictionaries of a site: each is the bytes of one page of the site as captured (a raw-content
+-- dictionary, not a trained one), so a page that changed only a nonce or a "generated in 0.1 s"
+-- since is stored in a few dozen bytes. A blob needs its dictionary and nothing else, never
+-- another blob. How a site gets a new one: archiver/dictionaries.py. To read a blob yourself:
+--   dictionary_id NULL: the data is plain zstd (`zstd -d`, zstandard.decompress(data));
+--   else: dictionary = zstd-decompress blob_dictionary.data of that id (its sha256 says so), and
+--   zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(dictionary,
+--   dict_type=zstandard.DICT_TYPE_RAWCONTENT)).decompress(blob.data), or with the dictionary
+--   in a file: `zstd -d -D dictfile`.
+CREATE TABLE IF NOT EXISTS blob_dictionary (
+    id         INTEGER PRIMARY KEY,
+    site       TEXT NOT NULL,               -- the site whose pages it is made for
+    sha256     TEXT NOT NULL,               -- hex sha256 of the dictionary bytes (uncompressed)
+    size       INTEGER NOT NULL,            -- uncompressed size in bytes
+    data       BLOB NOT NULL,               -- the dictionary bytes, plain zstd
+    created_at TEXT NOT NULL
+);
+-- a site's newest dictionary: the one a page of a source captured for the first time uses
+CREATE INDEX IF NOT EXISTS blob_dictionary_site ON blob_dictionary (site);
 
 -- Every capture: a fetched page (source = URL) or an imported file (source = path).
 CREATE TABLE IF NOT EXISTS capture (

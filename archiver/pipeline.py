@@ -96,7 +96,7 @@ def ingest(
     with store.transaction():
         previous = store.last_capture_of(record.source)
         if data is not None and record.sha256 is not None:
-            store.put_blob(record.sha256, data)
+            store.put_blob(record.sha256, data, site=record.site, source=record.source)
         capture_id = store.insert_capture(record)
         if cards is None:
             repeated = record.repeats_capture_id or (previous.capture_id if previous else None)

@@ -2,12 +2,13 @@
 
 The store knows tables, not rules: :mod:`archiver.pipeline` decides what a card means and calls
 these methods inside one transaction per capture. One class, :class:`Store`, in parts by what
-they touch: the connection (opening, upgrading, transactions, errors), what a capture writes,
+they touch: the connection (opening, upgrading, transactions, errors), raw bytes, what a capture writes,
 what runs remember between them, and what the reading commands ask.
 """
 
 from __future__ import annotations
 
+from archiver.store._blobs import Blobs
 from archiver.store._connection import schema_sql
 from archiver.store._entries import Entries
 from archiver.store._migrations import SCHEMA_VERSION
@@ -24,7 +25,7 @@ from archiver.store._records import (
 from archiver.store._runs import Runs
 
 
-class Store(Entries, Runs, Reading):
+class Store(Blobs, Entries, Runs, Reading):
     """One open archive file. Use as a context manager, or call :meth:`close`."""
 
 

@@ -1,16 +1,12 @@
-"""Raw bytes, captures, entries, versions and sightings: what one capture writes."""
+"""Captures, entries, versions and sightings: what one capture writes (its raw bytes: _blobs)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-import zstandard
-
-from archiver.errors import StoreError
 from archiver.models import CARD_FIELDS
 from archiver.store._connection import Connection
 from archiver.store._records import (
@@ -21,9 +17,6 @@ from archiver.store._records import (
     StoredVersion,
 )
 
-_ZSTD_LEVEL = 3
-_compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
-_decompressor = zstandard.ZstdDecompressor()
 #: A version's fields as stored: a date that is not a day goes to date_text, so that ``date``
 #: holds only 'YYYY-MM-DD' and sorts and compares as a date.
 _STORED_COLUMNS = "title, url, categories, tags, date, date_text, excerpt"
@@ -63,43 +56,7 @@ WHERE entry_version.id = :vid AND agg.n > 0
 
 
 class Entries(Connection):
-    """The tables a capture fills: blob, capture, entry, entry_version, sighting."""
-
-    # -- raw bytes -------------------------------------------------------------------------
-
-    def put_blob(self, sha256: str, data: bytes) -> bool:
-        """Store bytes once per sha256; True when they were new."""
-        if self.conn.execute("SELECT 1 FROM blob WHERE sha256 = ?", (sha256,)).fetchone():
-            return False
-        self.conn.execute(
-            "INSERT INTO blob (sha256, size, compression, data) VALUES (?, ?, 'zstd', ?)",
-            (sha256, len(data), _compressor.compress(data)),
-        )
-        return True
-
-    def get_blob(self, sha256: str) -> bytes:
-        """The bytes stored under ``sha256``; missing or damaged ones (not zstd, other bytes than
-        the hash says) are a StoreError naming the captures that stored them."""
-        with self._errors():
-            row = self.conn.execute("SELECT data FROM blob WHERE sha256 = ?", (sha256,)).fetchone()
-        try:
-            if row is None:
-                raise ValueError("it is missing")
-            data = bytes(_decompressor.decompress(row[0]))
-        except zstandard.ZstdError as exc:
-            problem = f"not zstd data: {exc}"
-        except ValueError as exc:
-            problem = str(exc)
-        else:
-            if hashlib.sha256(data).hexdigest() == sha256:
-                return data
-            problem = "its bytes do not have that sha256"
-        with self._errors():
-            users = [r[0] for r in self.conn.execute("SELECT id FROM capture WHERE sha256 = ?", (sha256,))]
-        raise StoreError(
-            f"{self.path}: the stored page of capture {', '.join(map(str, users)) or '(none)'} "
-            f"(blob {sha256}) is damaged ({problem}); restore the archive from a backup"
-        )
+    """The tables a capture fills: capture, entry, entry_version, sighting."""
 
     # -- captures --------------------------------------------------------------------------
 

@@ -55,6 +55,8 @@ MIGRATIONS: dict[int, Step] = {
     ),
     3: Step(
         (
+            # raw pages may be compressed against a per-site dictionary (blob_dictionary)
+            "ALTER TABLE blob ADD COLUMN dictionary_id INTEGER REFERENCES blob_dictionary (id)",
             # views and triggers name the old columns: schema.sql makes them anew
             "DROP VIEW IF EXISTS current_entries",
             "DROP VIEW IF EXISTS version_history",

@@ -20,7 +20,8 @@ class Reading(Connection):
             row = self.conn.execute(
                 "SELECT (SELECT count(*) FROM entry), (SELECT count(*) FROM entry_version),"
                 " (SELECT count(*) FROM capture), (SELECT coalesce(sum(cards), 0) FROM capture),"
-                " (SELECT count(*) FROM blob), (SELECT coalesce(sum(length(data)), 0) FROM blob),"
+                " (SELECT count(*) FROM blob), (SELECT coalesce(sum(length(data)), 0) FROM blob)"
+                " + (SELECT coalesce(sum(length(data)), 0) FROM blob_dictionary),"
                 " (SELECT count(DISTINCT site) FROM entry),"
                 " (SELECT count(*) FROM possible_duplicate)"
             ).fetchone()

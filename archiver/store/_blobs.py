@@ -1,0 +1,218 @@
+"""Raw capture bytes: zstd blobs, each plain or compressed with one dictionary of its site.
+
+:mod:`archiver.dictionaries` decides how a new page is stored, from sizes measured here; this
+module measures, applies the choice and reads blobs back. Every blob decodes with its own
+dictionary alone (never with another blob), and its sha256 is checked on every read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+
+import zstandard
+
+from archiver.dictionaries import MAX_DICTIONARY_BYTES, RUN_HORIZON, Choice, PageSizes, choose_dictionary
+from archiver.errors import StoreError
+from archiver.store._connection import Connection
+
+_ZSTD_LEVEL = 3
+_compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
+_decompressor = zstandard.ZstdDecompressor()
+
+#: Dictionaries whose compressor and decompressor an open store keeps ready, newest used last.
+#: Each holds its dictionary (at most MAX_DICTIONARY_BYTES, usually one 50-200 KB page) and
+#: zstd's match tables for it (about 1 MB at level 3): 8 covers the sites and pages a crawl or
+#: an import works on at once in under 10 MB; a reparse that goes past it rebuilds a dictionary
+#: in a fraction of a millisecond.
+MAX_CACHED_DICTIONARIES = 8
+
+
+@dataclass(frozen=True, slots=True)
+class _Codec:
+    """A raw-content dictionary ready to compress and decompress with."""
+
+    compressor: zstandard.ZstdCompressor
+    decompressor: zstandard.ZstdDecompressor
+
+
+def _codec(content: bytes) -> _Codec:
+    """A raw-content dictionary: the bytes of a page, used as what zstd may copy from."""
+    dictionary = zstandard.ZstdCompressionDict(content, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+    return _Codec(
+        zstandard.ZstdCompressor(level=_ZSTD_LEVEL, dict_data=dictionary),
+        zstandard.ZstdDecompressor(dict_data=dictionary),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Dictionary:
+    """A stored dictionary, loaded."""
+
+    id: int
+    codec: _Codec
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """The dictionary a new page of a source would use, and what the source stored before."""
+
+    dictionary: _Dictionary | None
+    #: the source's latest captures in a row stored with that dictionary
+    run: int
+    #: the bytes of the source's previous capture (None: captured for the first time)
+    previous: bytes | None
+
+
+class Blobs(Connection):
+    """The tables of raw bytes: blob and blob_dictionary."""
+
+    @cached_property
+    def _codecs(self) -> OrderedDict[str, _Codec]:
+        """Loaded dictionaries by the sha256 of their bytes: an id may be reused after a rollback,
+        the bytes' hash names one dictionary for good."""
+        return OrderedDict()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def put_blob(self, sha256: str, data: bytes, *, site: str, source: str) -> bool:
+        """Store bytes once per sha256, plain or with a dictionary of ``site`` (see
+        :mod:`archiver.dictionaries`); ``source`` is the file or URL they were captured from.
+        True when they were new."""
+        if self.conn.execute("SELECT 1 FROM blob WHERE sha256 = ?", (sha256,)).fetchone():
+            return False
+        candidate = self._candidate(site, source)
+        plain = _compressor.compress(data)
+        head = data[:MAX_DICTIONARY_BYTES]
+        new_dictionary = plain if len(head) == len(data) else _compressor.compress(head)
+        with_dictionary = (
+            candidate.dictionary.codec.compressor.compress(data) if candidate.dictionary else None
+        )
+        with_previous = None
+        if with_dictionary is not None and candidate.previous is not None:
+            with_previous = len(_codec(candidate.previous[:MAX_DICTIONARY_BYTES]).compressor.compress(data))
+        choice = choose_dictionary(
+            PageSizes(
+                size=len(data),
+                plain=len(plain),
+                new_dictionary=len(new_dictionary),
+                with_dictionary=len(with_dictionary) if with_dictionary is not None else None,
+                with_previous=with_previous,
+                run=candidate.run,
+            )
+        )
+        stored, dictionary_id = plain, None
+        if choice is Choice.USE:
+            assert candidate.dictionary is not None and with_dictionary is not None
+            stored, dictionary_id = with_dictionary, candidate.dictionary.id
+        elif choice is Choice.NEW:
+            made = self._new_dictionary(site, head, new_dictionary)
+            stored, dictionary_id = made.codec.compressor.compress(data), made.id
+        self.conn.execute(
+            "INSERT INTO blob (sha256, size, compression, data, dictionary_id) VALUES (?, ?, 'zstd', ?, ?)",
+            (sha256, len(data), stored, dictionary_id),
+        )
+        return True
+
+    def _candidate(self, site: str, source: str) -> _Candidate:
+        """The dictionary the source's last capture used (else the site's newest), how many of
+        the source's latest captures used it in a row, and the source's previous bytes."""
+        rows = self.conn.execute(
+            "SELECT b.dictionary_id, c.sha256 FROM capture c JOIN blob b ON b.sha256 = c.sha256"
+            " WHERE c.source = ? ORDER BY c.id DESC LIMIT ?",
+            (source, RUN_HORIZON),
+        ).fetchall()
+        dictionary_id = rows[0][0] if rows else None
+        if dictionary_id is None:
+            newest = self.conn.execute(
+                "SELECT max(id) FROM blob_dictionary WHERE site = ?", (site,)
+            ).fetchone()
+            dictionary_id = newest[0]
+        run = next((n for n, row in enumerate(rows) if row[0] != dictionary_id), len(rows))
+        previous = None
+        if rows:
+            try:
+                previous = self.get_blob(rows[0][1])
+            except StoreError:  # a damaged copy is reported where it is read; here it only
+                previous = None  # cannot serve as a measure
+        dictionary = None
+        if dictionary_id is not None:
+            try:
+                dictionary = _Dictionary(dictionary_id, self._codec_of(dictionary_id))
+            except ValueError:  # damaged: reported by the blobs that use it; a new one is made
+                dictionary = None
+        return _Candidate(dictionary, run, previous)
+
+    def _new_dictionary(self, site: str, content: bytes, stored: bytes) -> _Dictionary:
+        """Store ``content`` (plain zstd: ``stored``) as a new dictionary of ``site``."""
+        digest = hashlib.sha256(content).hexdigest()
+        cursor = self.conn.execute(
+            "INSERT INTO blob_dictionary (site, sha256, size, data, created_at) VALUES (?, ?, ?, ?, ?)",
+            (site, digest, len(content), stored, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
+        )
+        assert cursor.lastrowid is not None
+        codec = _codec(content)
+        self._remember(digest, codec)
+        return _Dictionary(cursor.lastrowid, codec)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get_blob(self, sha256: str) -> bytes:
+        """The bytes stored under ``sha256``; missing or damaged ones (not zstd, a dictionary
+        missing or damaged, other bytes than the hash says) are a StoreError naming the captures
+        that stored them."""
+        with self._errors():
+            row = self.conn.execute(
+                "SELECT data, dictionary_id FROM blob WHERE sha256 = ?", (sha256,)
+            ).fetchone()
+        try:
+            if row is None:
+                raise ValueError("it is missing")
+            decompressor = _decompressor if row[1] is None else self._codec_of(row[1]).decompressor
+            data = bytes(decompressor.decompress(row[0]))
+        except zstandard.ZstdError as exc:
+            problem = f"not zstd data: {exc}"
+        except ValueError as exc:
+            problem = str(exc)
+        else:
+            if hashlib.sha256(data).hexdigest() == sha256:
+                return data
+            problem = "its bytes do not have that sha256"
+        with self._errors():
+            users = [r[0] for r in self.conn.execute("SELECT id FROM capture WHERE sha256 = ?", (sha256,))]
+        raise StoreError(
+            f"{self.path}: the stored page of capture {', '.join(map(str, users)) or '(none)'} "
+            f"(blob {sha256}) is damaged ({problem}); restore the archive from a backup"
+        )
+
+    def _codec_of(self, dictionary_id: int) -> _Codec:
+        """A stored dictionary, loaded once per open store; ValueError saying how it is damaged."""
+        with self._errors():
+            row = self.conn.execute(
+                "SELECT sha256, data FROM blob_dictionary WHERE id = ?", (dictionary_id,)
+            ).fetchone()
+        if row is None:
+            raise ValueError(f"its dictionary {dictionary_id} is missing")
+        digest, stored = row
+        if digest in self._codecs:
+            self._codecs.move_to_end(digest)
+            return self._codecs[digest]
+        try:
+            content = bytes(_decompressor.decompress(stored))
+        except zstandard.ZstdError as exc:
+            raise ValueError(f"its dictionary {dictionary_id} is damaged: not zstd data: {exc}") from None
+        if hashlib.sha256(content).hexdigest() != digest:
+            raise ValueError(f"its dictionary {dictionary_id} is damaged: its bytes do not have its sha256")
+        codec = _codec(content)
+        self._remember(digest, codec)
+        return codec
+
+    def _remember(self, digest: str, codec: _Codec) -> None:
+        """Keep a loaded dictionary, dropping the least recently used past the bound."""
+        self._codecs[digest] = codec
+        self._codecs.move_to_end(digest)
+        while len(self._codecs) > MAX_CACHED_DICTIONARIES:
+            self._codecs.popitem(last=False)
