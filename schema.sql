@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS blob (
 -- Every capture: a fetched page (source = URL) or an imported file (source = path).
 CREATE TABLE IF NOT EXISTS capture (
     id            INTEGER PRIMARY KEY,
-    site          TEXT NOT NULL,            -- identity scope: the host, or the --site given on import
+    site          TEXT NOT NULL,            -- identity scope: the host, as host:port when the port is
+                                            -- not the scheme's default, or the --site given on import
     source        TEXT NOT NULL,            -- URL fetched, or absolute path of the file imported
     page_url      TEXT,                     -- URL the page was published at (links resolve
                                             -- against it); NULL for files imported without one

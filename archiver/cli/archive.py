@@ -84,7 +84,11 @@ def import_(
     ] = None,
     site: Annotated[
         str | None,
-        typer.Option("--site", help="Identity scope. Default: the --base-url host, else 'local'."),
+        typer.Option(
+            "--site",
+            help="Identity scope. Default: the --base-url host (host:port for a port that is not "
+            "the scheme's default), else 'local'.",
+        ),
     ] = None,
     chrome_line: Annotated[
         list[str] | None,
@@ -266,8 +270,9 @@ def stats(
 ) -> None:
     """Counts of entries, versions, captures, cards seen and stored blobs, in all and per site.
 
-    Identity is per site (the page's host, or --site; text captures default to 'local'), so
-    the same posts archived from text snapshots and from the live site count once per site.
+    Identity is per site (the page's host, with its port when not the default; or --site; text
+    captures default to 'local'), so the same posts archived from text snapshots and from the
+    live site count once per site.
     """
     with open_store(db, read_only=True) as store:
         figures: dict[str, Any] = store.stats()
