@@ -33,7 +33,7 @@ def test_a_0_1_0_archive_upgrades_with_everything_in_it(tmp_path: Path) -> None:
     with Store(db):
         pass
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     assert names == {"entry_current_indexed", "entry_current_reindexed"}

@@ -111,9 +111,10 @@ def import_(
     base_url = check_base_url(base_url)
     _check_encoding(encoding)
     _check_captured_at(captured_at)
+    chosen, chosen_text = read_profile(profile)
     options = ImportOptions(
-        profile=read_profile(profile),
-        profile_name=str(profile) if profile else None,
+        profile=chosen,
+        profile_text=chosen_text,
         base_url=base_url,
         site=site,
         captured_at=captured_at,
@@ -242,7 +243,7 @@ def parse(
         kind=kind,
         source=str(file),
         base_url=base_url,
-        profile=read_profile(profile),
+        profile=read_profile(profile)[0],
         encoding=encoding,
     )
     if format is ParseFormat.jsonl:

@@ -15,7 +15,7 @@ from archiver.dbfile import explain, reading_uri, unreadable_version
 from archiver.errors import StoreError
 
 #: Bumped whenever schema.sql changes in a way an existing file must be migrated for.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: What brings an archive of version N - 1 to version N, beyond what schema.sql's IF NOT EXISTS
 #: adds by itself (new tables, indexes, triggers). Run in order, with schema.sql, in one
@@ -34,6 +34,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         " WHERE http_status IS NULL AND sha256 IS NOT NULL AND sha256 = (SELECT p.sha256 FROM"
         " capture p WHERE p.source = capture.source AND p.id < capture.id ORDER BY p.id DESC LIMIT 1)",
     ),
+    3: ("ALTER TABLE capture ADD COLUMN profile_sha256 TEXT REFERENCES profile (sha256)",),
 }
 
 
