@@ -54,7 +54,8 @@ CREATE INDEX IF NOT EXISTS blob_dictionary_site ON blob_dictionary (site);
 -- Every capture: a fetched page (source = URL) or an imported file (source = path).
 CREATE TABLE IF NOT EXISTS capture (
     id            INTEGER PRIMARY KEY,
-    site          TEXT NOT NULL,            -- identity scope: the host, or the --site given on import
+    site          TEXT NOT NULL,            -- identity scope: the host, as host:port when the port is
+                                            -- not the scheme's default, or the --site given on import
     source        TEXT NOT NULL,            -- URL fetched, or absolute path of the file imported
     page_url      TEXT,                     -- URL the page was published at (links resolve
                                             -- against it); NULL for files imported without one
@@ -69,22 +70,41 @@ CREATE TABLE IF NOT EXISTS capture (
                                                   -- last capture showed, seen again
     new_entries   INTEGER NOT NULL DEFAULT 0,
     new_versions  INTEGER NOT NULL DEFAULT 0,     -- versions 2..n this capture created
-    parsed_with   TEXT,                           -- 'text', 'auto' or the profile file used;
+    parsed_with   TEXT,                           -- 'text', 'auto' or the profile used: the
+                                                  -- file's absolute path ('profile' when not
+                                                  -- from a file); its text: profile_sha256;
                                                   -- NULL when nothing was parsed (304, same bytes)
     -- how the bytes were read, so that `archiver reparse` reads them the same way:
     charset       TEXT,                     -- charset of the HTTP Content-Type header
     encoding      TEXT,                     -- the --encoding given on import
     chrome_lines  TEXT,                     -- extra --chrome-line values (JSON array)
-    repeats_capture_id INTEGER REFERENCES capture (id)  -- this capture repeats that one: a
+    repeats_capture_id INTEGER REFERENCES capture (id), -- this capture repeats that one: a
                                                   -- page not parsed (304, same bytes) shows
                                                   -- again what it showed; a file imported
                                                   -- again unchanged is it again, same time
+    profile_sha256 TEXT REFERENCES profile (sha256)  -- the profile text it was parsed with;
+                                                  -- NULL for 'auto', 'text' and pages not
+                                                  -- parsed, and for captures archived before
+                                                  -- schema version 3 (reparse then reads
+                                                  -- the file parsed_with names, and keeps it)
 );
 -- the last capture of a file or URL: the same bytes again are the same capture
 CREATE INDEX IF NOT EXISTS capture_source ON capture (source);
 -- the last capture of a source that had a body, however many 304s came after it
 CREATE INDEX IF NOT EXISTS capture_source_body ON capture (source) WHERE sha256 IS NOT NULL;
 CREATE INDEX IF NOT EXISTS capture_sha256 ON capture (sha256);
+
+-- The site profiles captures were parsed with, content-addressed like blobs: each capture names
+-- the exact text it was read with (capture.profile_sha256), so `archiver reparse` reads it the
+-- same way after the file moved, was edited or is gone. A profile edited between two runs is
+-- two rows. Which profile each capture was parsed with:
+--   SELECT c.id, c.source, p.name, p.toml FROM capture c JOIN profile p ON p.sha256 = c.profile_sha256;
+CREATE TABLE IF NOT EXISTS profile (
+    sha256 TEXT PRIMARY KEY,                   -- hex sha256 of the profile file's bytes
+    name   TEXT NOT NULL,                      -- the file as first given (--profile), for messages;
+                                               -- 'profile' for one given in code (not a file)
+    toml   TEXT NOT NULL                       -- the file's text (UTF-8 TOML)
+);
 
 -- One row per post, with the fields of its current version: the table to browse and search
 -- (Datasette shows a search box on it, `sqlite-utils search archive.db entry 注意力` works).

@@ -24,15 +24,14 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from archiver.ahead import ParseWorker, Task
 from archiver.ahead import available as parse_ahead_available
 from archiver.errors import ArchiverError, FetchError, InputError, LayoutBrokenError
 from archiver.fetcher import Fetcher, FetchOptions, FetchResult, check_url
-from archiver.models import ParsedPage
-from archiver.parse import Profile, parse_capture
+from archiver.models import ParsedPage, ProfileText
+from archiver.parse import Profile, kept_profile, parse_capture, parsed_with
 from archiver.pipeline import CaptureResult, ingest, site_of, utc_now
 from archiver.stopping import (
     MAX_PAGES_PER_RUN,
@@ -73,8 +72,9 @@ class Target:
 
     start_url: str
     profile: Profile | None = None
-    #: the profile file as given, recorded (made absolute) in each capture's ``parsed_with``
-    profile_name: str | None = None
+    #: the profile's file as read: its text is kept with each capture parsed with it, its path
+    #: recorded in ``parsed_with``; None for a profile given in code (its TOML is kept instead)
+    profile_text: ProfileText | None = None
 
     def __post_init__(self) -> None:
         check_url(self.start_url)
@@ -86,11 +86,9 @@ class Target:
         return site
 
     @property
-    def parsed_with(self) -> str:
-        """'auto', or the profile file's absolute path (reparse reads it again from there)."""
-        if self.profile_name:
-            return str(Path(self.profile_name).resolve())
-        return "profile" if self.profile else "auto"
+    def kept_profile(self) -> ProfileText | None:
+        """The profile text kept with each page parsed (None: cards are found automatically)."""
+        return kept_profile(self.profile, self.profile_text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +284,7 @@ class Crawler:
         if fetched.not_modified and state is None:
             raise FetchError(f"{url}: answered 304 Not Modified to a request without validators")
         parsed = not (fetched.not_modified or (state is not None and fetched.sha256 == state.sha256))
-        record = _capture_record(site, fetched, state, self.target.parsed_with if parsed else None)
+        record = _capture_record(site, fetched, state, parsed, self.target.kept_profile)
         if parsed:
             assert fetched.body is not None
             page = self._parse(fetched, ahead)
@@ -442,9 +440,9 @@ class Crawler:
 
 
 def _capture_record(
-    site: str, fetched: FetchResult, state: PageState | None, parsed_with: str | None
+    site: str, fetched: FetchResult, state: PageState | None, parsed: bool, profile: ProfileText | None
 ) -> CaptureRecord:
-    """The capture of a fetched page; ``parsed_with`` None when it is not parsed (304, same bytes)."""
+    """The capture of a fetched page; one not parsed (304, same bytes) names no way it was read."""
     kept = state if fetched.not_modified else None  # a 304 keeps the validators it was sent
     return CaptureRecord(
         site=site,
@@ -455,12 +453,13 @@ def _capture_record(
         http_status=fetched.status,
         etag=fetched.etag or (kept.etag if kept else None),
         last_modified=fetched.last_modified or (kept.last_modified if kept else None),
-        parsed_with=parsed_with,
+        parsed_with=parsed_with(profile) if parsed else None,
+        profile=profile if parsed else None,
         page_url=fetched.final_url,
         charset=fetched.charset,
         # not parsed: it shows what the capture that last saved the page state showed (not
         # whatever came since: a broken-layout page in between keeps no state)
-        repeats_capture_id=None if parsed_with is not None or state is None else state.last_capture_id,
+        repeats_capture_id=None if parsed or state is None else state.last_capture_id,
     )
 
 

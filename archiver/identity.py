@@ -29,7 +29,8 @@ _MARKER_PHRASES = ("阅读全文", "繼續閱讀", "继续阅读")
 _TRACKING_PARAMS = frozenset(
     {"fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "_ga", "igshid", "spm"}
 )
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+#: The port a URL of each scheme means when it names none (left out of keys and site names).
+DEFAULT_PORTS = {"http": 80, "https": 443}
 _PERCENT_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
@@ -100,7 +101,7 @@ def canonical_url(url: str) -> str:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
-    port = parts.port if parts.port and parts.port != _DEFAULT_PORTS.get(scheme) else None
+    port = parts.port if parts.port and parts.port != DEFAULT_PORTS.get(scheme) else None
     netloc = f"{host}:{port}" if port else host
     path = _normalize_escapes(quote(parts.path, safe="/%:@!$&'()*+,;=~"))
     for index_file in ("/index.html", "/index.htm"):

@@ -17,8 +17,16 @@ from urllib.parse import urljoin
 
 from archiver import ahead
 from archiver.errors import ArchiverError, InputError
-from archiver.models import Card
-from archiver.parse import DEFAULT_CHROME_LINES, Profile, capture_kind, parse_capture, require_cards
+from archiver.models import Card, ProfileText
+from archiver.parse import (
+    DEFAULT_CHROME_LINES,
+    Profile,
+    capture_kind,
+    kept_profile,
+    parse_capture,
+    parsed_with,
+    require_cards,
+)
 from archiver.pipeline import LOCAL_SITE, CaptureResult, ingest, iso_timestamp, site_of, utc_now
 from archiver.store import CaptureRecord, Store
 
@@ -28,7 +36,9 @@ class ImportOptions:
     """How files are read on import; every field maps to an `archiver import` option."""
 
     profile: Profile | None = None
-    profile_name: str | None = None
+    #: the profile's file as read (its text is kept with each capture); None for a profile
+    #: given in code, whose TOML is kept instead
+    profile_text: ProfileText | None = None
     base_url: str | None = None
     site: str | None = None
     captured_at: str | None = None
@@ -95,6 +105,7 @@ def read_captures(files: Sequence[ImportFile], options: ImportOptions) -> Iterat
     at a bad file, come out exactly as in order.
     """
     captured_at = iso_timestamp(options.captured_at) if options.captured_at else None
+    kept = kept_profile(options.profile, options.profile_text)
     if len(files) > 1 and ahead.available():
         with ahead.ParseWorker() as worker:
             chunks = [files[i : i + _CHUNK] for i in range(0, len(files), _CHUNK)]
@@ -107,11 +118,11 @@ def read_captures(files: Sequence[ImportFile], options: ImportOptions) -> Iterat
                 data = _read_file(item)
                 if hashlib.sha256(data).hexdigest() != sha256:  # the file changed meanwhile
                     sha256, cards = _parse_file(item, options, data)
-                yield _read_capture(item, options, captured_at, data, sha256, cards)
+                yield _read_capture(item, options, captured_at, kept, data, sha256, cards)
         return
     for item in files:
         data = _read_file(item)
-        yield _read_capture(item, options, captured_at, data, *_parse_file(item, options, data))
+        yield _read_capture(item, options, captured_at, kept, data, *_parse_file(item, options, data))
 
 
 def _read_file(item: ImportFile) -> bytes:
@@ -167,10 +178,12 @@ def _read_capture(
     item: ImportFile,
     options: ImportOptions,
     captured_at: str | None,
+    kept: ProfileText | None,
     data: bytes,
     sha256: str,
     cards: list[Card],
 ) -> ReadCapture:
+    """The capture of one file read and parsed; ``kept`` is the profile text its HTML keeps."""
     record = CaptureRecord(
         site=options.site or site_of(item.url) or LOCAL_SITE,
         # absolute, so the same file imported again from another folder is still the same source
@@ -179,9 +192,10 @@ def _read_capture(
         captured_at=item.captured_at or captured_at or utc_now(),
         sha256=sha256,
         page_url=item.url,
-        parsed_with=_parsed_with(item.kind, options),
+        parsed_with="text" if item.kind == "text" else parsed_with(kept),
         encoding=options.encoding,
         chrome_lines=tuple(sorted(options.chrome_lines - DEFAULT_CHROME_LINES)),
+        profile=kept if item.kind == "html" else None,
     )
     return ReadCapture(record, data, cards, timed=bool(item.captured_at or captured_at))
 
@@ -257,7 +271,7 @@ def _import_request(files: Sequence[ImportFile], options: ImportOptions) -> str:
     """What an import was asked to do, as one key: the files in order and how they are read."""
     asked = [[str(item.path.resolve()), item.kind, item.url, item.captured_at] for item in files]
     how = [
-        options.profile_name and str(Path(options.profile_name).resolve()),
+        options.profile_text and options.profile_text.path,
         options.base_url,
         options.site,
         options.captured_at,
@@ -266,12 +280,3 @@ def _import_request(files: Sequence[ImportFile], options: ImportOptions) -> str:
     ]
     text = json.dumps([asked, how], ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _parsed_with(kind: str, options: ImportOptions) -> str:
-    """'text', 'auto', or the profile file's absolute path (reparse reads it again from there)."""
-    if kind == "text":
-        return "text"
-    if options.profile_name:
-        return str(Path(options.profile_name).resolve())
-    return "profile" if options.profile else "auto"

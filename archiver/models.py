@@ -93,3 +93,21 @@ class RobotsFile:
     #: the file's text; None when the host has none (a 4xx: everything is allowed)
     body: str | None
     fetched_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileText:
+    """A site profile as the archive keeps it: the TOML text a capture was parsed with.
+
+    Kept content-addressed (table ``profile``), so that `archiver reparse` reads every capture
+    with the very text it was first read with, whatever became of the file since.
+    """
+
+    #: the file as given (``--profile blog.toml``), for messages; "profile" for one given in code
+    name: str
+    text: str
+    #: hex sha256 of the file's bytes (of ``text`` in UTF-8)
+    sha256: str
+    #: the file's absolute path when it was read from one (the capture's ``parsed_with``); None
+    #: for a profile given in code, or as read back from an archive
+    path: str | None = None

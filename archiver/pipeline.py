@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from archiver.errors import InputError
 from archiver.identity import (
+    DEFAULT_PORTS,
     Outcome,
     canonical_url,
     digest,
@@ -54,8 +55,20 @@ def iso_timestamp(value: str) -> str:
 
 
 def site_of(url: str | None) -> str | None:
-    host = urlsplit(url).hostname if url else None
-    return host.lower() if host else None
+    """The site a page URL belongs to, the scope of its posts' identity: the host (lowercased),
+    with the port when it is not the scheme's default, so that two blogs served on one host
+    from two ports are two sites (``127.0.0.1:8001``, ``127.0.0.1:8002``) while
+    ``https://Blog.example:443/`` is ``blog.example``. None for a URL without a host.
+    """
+    parts = urlsplit(url) if url else None
+    host = parts.hostname if parts else None
+    if parts is None or not host:
+        return None
+    port = parts.port
+    if port is None or port == DEFAULT_PORTS.get(parts.scheme.lower()):
+        return host.lower()
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets before a port
+    return f"{shown.lower()}:{port}"
 
 
 @dataclass(slots=True)

@@ -7,13 +7,41 @@ be had every capture been read that way in the first place, in one transaction.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from archiver.errors import InputError, ProfileError
-from archiver.parse import DEFAULT_CHROME_LINES, Profile, load_profile, parse_capture, require_cards
+from archiver.models import ProfileText
+from archiver.parse import (
+    DEFAULT_CHROME_LINES,
+    Profile,
+    parse_capture,
+    parsed_with,
+    profile_from_text,
+    profile_text_of,
+    read_profile_text,
+    require_cards,
+)
 from archiver.pipeline import apply_cards
-from archiver.store import CaptureRecord, Store, StoredCapture
+from archiver.store import Store, StoredCapture
+
+#: How many hex digits of a profile's sha256 messages show: enough to tell a person's few
+#: profiles apart (as git's short commit ids), short enough to read.
+SHORT_SHA256 = 12
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileUse:
+    """One profile a reparse read captures with, and where it came from."""
+
+    profile: ProfileText
+    #: 'stored' (kept in the archive), 'file' (an older capture's file, read and now kept) or
+    #: 'given' (--profile)
+    source: str
+
+    def describe(self) -> str:
+        """How messages name it: file name and short sha256."""
+        return f"{self.profile.name} (sha256 {self.profile.sha256[:SHORT_SHA256]})"
 
 
 @dataclass(slots=True)
@@ -26,27 +54,32 @@ class ReparseResult:
     versions_before: int = 0
     entries: int = 0
     versions: int = 0
+    #: the profiles captures were read with, and how many captures each
+    profiles: dict[ProfileUse, int] = field(default_factory=dict)
 
 
 def reparse(
     store: Store,
     profile: Profile | None = None,
-    profile_name: str | None = None,
+    profile_text: ProfileText | None = None,
     site: str | None = None,
     on_capture: Callable[[int], None] | None = None,
 ) -> ReparseResult:
     """Rebuild every entry and version from the stored raw captures, in the order they came.
 
     The outcome is the archive as if each capture had been imported with today's extractor in
-    the first place, read as it was then (the profile file, encoding and chrome lines it was
-    imported with), or with ``profile`` for the HTML captures of ``site``. It runs as one
-    transaction: if any capture fails to parse, nothing changes.
+    the first place, read as it was then (the profile text stored with it, encoding and chrome
+    lines it was imported with), or with ``profile`` (its file's ``profile_text``) for the HTML
+    captures of ``site``, which keep it from then on. A capture archived before profiles were
+    stored is read with the file its ``parsed_with`` names, which is stored with it. It runs as
+    one transaction: if any capture fails to parse, nothing changes.
     """
     before = store.stats()
     result = ReparseResult(entries_before=before["entries"], versions_before=before["versions"])
     if profile is not None and site is None:
         _check_one_site(store)
-    reader = _Reader(store, profile, profile_name, site)
+    given = ProfileUse(profile_text or profile_text_of(profile), "given") if profile is not None else None
+    reader = _Reader(store, profile, given, site, result.profiles)
     with store.transaction():
         store.forget_entries()
         last_of_source: dict[str, tuple[int, str | None]] = {}
@@ -89,17 +122,27 @@ def _check_one_site(store: Store) -> None:
 class _Reader:
     """Reads a stored capture again as it was first read, or with the profile given for its site."""
 
-    def __init__(self, store: Store, profile: Profile | None, profile_name: str | None, site: str | None):
-        self.store, self.profile, self.profile_name, self.site = store, profile, profile_name, site
+    def __init__(
+        self,
+        store: Store,
+        profile: Profile | None,
+        given: ProfileUse | None,
+        site: str | None,
+        used: dict[ProfileUse, int],
+    ):
+        self.store, self.profile, self.given, self.site, self.used = store, profile, given, site, used
+        #: profiles parsed, by sha256: each distinct text once
         self.loaded: dict[str, Profile] = {}
+        #: profile files of captures archived before profiles were stored, read once per path
+        self.files: dict[str, ProfileText] = {}
 
     def apply(self, stored: StoredCapture, taken_at: str | None) -> int:
         """Parse the capture's bytes and apply its cards (as taken at ``taken_at`` when given);
         how many cards it gave."""
         record = stored.record
         assert record.sha256 is not None
-        chosen = self.profile if record.kind == "html" and self.site in (None, record.site) else None
-        use_profile = chosen or _profile_used(record, self.loaded)
+        use = self._profile_for(stored)
+        use_profile = self._load(use, stored) if use is not None else None
         page = parse_capture(
             self.store.get_blob(record.sha256),
             kind=record.kind,
@@ -121,23 +164,54 @@ class _Reader:
             page.cards,
         )
         self.store.finish_capture(stored.capture_id, applied.cards, applied.new_entries, applied.new_versions)
-        if chosen is not None:
-            self.store.set_parsed_with(stored.capture_id, self.profile_name or "profile")
+        if use is not None and use.source != "stored":
+            # given, or read from an older capture's file: the capture keeps it from now on
+            kept = record.parsed_with if use.source == "file" else parsed_with(use.profile)
+            assert kept is not None
+            self.store.set_profile(stored.capture_id, use.profile, kept)
         return applied.cards
 
+    def _profile_for(self, stored: StoredCapture) -> ProfileUse | None:
+        """The profile to read an HTML capture with: the one given for its site, else the one
+        stored with it, else (archived before profiles were stored) its file; None for
+        detection and text captures."""
+        record = stored.record
+        if record.kind != "html":
+            return None
+        if self.given is not None and self.site in (None, record.site):
+            return self.given
+        if record.profile is not None:
+            return ProfileUse(record.profile, "stored")
+        name = record.parsed_with
+        if name in (None, "auto", "profile"):
+            return None
+        assert name is not None
+        if name not in self.files:
+            try:
+                self.files[name] = read_profile_text(Path(name))
+            except ProfileError as exc:
+                raise InputError(
+                    f"capture {stored.capture_id} ({record.source}) was parsed with the profile "
+                    f"{name}, which the archive does not hold (it was archived before profiles "
+                    f"were stored) and which cannot be read now ({exc}); pass --profile FILE to "
+                    "re-parse it with that profile or another"
+                ) from None
+        return ProfileUse(self.files[name], "file")
 
-def _profile_used(record: CaptureRecord, loaded: dict[str, Profile]) -> Profile | None:
-    """The profile file a capture was parsed with (None for 'auto' and 'text'), loaded once."""
-    name = record.parsed_with
-    if record.kind != "html" or name in (None, "auto", "profile"):
-        return None
-    assert name is not None
-    if name not in loaded:
-        try:
-            loaded[name] = load_profile(Path(name))
-        except ProfileError as exc:
-            raise InputError(
-                f"{record.source} was parsed with the profile {name}, which cannot be read now "
-                f"({exc}); pass --profile to re-parse it with another"
-            ) from None
-    return loaded[name]
+    def _load(self, use: ProfileUse, stored: StoredCapture) -> Profile:
+        """The profile to parse with, built once per distinct text."""
+        self.used[use] = self.used.get(use, 0) + 1
+        if use.source == "given":
+            assert self.profile is not None
+            return self.profile
+        sha256 = use.profile.sha256
+        if sha256 not in self.loaded:
+            try:
+                self.loaded[sha256] = profile_from_text(use.profile)
+            except ProfileError as exc:
+                raise InputError(
+                    f"capture {stored.capture_id} ({stored.record.source}) was parsed with the "
+                    f"profile {use.describe()}, which does not load now ({exc}); pass --profile "
+                    "FILE to re-parse it with another"
+                ) from None
+        return self.loaded[sha256]

@@ -151,7 +151,7 @@ def archiver_import(store: Store, data: bytes, url: str, at: str, profile: Profi
 
 def archiver_import_files(db: Path, files: list[ImportFile], profile: Profile) -> int:
     """`archiver import FILE... --profile` (pipeline.import_files: read, parse, hash, store)."""
-    options = ImportOptions(profile=profile, profile_name="profile", site=pages.SITE_HOST)
+    options = ImportOptions(profile=profile, site=pages.SITE_HOST)
     return sum(result.cards for result in import_files(lambda: Store(db), files, options))
 
 

@@ -22,8 +22,8 @@ from rich.text import Text
 from typer.exceptions import TyperException
 
 from archiver.errors import ArchiverError, Terminated, UsageError
-from archiver.models import Card
-from archiver.parse import Profile, load_profile
+from archiver.models import Card, ProfileText
+from archiver.parse import Profile, profile_from_text, read_profile_text
 from archiver.store import Store
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -219,8 +219,12 @@ def check_base_url(value: str | None) -> str | None:
     return url
 
 
-def read_profile(path: Path | None) -> Profile | None:
-    return load_profile(path) if path else None
+def read_profile(path: Path | None) -> tuple[Profile | None, ProfileText | None]:
+    """``--profile FILE`` read and checked: the profile, and its text as the archive keeps it."""
+    if path is None:
+        return None, None
+    text = read_profile_text(path)
+    return profile_from_text(text), text
 
 
 def clip(text: str | None, width: int) -> str:

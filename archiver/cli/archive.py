@@ -84,7 +84,11 @@ def import_(
     ] = None,
     site: Annotated[
         str | None,
-        typer.Option("--site", help="Identity scope. Default: the --base-url host, else 'local'."),
+        typer.Option(
+            "--site",
+            help="Identity scope. Default: the --base-url host (host:port for a port that is not "
+            "the scheme's default), else 'local'.",
+        ),
     ] = None,
     chrome_line: Annotated[
         list[str] | None,
@@ -107,9 +111,10 @@ def import_(
     base_url = check_base_url(base_url)
     _check_encoding(encoding)
     _check_captured_at(captured_at)
+    chosen, chosen_text = read_profile(profile)
     options = ImportOptions(
-        profile=read_profile(profile),
-        profile_name=str(profile) if profile else None,
+        profile=chosen,
+        profile_text=chosen_text,
         base_url=base_url,
         site=site,
         captured_at=captured_at,
@@ -238,7 +243,7 @@ def parse(
         kind=kind,
         source=str(file),
         base_url=base_url,
-        profile=read_profile(profile),
+        profile=read_profile(profile)[0],
         encoding=encoding,
     )
     if format is ParseFormat.jsonl:
@@ -266,8 +271,9 @@ def stats(
 ) -> None:
     """Counts of entries, versions, captures, cards seen and stored blobs, in all and per site.
 
-    Identity is per site (the page's host, or --site; text captures default to 'local'), so
-    the same posts archived from text snapshots and from the live site count once per site.
+    Identity is per site (the page's host, with its port when not the default; or --site; text
+    captures default to 'local'), so the same posts archived from text snapshots and from the
+    live site count once per site.
     """
     with open_store(db, read_only=True) as store:
         figures: dict[str, Any] = store.stats()

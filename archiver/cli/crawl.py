@@ -237,12 +237,12 @@ def backfill(
 
 def _target(url: str | None, profile_path: Path | None) -> Target:
     """The start URL from the argument, else from the profile; a bad URL is a usage error."""
-    profile = read_profile(profile_path)
+    profile, profile_text = read_profile(profile_path)
     start = url or (profile.start_url if profile else None)
     if not start:
         raise UsageError("missing URL: give the first listing page's URL, or a --profile that sets start_url")
     try:
-        return Target(start, profile, str(profile_path) if profile_path else None)
+        return Target(start, profile, profile_text)
     except ArchiverError as exc:
         raise UsageError(str(exc)) from None
 

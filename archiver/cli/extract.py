@@ -33,6 +33,7 @@ from archiver.lock import run_lock
 from archiver.parse.auto import detect
 from archiver.parse.decode import decode_html, looks_binary
 from archiver.parse.limits import check_nesting
+from archiver.reparse import ProfileUse
 from archiver.reparse import reparse as rebuild
 from archiver.store import SCHEMA_VERSION, Store
 
@@ -136,7 +137,7 @@ def reparse(
     """
     if site is not None and profile is None:
         raise UsageError(f"--site {site!r} says which site --profile is for: give --profile too")
-    chosen = read_profile(profile)
+    chosen, chosen_text = read_profile(profile)
     with open_store(db, create=False) as store, run_lock(db):
         if site is not None:
             _check_site(store, site)
@@ -147,7 +148,7 @@ def reparse(
             result = rebuild(
                 store,
                 chosen,
-                profile_name=str(profile) if profile else None,
+                profile_text=chosen_text,
                 site=site,
                 on_capture=lambda _: progress.advance(task),
             )
@@ -158,6 +159,8 @@ def reparse(
             f"{result.versions}",
             markup=False,
         )
+        for use, captures in result.profiles.items():
+            out.print(f"{_count(captures, 'capture')} read with {_profile_said(use)}", markup=False)
 
 
 @reports_errors_saying(ALL_OR_NOTHING)
@@ -187,6 +190,16 @@ def _check_site(store: Store, site: str) -> None:
     if site not in sites:
         held = f"HTML captures are of {', '.join(sites)}" if sites else "the archive has no HTML captures"
         raise UsageError(f"--site {site!r}: no HTML captures of that site; {held}")
+
+
+def _profile_said(use: ProfileUse) -> str:
+    """Which profile a reparse read captures with, and where it came from."""
+    said = shown(use.describe())
+    if use.source == "given":
+        return f"the profile given, {said}, now stored with them"
+    if use.source == "file":
+        return f"the profile file {said}, now stored in the archive (the file is no longer needed)"
+    return f"the stored profile {said}"
 
 
 def _count(number: int, noun: str) -> str:

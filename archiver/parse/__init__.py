@@ -10,15 +10,28 @@ from archiver.models import ParsedPage
 from archiver.parse.decode import decode_html, decode_text_capture, looks_binary
 from archiver.parse.html import parse_html
 from archiver.parse.limits import check_nesting
-from archiver.parse.profile import Profile, load_profile
+from archiver.parse.profile import (
+    Profile,
+    kept_profile,
+    load_profile,
+    parsed_with,
+    profile_from_text,
+    profile_text_of,
+    read_profile_text,
+)
 from archiver.parse.text import DEFAULT_CHROME_LINES, parse_text
 
 __all__ = [
     "DEFAULT_CHROME_LINES",
     "Profile",
     "capture_kind",
+    "kept_profile",
     "load_profile",
     "parse_capture",
+    "parsed_with",
+    "profile_from_text",
+    "profile_text_of",
+    "read_profile_text",
     "require_cards",
 ]
 

@@ -27,11 +27,13 @@ Each selector may end in `` @attr`` to read that attribute instead of the defaul
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from archiver.errors import ProfileError
+from archiver.models import ProfileText
 
 SELECTOR_KEYS: tuple[str, ...] = (
     "card",
@@ -91,15 +93,52 @@ def _toml_str(value: str) -> str:
 
 def load_profile(path: Path) -> Profile:
     """Read and check a profile file; every problem is a :class:`ProfileError` naming the file."""
+    return profile_from_text(read_profile_text(path))
+
+
+def read_profile_text(path: Path) -> ProfileText:
+    """A profile file's text as the archive keeps it (not checked: see :func:`profile_from_text`)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ProfileError(f"{path}: profile file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError(f"{path}: cannot read profile: {exc}") from None
+    return ProfileText(str(path), text, hashlib.sha256(data).hexdigest(), str(path.resolve()))
+
+
+def profile_from_text(kept: ProfileText) -> Profile:
+    """Check a profile's text and build the :class:`Profile` it describes; a problem is a
+    :class:`ProfileError` naming the file."""
+    try:
+        data = tomllib.loads(kept.text)
     except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"{path}: not valid TOML: {exc}") from None
-    return profile_from_dict(data, source=str(path))
+        raise ProfileError(f"{kept.name}: not valid TOML: {exc}") from None
+    return profile_from_dict(data, source=kept.name)
+
+
+def kept_profile(profile: Profile | None, text: ProfileText | None) -> ProfileText | None:
+    """The text to keep with each capture parsed with ``profile``: its file's (``text``), else
+    its own TOML for a profile given in code; None without a profile (cards found by detection)."""
+    if profile is None:
+        return None
+    return text or profile_text_of(profile)
+
+
+def parsed_with(kept: ProfileText | None) -> str:
+    """A capture's ``parsed_with`` for an HTML page read with ``kept``: the profile file's absolute
+    path, 'profile' for one given in code, 'auto' for detection (kept for people who query)."""
+    if kept is None:
+        return "auto"
+    return kept.path or "profile"
+
+
+def profile_text_of(profile: Profile) -> ProfileText:
+    """The text to keep for a profile given in code rather than read from a file: its TOML,
+    which :func:`profile_from_text` reads back to the same profile."""
+    text = profile.to_toml()
+    return ProfileText("profile", text, hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
 def profile_from_dict(data: dict[str, object], *, source: str = "profile") -> Profile:

@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from archiver.models import CARD_FIELDS
-from archiver.store._connection import Connection
+from archiver.models import CARD_FIELDS, ProfileText
+from archiver.store._profiles import Profiles
 from archiver.store._records import (
     CaptureRecord,
     CurrentVersion,
@@ -55,16 +55,19 @@ WHERE entry_version.id = :vid AND agg.n > 0
 """
 
 
-class Entries(Connection):
+class Entries(Profiles):
     """The tables a capture fills: capture, entry, entry_version, sighting."""
 
     # -- captures --------------------------------------------------------------------------
 
     def insert_capture(self, record: CaptureRecord) -> int:
+        """Insert a capture (with the profile it was parsed with, kept once per text)."""
+        if record.profile is not None:
+            self.put_profile(record.profile)
         cursor = self.conn.execute(
             "INSERT INTO capture (site, source, page_url, kind, captured_at, http_status, etag,"
-            " last_modified, sha256, parsed_with, charset, encoding, chrome_lines, repeats_capture_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " last_modified, sha256, parsed_with, charset, encoding, chrome_lines, repeats_capture_id,"
+            " profile_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.site,
                 record.source,
@@ -80,6 +83,7 @@ class Entries(Connection):
                 record.encoding,
                 json.dumps(list(record.chrome_lines), ensure_ascii=False) if record.chrome_lines else None,
                 record.repeats_capture_id,
+                record.profile.sha256 if record.profile else None,
             ),
         )
         assert cursor.lastrowid is not None
@@ -96,11 +100,14 @@ class Entries(Connection):
         with self._errors():
             rows = self.conn.execute(
                 "SELECT id, site, source, kind, captured_at, sha256, page_url, parsed_with, charset,"
-                " encoding, chrome_lines, repeats_capture_id, cards, http_status FROM capture ORDER BY id"
+                " encoding, chrome_lines, repeats_capture_id, cards, http_status, profile_sha256"
+                " FROM capture ORDER BY id"
             ).fetchall()
+        kept = self.profiles()
         for row in rows:
             with self._errors(f"capture {row[0]} ({row[2]})"):
                 chrome_lines = _chrome_lines(row[10])
+                profile = _kept_profile(kept, row[14])
             yield StoredCapture(
                 row[0],
                 CaptureRecord(
@@ -116,6 +123,7 @@ class Entries(Connection):
                     chrome_lines=chrome_lines,
                     repeats_capture_id=row[11],
                     http_status=row[13],
+                    profile=profile,
                 ),
                 row[12],
             )
@@ -131,9 +139,6 @@ class Entries(Connection):
         if row[0] is None:
             return None
         return PreviousCapture(row[0], row[1], row[2])
-
-    def set_parsed_with(self, capture_id: int, parsed_with: str) -> None:
-        self.conn.execute("UPDATE capture SET parsed_with = ? WHERE id = ?", (parsed_with, capture_id))
 
     def forget_entries(self) -> None:
         """Drop every entry and version (inside a transaction) so captures can be applied anew."""
@@ -413,3 +418,12 @@ def _chrome_lines(stored: str | None) -> tuple[str, ...]:
     if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
         raise ValueError(f"its chrome_lines {stored!r:.80} is not a JSON array of lines")
     return tuple(lines)
+
+
+def _kept_profile(kept: dict[str, ProfileText], sha256: str | None) -> ProfileText | None:
+    """The stored profile a capture names; one it names that is not stored is damage."""
+    if sha256 is None:
+        return None
+    if sha256 not in kept:
+        raise ValueError(f"its profile {sha256} is missing")
+    return kept[sha256]

@@ -57,6 +57,8 @@ MIGRATIONS: dict[int, Step] = {
         (
             # raw pages may be compressed against a per-site dictionary (blob_dictionary)
             "ALTER TABLE blob ADD COLUMN dictionary_id INTEGER REFERENCES blob_dictionary (id)",
+            # each capture names the profile text it was parsed with (table profile)
+            "ALTER TABLE capture ADD COLUMN profile_sha256 TEXT REFERENCES profile (sha256)",
             # views and triggers name the old columns: schema.sql makes them anew
             "DROP VIEW IF EXISTS current_entries",
             "DROP VIEW IF EXISTS version_history",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archiver.models import ProfileText
+
 
 @dataclass(frozen=True, slots=True)
 class CaptureRecord:
@@ -25,6 +27,9 @@ class CaptureRecord:
     chrome_lines: tuple[str, ...] = ()
     #: for a page not parsed (304, same bytes): the capture whose cards it shows again
     repeats_capture_id: int | None = None
+    #: the profile the capture was parsed with (stored with it); None for 'auto' and 'text', for
+    #: a capture not parsed, and for one archived before profiles were kept (only parsed_with)
+    profile: ProfileText | None = None
 
 
 @dataclass(frozen=True, slots=True)
