@@ -7,6 +7,7 @@ without depending on another stage.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -56,8 +57,20 @@ class Card:
 
 
 def json_list(names: tuple[str, ...] | list[str]) -> str | None:
-    """Names as the JSON array text stored in ``categories`` and ``tags``; None when there are none."""
-    return json.dumps(list(names), ensure_ascii=False) if names else None
+    """Names as the JSON array text stored in ``categories`` and ``tags``; None when there are none.
+
+    The same text as ``json.dumps(names, ensure_ascii=False)``, written directly when no name
+    holds a character JSON escapes: every card of every capture is turned into fields.
+    """
+    if not names:
+        return None
+    if all(_NEEDS_NO_ESCAPE.fullmatch(name) for name in names):
+        return '["' + '", "'.join(names) + '"]'
+    return json.dumps(list(names), ensure_ascii=False)
+
+
+#: A name json.dumps(ensure_ascii=False) writes as it is: no quote, backslash or C0 control.
+_NEEDS_NO_ESCAPE = re.compile(r'[^"\\\x00-\x1f]*')
 
 
 def names_of(stored: str | None) -> list[str]:

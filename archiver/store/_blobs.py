@@ -63,8 +63,8 @@ class _Candidate:
     dictionary: _Dictionary | None
     #: the source's latest captures in a row stored with that dictionary
     run: int
-    #: the bytes of the source's previous capture (None: captured for the first time)
-    previous: bytes | None
+    #: the sha256 of the source's previous capture (None: captured for the first time)
+    previous_sha256: str | None
 
 
 class Blobs(Connection):
@@ -92,8 +92,13 @@ class Blobs(Connection):
             candidate.dictionary.codec.compressor.compress(data) if candidate.dictionary else None
         )
         with_previous = None
-        if with_dictionary is not None and candidate.previous is not None:
-            with_previous = len(_codec(candidate.previous[:MAX_DICTIONARY_BYTES]).compressor.compress(data))
+        # what a dictionary of the previous copy would save is measured only when it could pay
+        # for a new dictionary: never while this one already stores the page in a few bytes
+        run = min(max(candidate.run, 1), RUN_HORIZON)
+        if with_dictionary is not None and len(with_dictionary) * run > len(new_dictionary):
+            previous = self._previous_bytes(candidate.previous_sha256)
+            if previous is not None:
+                with_previous = len(_codec(previous[:MAX_DICTIONARY_BYTES]).compressor.compress(data))
         choice = choose_dictionary(
             PageSizes(
                 size=len(data),
@@ -132,19 +137,22 @@ class Blobs(Connection):
             ).fetchone()
             dictionary_id = newest[0]
         run = next((n for n, row in enumerate(rows) if row[0] != dictionary_id), len(rows))
-        previous = None
-        if rows:
-            try:
-                previous = self.get_blob(rows[0][1])
-            except StoreError:  # a damaged copy is reported where it is read; here it only
-                previous = None  # cannot serve as a measure
         dictionary = None
         if dictionary_id is not None:
             try:
                 dictionary = _Dictionary(dictionary_id, self._codec_of(dictionary_id))
             except ValueError:  # damaged: reported by the blobs that use it; a new one is made
                 dictionary = None
-        return _Candidate(dictionary, run, previous)
+        return _Candidate(dictionary, run, rows[0][1] if rows else None)
+
+    def _previous_bytes(self, sha256: str | None) -> bytes | None:
+        """The bytes of a source's previous capture, to measure against; None if it has none."""
+        if sha256 is None:
+            return None
+        try:
+            return self.get_blob(sha256)
+        except StoreError:  # a damaged copy is reported where it is read; here it only
+            return None  # cannot serve as a measure
 
     def _new_dictionary(self, site: str, content: bytes, stored: bytes) -> _Dictionary:
         """Store ``content`` (plain zstd: ``stored``) as a new dictionary of ``site``."""
