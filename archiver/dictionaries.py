@@ -85,3 +85,23 @@ def choose_dictionary(sizes: PageSizes) -> Choice:
     if sizes.with_dictionary >= sizes.plain:
         return Choice.PLAIN  # the dictionary does not help: do not make the blob depend on it
     return Choice.USE
+
+
+def measures_plain(with_dictionary: int, expected_plain: int) -> bool:
+    """Whether plain zstd must be measured to choose: only when the dictionary stores the page in
+    more than half of what plain zstd is expected to (from the dictionary's own page), since
+    below that the dictionary is plainly better and measuring would cost a second compression."""
+    return with_dictionary * 2 > expected_plain
+
+
+def measures_previous(with_dictionary: int, run: int, new_dictionary: int) -> bool:
+    """Whether to measure what a dictionary of the source's previous copy would store the page in.
+
+    Only when the rule of :func:`choose_dictionary` could then buy a new dictionary: what the
+    current one loses is at most what it stores, times the run. And only at runs of 1, 2, 4, 8,
+    16 and from RUN_HORIZON on: building a dictionary to measure with costs more than storing the
+    page, and checking at doubling runs buys a new one at most one doubling late, which keeps
+    the storage within a small factor of checking every capture.
+    """
+    run = min(max(run, 1), RUN_HORIZON)
+    return with_dictionary * run > new_dictionary and (run & (run - 1) == 0 or run == RUN_HORIZON)

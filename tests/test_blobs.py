@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from archiver.dictionaries import MIN_DICTIONARY_PAGE, Choice, PageSizes, choose_dictionary
+from archiver.dictionaries import (
+    MIN_DICTIONARY_PAGE,
+    RUN_HORIZON,
+    Choice,
+    PageSizes,
+    choose_dictionary,
+    measures_plain,
+    measures_previous,
+)
 from archiver.errors import StoreError
 from archiver.pipeline import ingest
 from archiver.store import CaptureRecord, Store
@@ -73,6 +81,21 @@ def test_a_drifting_page_renews_once_the_losses_outweigh_a_new_dictionary() -> N
     """Rent or buy: 500 bytes lost per capture is worth a 12 KB dictionary after 24 captures."""
     assert choose_dictionary(sizes(with_dictionary=560, with_previous=60, run=24)) is Choice.USE
     assert choose_dictionary(sizes(with_dictionary=560, with_previous=60, run=25)) is Choice.NEW
+
+
+def test_sizes_that_cannot_change_the_choice_are_not_measured() -> None:
+    # a dictionary storing the page in well under half of plain zstd is better, unmeasured
+    assert not measures_plain(with_dictionary=400, expected_plain=12_000)
+    assert measures_plain(with_dictionary=7_000, expected_plain=12_000)
+    # a new dictionary could not pay for itself: what the old one loses is at most what it stores
+    assert not measures_previous(with_dictionary=80, run=RUN_HORIZON, new_dictionary=12_000)
+    # it could: measured at doubling runs, and at every capture from the horizon on
+    assert [run for run in range(1, 40) if measures_previous(5_000, run, 12_000)] == [
+        4,
+        8,
+        16,
+        *range(RUN_HORIZON, 40),
+    ]
 
 
 def test_a_page_that_changes_wholesale_gains_nothing_from_a_new_dictionary() -> None:

@@ -15,7 +15,15 @@ from functools import cached_property
 
 import zstandard
 
-from archiver.dictionaries import MAX_DICTIONARY_BYTES, RUN_HORIZON, Choice, PageSizes, choose_dictionary
+from archiver.dictionaries import (
+    MAX_DICTIONARY_BYTES,
+    RUN_HORIZON,
+    Choice,
+    PageSizes,
+    choose_dictionary,
+    measures_plain,
+    measures_previous,
+)
 from archiver.errors import StoreError
 from archiver.store._connection import Connection
 
@@ -37,14 +45,23 @@ class _Codec:
 
     compressor: zstandard.ZstdCompressor
     decompressor: zstandard.ZstdDecompressor
+    #: the dictionary's page: its size, and what plain zstd stores it in (its row's data)
+    size: int
+    plain: int
+
+    def expected_plain(self, size: int) -> int:
+        """What plain zstd would store a page of ``size`` bytes of the same site in."""
+        return self.plain * size // max(self.size, 1)
 
 
-def _codec(content: bytes) -> _Codec:
+def _codec(content: bytes, plain: int) -> _Codec:
     """A raw-content dictionary: the bytes of a page, used as what zstd may copy from."""
     dictionary = zstandard.ZstdCompressionDict(content, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
     return _Codec(
         zstandard.ZstdCompressor(level=_ZSTD_LEVEL, dict_data=dictionary),
         zstandard.ZstdDecompressor(dict_data=dictionary),
+        len(content),
+        plain,
     )
 
 
@@ -84,43 +101,63 @@ class Blobs(Connection):
         True when they were new."""
         if self.conn.execute("SELECT 1 FROM blob WHERE sha256 = ?", (sha256,)).fetchone():
             return False
-        candidate = self._candidate(site, source)
-        plain = _compressor.compress(data)
-        head = data[:MAX_DICTIONARY_BYTES]
-        new_dictionary = plain if len(head) == len(data) else _compressor.compress(head)
-        with_dictionary = (
-            candidate.dictionary.codec.compressor.compress(data) if candidate.dictionary else None
-        )
-        with_previous = None
-        # what a dictionary of the previous copy would save is measured only when it could pay
-        # for a new dictionary: never while this one already stores the page in a few bytes
-        run = min(max(candidate.run, 1), RUN_HORIZON)
-        if with_dictionary is not None and len(with_dictionary) * run > len(new_dictionary):
-            previous = self._previous_bytes(candidate.previous_sha256)
-            if previous is not None:
-                with_previous = len(_codec(previous[:MAX_DICTIONARY_BYTES]).compressor.compress(data))
-        choice = choose_dictionary(
-            PageSizes(
-                size=len(data),
-                plain=len(plain),
-                new_dictionary=len(new_dictionary),
-                with_dictionary=len(with_dictionary) if with_dictionary is not None else None,
-                with_previous=with_previous,
-                run=candidate.run,
-            )
-        )
-        stored, dictionary_id = plain, None
-        if choice is Choice.USE:
-            assert candidate.dictionary is not None and with_dictionary is not None
-            stored, dictionary_id = with_dictionary, candidate.dictionary.id
-        elif choice is Choice.NEW:
-            made = self._new_dictionary(site, head, new_dictionary)
-            stored, dictionary_id = made.codec.compressor.compress(data), made.id
+        stored, dictionary_id = self._compressed(site, data, self._candidate(site, source))
         self.conn.execute(
             "INSERT INTO blob (sha256, size, compression, data, dictionary_id) VALUES (?, ?, 'zstd', ?, ?)",
             (sha256, len(data), stored, dictionary_id),
         )
         return True
+
+    def _compressed(self, site: str, data: bytes, candidate: _Candidate) -> tuple[bytes, int | None]:
+        """The page as stored and the dictionary it needs (None: plain zstd), as
+        :func:`choose_dictionary` decides from the sizes measured; sizes that cannot change the
+        choice are not measured (see :func:`measures_plain`, :func:`measures_previous`)."""
+        head = data[:MAX_DICTIONARY_BYTES]
+        dictionary = candidate.dictionary
+        if dictionary is None:
+            alone = _compressor.compress(data)
+            new = alone if len(head) == len(data) else _compressor.compress(head)
+            sizes = PageSizes(size=len(data), plain=len(alone), new_dictionary=len(new))
+            return self._apply(choose_dictionary(sizes), site, data, candidate, b"", alone)
+        with_dictionary = dictionary.codec.compressor.compress(data)
+        expected = dictionary.codec.expected_plain(len(data))
+        plain = _compressor.compress(data) if measures_plain(len(with_dictionary), expected) else None
+        new_dictionary = dictionary.codec.expected_plain(len(head))
+        with_previous = None
+        if measures_previous(len(with_dictionary), candidate.run, new_dictionary):
+            previous = self._previous_bytes(candidate.previous_sha256)
+            if previous is not None:
+                measure = _codec(previous[:MAX_DICTIONARY_BYTES], 0).compressor
+                with_previous = len(measure.compress(data))
+        sizes = PageSizes(
+            size=len(data),
+            plain=len(plain) if plain is not None else expected,
+            new_dictionary=new_dictionary,
+            with_dictionary=len(with_dictionary),
+            with_previous=with_previous,
+            run=candidate.run,
+        )
+        return self._apply(choose_dictionary(sizes), site, data, candidate, with_dictionary, plain)
+
+    def _apply(
+        self,
+        choice: Choice,
+        site: str,
+        data: bytes,
+        candidate: _Candidate,
+        with_dictionary: bytes,
+        plain: bytes | None,
+    ) -> tuple[bytes, int | None]:
+        """Carry out ``choice``: the stored bytes and their dictionary id."""
+        if choice is Choice.USE:
+            assert candidate.dictionary is not None
+            return with_dictionary, candidate.dictionary.id
+        if choice is Choice.NEW:
+            head = data[:MAX_DICTIONARY_BYTES]
+            stored = plain if plain is not None and len(head) == len(data) else _compressor.compress(head)
+            made = self._new_dictionary(site, head, stored)
+            return made.codec.compressor.compress(data), made.id
+        return plain if plain is not None else _compressor.compress(data), None
 
     def _candidate(self, site: str, source: str) -> _Candidate:
         """The dictionary the source's last capture used (else the site's newest), how many of
@@ -162,7 +199,7 @@ class Blobs(Connection):
             (site, digest, len(content), stored, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
         )
         assert cursor.lastrowid is not None
-        codec = _codec(content)
+        codec = _codec(content, len(stored))
         self._remember(digest, codec)
         return _Dictionary(cursor.lastrowid, codec)
 
@@ -199,22 +236,26 @@ class Blobs(Connection):
     def _codec_of(self, dictionary_id: int) -> _Codec:
         """A stored dictionary, loaded once per open store; ValueError saying how it is damaged."""
         with self._errors():
-            row = self.conn.execute(
-                "SELECT sha256, data FROM blob_dictionary WHERE id = ?", (dictionary_id,)
+            found = self.conn.execute(
+                "SELECT sha256 FROM blob_dictionary WHERE id = ?", (dictionary_id,)
             ).fetchone()
-        if row is None:
+        if found is None:
             raise ValueError(f"its dictionary {dictionary_id} is missing")
-        digest, stored = row
+        digest = found[0]
         if digest in self._codecs:
             self._codecs.move_to_end(digest)
             return self._codecs[digest]
+        with self._errors():
+            (stored,) = self.conn.execute(
+                "SELECT data FROM blob_dictionary WHERE id = ?", (dictionary_id,)
+            ).fetchone()
         try:
             content = bytes(_decompressor.decompress(stored))
         except zstandard.ZstdError as exc:
             raise ValueError(f"its dictionary {dictionary_id} is damaged: not zstd data: {exc}") from None
         if hashlib.sha256(content).hexdigest() != digest:
             raise ValueError(f"its dictionary {dictionary_id} is damaged: its bytes do not have its sha256")
-        codec = _codec(content)
+        codec = _codec(content, len(stored))
         self._remember(digest, codec)
         return codec
 
