@@ -189,9 +189,9 @@ WHEN new.id = (SELECT current_version_id FROM entry WHERE id = new.entry_id) BEG
     WHERE id = new.entry_id;
 END;
 -- entry.first_seen_at: the earliest sighting of any version (an old copy imported late moves it)
-CREATE TRIGGER IF NOT EXISTS entry_first_seen_added AFTER INSERT ON entry_version BEGIN
-    UPDATE entry SET first_seen_at = min(coalesce(first_seen_at, new.first_seen_at), new.first_seen_at)
-    WHERE id = new.entry_id;
+CREATE TRIGGER IF NOT EXISTS entry_first_seen_added AFTER INSERT ON entry_version
+WHEN new.first_seen_at < coalesce((SELECT first_seen_at FROM entry WHERE id = new.entry_id), '~') BEGIN
+    UPDATE entry SET first_seen_at = new.first_seen_at WHERE id = new.entry_id;
 END;
 CREATE TRIGGER IF NOT EXISTS entry_first_seen_earlier AFTER UPDATE OF first_seen_at ON entry_version
 WHEN new.first_seen_at < old.first_seen_at BEGIN

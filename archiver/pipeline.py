@@ -190,7 +190,7 @@ def _new_entry(
     store: Store, site: str, url_key: str | None, card: Card, capture_id: int, at: str
 ) -> CurrentVersion:
     key = url_key or key_prefix(text_key(card))
-    entry_id = store.new_entry(site, "url" if url_key else "text", key)
+    entry_id = store.new_entry(site, "url" if url_key else "text", key, at)
     fields = card.fields()
     fields_digest = digest(fields)
     version_id = store.add_version(entry_id, 1, fields, fields_digest, (), capture_id, at)

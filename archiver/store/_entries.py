@@ -234,9 +234,11 @@ class Entries(Profiles):
             cv for _, cv in self._current("e.site = ? AND e.key_kind = 'text' AND e.key = ?", [site, prefix])
         ]
 
-    def new_entry(self, site: str, key_kind: str, key: str) -> int:
+    def new_entry(self, site: str, key_kind: str, key: str, seen_at: str) -> int:
+        """A new post, first seen at ``seen_at`` (its first version follows)."""
         cursor = self.conn.execute(
-            "INSERT INTO entry (site, key_kind, key) VALUES (?, ?, ?)", (site, key_kind, key)
+            "INSERT INTO entry (site, key_kind, key, first_seen_at) VALUES (?, ?, ?, ?)",
+            (site, key_kind, key, seen_at),
         )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
