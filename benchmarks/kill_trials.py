@@ -24,6 +24,12 @@ runs until it exits 0, and every post the blog lists must be archived, once, wit
 
     python benchmarks/kill_trials.py --crawl --trials 20  # the crawl figures in RELIABILITY.md
 
+``--migrate`` kills ``archiver migrate`` of the bundled old archives instead (20 trials by
+default), grown first so that the upgrade lasts long enough to be killed part-way: every kill must
+leave the old archive as it was or the new one as a clean upgrade makes it (benchmarks/kill_migrate.py).
+
+    python benchmarks/kill_trials.py --migrate --trials 20  # the upgrade figures in RELIABILITY.md
+
 Exit status 0 when every trial passed. Needs only the standard library, archiver and
 tests/sitehttp.py.
 """
@@ -48,6 +54,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import kill_migrate  # noqa: E402
 
 from sitehttp import SiteServer, write_blog  # noqa: E402
 
@@ -467,18 +476,25 @@ def run_crawl_trials(trials: int, seed: int, work: Path, log: bool = False) -> C
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--crawl", action="store_true", help="kill `archiver crawl` instead of backfill")
-    parser.add_argument("--trials", type=int, help="default: 50 backfill or 20 crawl trials")
+    parser.add_argument("--migrate", action="store_true", help="kill `archiver migrate` of old archives")
+    parser.add_argument("--trials", type=int, help="default: 50 backfill, 20 crawl or 20 migrate trials")
     parser.add_argument("--seed", type=int, default=int(os.environ.get("KILL_SEED", "20260111")))
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args()
-    figures: Figures | CrawlFigures
+    figures: Figures | CrawlFigures | kill_migrate.MigrateFigures
     with tempfile.TemporaryDirectory(prefix="archiver-kill-") as work:
-        if args.crawl:
+        if args.migrate:
+            figures = kill_migrate.run_migrate_trials(
+                args.trials or 20, args.seed, Path(work), log=not args.json
+            )
+        elif args.crawl:
             figures = run_crawl_trials(args.trials or 20, args.seed, Path(work), log=not args.json)
         else:
             figures = run_trials(args.trials or 50, args.seed, Path(work), log=not args.json)
     if args.json:
         print(json.dumps(asdict(figures)))
+    elif isinstance(figures, kill_migrate.MigrateFigures):
+        print(kill_migrate.summary(figures))
     elif isinstance(figures, CrawlFigures):
         print(
             f"{figures.passed}/{figures.trials} crawl trials passed; {figures.kills} SIGKILLs (first "

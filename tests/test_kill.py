@@ -3,19 +3,24 @@
 After every kill `PRAGMA integrity_check` is ok, every stored capture is whole, and the next run
 finishes with exactly the entries and versions (sightings included) of an uninterrupted run; a
 killed crawl owes the posts it did not reach, and the next crawl archives them.
-The trials themselves live in benchmarks/kill_trials.py: the suite runs a handful (KILL_TRIALS,
-default 5; KILL_CRAWL_TRIALS, default 3), the benchmark runs 50+ backfill and 20 crawl trials for
-the figures in RELIABILITY.md.
+An upgrade (`archiver migrate`) killed at any moment leaves the old archive as it was or the new
+one as a clean upgrade makes it, and the next `archiver migrate` finishes it.
+The trials themselves live in benchmarks/kill_trials.py and kill_migrate.py: the suite runs a
+handful (KILL_TRIALS, default 5; KILL_CRAWL_TRIALS, default 3; KILL_MIGRATE_TRIALS, default 4),
+the benchmark runs 50+ backfill, 20 crawl and 20 upgrade trials for the figures in RELIABILITY.md.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 from types import ModuleType
 
@@ -25,16 +30,20 @@ from conftest import ROOT, captures_in
 from sitehttp import SiteServer, write_blog
 
 
-def _load_trials() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("kill_trials", ROOT / "benchmarks" / "kill_trials.py")
+def _load_trials(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["kill_trials"] = module  # dataclasses look their module up while it loads
+    sys.modules[name] = module  # dataclasses look their module up while it loads
     spec.loader.exec_module(module)
     return module
 
 
-kill_trials = _load_trials()
+kill_migrate = _load_trials("kill_migrate")
+kill_trials = _load_trials("kill_trials")
+#: Copies of the old archives' posts in the suite's upgrade trials: about 3,000 entries, an
+#: upgrade of a few tenths of a second (its transaction then spills pages to the -wal file).
+MIGRATE_COPIES = 25
 
 
 def kill_once_stored(command: list[str], db: Path, captures: int) -> None:
@@ -121,3 +130,32 @@ def test_a_crawl_killed_mid_run_is_carried_on_past_posts_published_since(tmp_pat
         assert again.returncode == 0, again.stderr
         assert again.stdout.startswith(f"crawled (an earlier crawl was cut short at page {stored + 1})")
         assert kill_trials.check_crawl_end(db, server.url, (pages + 1) * per_page) == ("", 0)
+
+
+@pytest.mark.timeout(300)
+def test_migrate_killed_at_random_moments_leaves_the_old_or_the_new_archive(tmp_path: Path) -> None:
+    """Each trial kills `archiver migrate` of a grown old archive (0.1.0 and schema 2 in turn):
+    the file is the old archive or a clean upgrade's, integrity ok, and the next migrate finishes."""
+    trials = int(os.environ.get("KILL_MIGRATE_TRIALS", "4"))
+    seed = int(os.environ.get("KILL_SEED", "7"))
+    figures = kill_migrate.run_migrate_trials(trials, seed, tmp_path, copies=MIGRATE_COPIES)
+    assert figures.failures == []
+    assert figures.passed == figures.trials == trials
+    assert figures.ended_old + figures.ended_new == trials
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("fixture", kill_migrate.OLD_ARCHIVES, ids=lambda path: path.stem)
+def test_migrate_killed_mid_transaction_leaves_the_old_archive(tmp_path: Path, fixture: Path) -> None:
+    """Deterministic: the kill lands once the upgrade's transaction has written pages to the -wal."""
+    reference = kill_migrate.make_reference(fixture, tmp_path, MIGRATE_COPIES)
+    db = tmp_path / "killed.db"
+    shutil.copy(reference.grown, db)
+    assert not kill_migrate.kill_once_writing(db)
+    assert kill_migrate.uncommitted_frames(db) > 0  # the upgrade's own pages, never committed
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert kill_migrate.digest(db) == reference.old
+    again = subprocess.run(kill_migrate.migrate_command(db), check=False, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert kill_migrate.digest(db) == reference.indexed
