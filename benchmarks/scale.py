@@ -201,7 +201,7 @@ def scans(conn: sqlite3.Connection, statement: str) -> list[str]:
     alias.update({t: t for t in BIG_TABLES})
     found = []
     for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}"):
-        hit = re.fullmatch(r"SCAN (\w+)", row[3])
+        hit = re.fullmatch(r"(?:SCAN|SEARCH) (\w+)", row[3])
         if hit and alias.get(hit[1], hit[1]) in (*BIG_TABLES, "current_entries", "version_history"):
             found.append(row[3])
     return found
