@@ -219,10 +219,10 @@ def report(measures: dict[str, Measure], sizes: list[float], path: Path | None) 
     """The table and a verdict per measure; EXPLAIN QUERY PLAN of the failing ones. True: all pass."""
     head = ["measure (ms, median)", *(f"{s:.0e}" for s in sizes), f"{sizes[-1]:.0e}/{sizes[0]:.0e}"]
     width = max(len(m) for m in measures) + 2
-    print("".join([head[0].ljust(width), *(h.rjust(11) for h in head[1:])]))
+    print("".join([head[0].ljust(width), *(h.rjust(13) for h in head[1:])]))
     for m in measures.values():
         ratio = m.ms[sizes[-1]] / m.ms[sizes[0]]
-        print("".join([m.name.ljust(width), *(f"{m.ms[s]:11.3f}" for s in sizes), f"{ratio:11.2f}"]))
+        print("".join([m.name.ljust(width), *(f"{m.ms[s]:13.3f}" for s in sizes), f"{ratio:13.2f}"]))
     print()
     passed = True
     for m in measures.values():
