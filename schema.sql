@@ -129,8 +129,11 @@ CREATE TABLE IF NOT EXISTS entry (
     excerpt            TEXT,
     first_seen_at      TEXT                 -- when any card of the post was first seen
 );
--- a post by its permalink, with or without its site: SELECT * FROM entry WHERE key = ?
+-- one post per permalink and site; what a capture looks its cards up by (with key_kind = 'url')
 CREATE UNIQUE INDEX IF NOT EXISTS entry_url_key ON entry (key, site) WHERE key_kind = 'url';
+-- a post by its permalink, with or without its site: SELECT * FROM entry WHERE key = ? (the
+-- index above serves only a query that also says key_kind = 'url')
+CREATE INDEX IF NOT EXISTS entry_key ON entry (key);
 CREATE INDEX IF NOT EXISTS entry_text_key ON entry (site, key) WHERE key_kind = 'text';
 -- the newest posts first: ORDER BY first_seen_at DESC
 CREATE INDEX IF NOT EXISTS entry_first_seen ON entry (first_seen_at);

@@ -104,11 +104,12 @@ class Reading(Connection):
                     )
                 )
             # posts whose text changed since the index was last brought up to date are found by
-            # their text, and their stale index rows are left out
+            # their text, and their stale index rows are left out; ordered by the queue's key, so
+            # that SQLite reads the queue and looks each post up, not every post in id order
             waiting = list(
                 self.db.query(
                     "SELECT c.* FROM entry_fts_pending p JOIN current_entries c ON c.entry_id = p.entry_id"
-                    f" WHERE {contains} ORDER BY c.entry_id LIMIT :n",
+                    f" WHERE {contains} ORDER BY p.entry_id LIMIT :n",
                     {"p": pattern, "n": limit},
                 )
             )
