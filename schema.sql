@@ -130,9 +130,9 @@ CREATE TABLE IF NOT EXISTS entry (
     first_seen_at      TEXT                 -- when any card of the post was first seen
 );
 -- one post per permalink and site; what a capture looks its cards up by (with key_kind = 'url')
-CREATE UNIQUE INDEX IF NOT EXISTS entry_url_key ON entry (key, site) WHERE key_kind = 'url';
+CREATE UNIQUE INDEX IF NOT EXISTS entry_url_key ON entry (site, key) WHERE key_kind = 'url';
 -- a post by its permalink, with or without its site: SELECT * FROM entry WHERE key = ? (the
--- index above serves only a query that also says key_kind = 'url')
+-- index above serves only a query that also says site and key_kind = 'url')
 CREATE INDEX IF NOT EXISTS entry_key ON entry (key);
 CREATE INDEX IF NOT EXISTS entry_text_key ON entry (site, key) WHERE key_kind = 'text';
 -- the newest posts first: ORDER BY first_seen_at DESC

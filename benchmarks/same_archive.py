@@ -45,7 +45,9 @@ def read(db: Path, words: list[str]) -> dict[str, list[Row]]:
     for word in words:
         phrase = '"' + word.replace('"', '""') + '"'
         if schema >= 3:  # the index is on entry (rowid = entry id)
-            sql = "SELECT e.site, e.key FROM entry_fts f JOIN entry e ON e.id = f.rowid WHERE entry_fts MATCH ?"
+            sql = (
+                "SELECT e.site, e.key FROM entry_fts f JOIN entry e ON e.id = f.rowid WHERE entry_fts MATCH ?"
+            )
         else:  # the index is on the current versions
             sql = (
                 "SELECT e.site, e.key FROM entry_fts f JOIN entry_version v ON v.id = f.rowid"
@@ -69,7 +71,9 @@ def main() -> int:
             differences += 1
             missing = [row for row in old[name] if row not in new[name]][:3]
             extra = [row for row in new[name] if row not in old[name]][:3]
-            print(f"{name}: {len(old[name])} vs {len(new[name])} rows; only in old {missing}; only in new {extra}")
+            print(
+                f"{name}: {len(old[name])} vs {len(new[name])} rows; only in old {missing}; only in new {extra}"
+            )
     summary = ", ".join(f"{name} {len(rows)}" for name, rows in old.items())
     print(("same: " if not differences else "DIFFERENT: ") + summary)
     return 1 if differences else 0

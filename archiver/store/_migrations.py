@@ -66,8 +66,7 @@ MIGRATIONS: dict[int, Step] = {
             "DROP TRIGGER IF EXISTS entry_current_reindexed",
             # the index moves from entry_version to entry (one row per post, what Datasette searches)
             "DROP TABLE IF EXISTS entry_fts",
-            # a permalink is found without its site; the search join it served is gone
-            "DROP INDEX IF EXISTS entry_url_key",
+            # the search join it served is gone
             "DROP INDEX IF EXISTS entry_current_version",
             # categories and tags as JSON arrays; a date that is not a day moves to date_text
             "ALTER TABLE entry_version RENAME COLUMN category TO categories",
