@@ -72,7 +72,8 @@ def main() -> int:
             missing = [row for row in old[name] if row not in new[name]][:3]
             extra = [row for row in new[name] if row not in old[name]][:3]
             print(
-                f"{name}: {len(old[name])} vs {len(new[name])} rows; only in old {missing}; only in new {extra}"
+                f"{name}: {len(old[name])} vs {len(new[name])} rows;"
+                f" only in old {missing}; only in new {extra}"
             )
     summary = ", ".join(f"{name} {len(rows)}" for name, rows in old.items())
     print(("same: " if not differences else "DIFFERENT: ") + summary)
