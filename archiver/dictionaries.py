@@ -13,7 +13,7 @@ applies the choice):
 - a page of a source captured for the first time (a backfill, a new file) uses the site's
   newest dictionary: it is captured once, a dictionary of its own would never pay off;
 - a page of a source captured before uses the dictionary its last capture used, until what that
-  dictionary loses against a dictionary of the source's previous copy, times the captures it has
+  dictionary loses against a dictionary of the page's previous copy, times the captures it has
   served in a row, exceeds the price of a new dictionary (the rent-or-buy rule, at most about
   twice the best possible cost). A page that only changes noise loses nothing and keeps its
   dictionary; a page that drifts (a new post a day) loses a little more each capture and gets a

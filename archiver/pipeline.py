@@ -109,7 +109,7 @@ def ingest(
     with store.transaction():
         previous = store.last_capture_of(record.source)
         if data is not None and record.sha256 is not None:
-            store.put_blob(record.sha256, data, site=record.site, source=record.source)
+            store.put_blob(record.sha256, data, site=record.site, page=record.page_url or record.source)
         capture_id = store.insert_capture(record)
         if cards is None:
             repeated = record.repeats_capture_id or (previous.capture_id if previous else None)

@@ -208,12 +208,12 @@ def test_a_transaction_rolled_back_after_making_a_dictionary_leaves_no_wrong_one
     with Store(db) as store:
         record = CaptureRecord(SITE, "https://blog.noise.test/", "html", "2024-01-01T00:00:00Z", None)
         with pytest.raises(RuntimeError), store.transaction():
-            store.put_blob(hashlib.sha256(first).hexdigest(), first, site=SITE, source=record.source)
+            store.put_blob(hashlib.sha256(first).hexdigest(), first, site=SITE, page=record.source)
             raise RuntimeError("the capture fails after its blob was stored")
         for data in (other, listing(2, newest=5000, page=7)):
             sha256 = hashlib.sha256(data).hexdigest()
             with store.transaction():
-                store.put_blob(sha256, data, site="other.test", source="https://other.test/")
+                store.put_blob(sha256, data, site="other.test", page="https://other.test/")
                 store.insert_capture(
                     CaptureRecord("other.test", "https://other.test/", "html", "2024-01-01T00:00:00Z", sha256)
                 )

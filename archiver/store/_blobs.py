@@ -75,12 +75,12 @@ class _Dictionary:
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
-    """The dictionary a new page of a source would use, and what the source stored before."""
+    """The dictionary a new capture of a page would use, and what the page's captures stored before."""
 
     dictionary: _Dictionary | None
-    #: the source's latest captures in a row stored with that dictionary
+    #: the page's latest captures in a row stored with that dictionary
     run: int
-    #: the sha256 of the source's previous capture (None: captured for the first time)
+    #: the sha256 of the page's previous capture (None: captured for the first time)
     previous_sha256: str | None
 
 
@@ -95,13 +95,14 @@ class Blobs(Connection):
 
     # -- writing ---------------------------------------------------------------------------
 
-    def put_blob(self, sha256: str, data: bytes, *, site: str, source: str) -> bool:
+    def put_blob(self, sha256: str, data: bytes, *, site: str, page: str) -> bool:
         """Store bytes once per sha256, plain or with a dictionary of ``site`` (see
-        :mod:`archiver.dictionaries`); ``source`` is the file or URL they were captured from.
+        :mod:`archiver.dictionaries`); ``page`` is the page they show: its URL, else the file's path
+        (snapshots of one page saved as many files are one page).
         True when they were new."""
         if self.conn.execute("SELECT 1 FROM blob WHERE sha256 = ?", (sha256,)).fetchone():
             return False
-        stored, dictionary_id = self._compressed(site, data, self._candidate(site, source))
+        stored, dictionary_id = self._compressed(site, data, self._candidate(site, page))
         self.conn.execute(
             "INSERT INTO blob (sha256, size, compression, data, dictionary_id) VALUES (?, ?, 'zstd', ?, ?)",
             (sha256, len(data), stored, dictionary_id),
@@ -159,13 +160,13 @@ class Blobs(Connection):
             return made.codec.compressor.compress(data), made.id
         return plain if plain is not None else _compressor.compress(data), None
 
-    def _candidate(self, site: str, source: str) -> _Candidate:
-        """The dictionary the source's last capture used (else the site's newest), how many of
-        the source's latest captures used it in a row, and the source's previous bytes."""
+    def _candidate(self, site: str, page: str) -> _Candidate:
+        """The dictionary the page's last capture used (else the site's newest), how many of
+        the page's latest captures used it in a row, and the page's previous bytes."""
         rows = self.conn.execute(
             "SELECT b.dictionary_id, c.sha256 FROM capture c JOIN blob b ON b.sha256 = c.sha256"
-            " WHERE c.source = ? ORDER BY c.id DESC LIMIT ?",
-            (source, RUN_HORIZON),
+            " WHERE coalesce(c.page_url, c.source) = ? ORDER BY c.id DESC LIMIT ?",
+            (page, RUN_HORIZON),
         ).fetchall()
         dictionary_id = rows[0][0] if rows else None
         if dictionary_id is None:
@@ -183,7 +184,7 @@ class Blobs(Connection):
         return _Candidate(dictionary, run, rows[0][1] if rows else None)
 
     def _previous_bytes(self, sha256: str | None) -> bytes | None:
-        """The bytes of a source's previous capture, to measure against; None if it has none."""
+        """The bytes of a page's previous capture, to measure against; None if it has none."""
         if sha256 is None:
             return None
         try:
