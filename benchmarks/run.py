@@ -8,7 +8,7 @@ repository. Everything that is compared runs in this one process, one after the 
 ratios hold on a noisy machine. The last line is one summary:
 
     bench: ingest_pages_s=... ceiling_ratio=... baseline_ratio=... unchanged_growth_bytes=...
-           crawl_speedup=... unchanged_requests=... search_ms_100k=...
+           crawl_speedup=... backfill_pages_s=... unchanged_requests=... search_ms_100k=...
 
 Targets (2-core machine): ingest >= 0.6 x the ceiling and >= 15 x the naive baseline; < 2 KB of
 database growth per unchanged capture; crawl speed-up >= 6 x at concurrency 8; exactly 1 request
@@ -489,6 +489,7 @@ def part_crawl(cfg: Config, tmp: Path) -> None:
     target("crawl speed-up >= 6 x at concurrency 8", speedup >= 6, f"{speedup:.1f}x")
     target("1 request for an unchanged site", requests == 1, f"{requests}")
     SUMMARY["crawl_speedup"] = f"{speedup:.1f}"
+    SUMMARY["backfill_pages_s"] = f"{par_pages / par_s:.1f}"
     SUMMARY["unchanged_requests"] = str(requests)
 
 
@@ -644,7 +645,7 @@ def main() -> None:
         + (f"; missed: {', '.join(missed)}" if missed else "")
     )
     keys = ("ingest_pages_s", "ceiling_ratio", "baseline_ratio", "unchanged_growth_bytes",
-            "crawl_speedup", "unchanged_requests", "search_ms_100k")  # fmt: skip
+            "crawl_speedup", "backfill_pages_s", "unchanged_requests", "search_ms_100k")  # fmt: skip
     out("bench: " + " ".join(f"{k}={SUMMARY.get(k, 'n/a')}" for k in keys))
 
 
