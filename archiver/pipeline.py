@@ -107,12 +107,14 @@ def ingest(
     validators, backfill progress) commits or rolls back together with the capture it describes.
     """
     with store.transaction():
-        previous = store.last_capture_of(record.source)
+        repeated = record.repeats_capture_id
+        if cards is None and repeated is None:  # the source's last capture, before this one
+            previous = store.last_capture_of(record.source)
+            repeated = previous.capture_id if previous else None
         if data is not None and record.sha256 is not None:
             store.put_blob(record.sha256, data, site=record.site, page=record.page_url or record.source)
         capture_id = store.insert_capture(record)
         if cards is None:
-            repeated = record.repeats_capture_id or (previous.capture_id if previous else None)
             seen = store.mark_seen_again(repeated, capture_id, record.captured_at) if repeated else 0
             result = CaptureResult(record.source, capture_id, cards=seen)
         else:

@@ -157,3 +157,8 @@ class Connection:
         if self.conn.in_transaction:
             with suppress(sqlite3.Error):
                 self.conn.execute("ROLLBACK")
+        self._forget_uncommitted()
+
+    def _forget_uncommitted(self) -> None:
+        """Drop what the parts of the store remember of rows a rolled-back transaction wrote:
+        an id or a key they knew may be written again with other content."""
