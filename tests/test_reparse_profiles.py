@@ -49,6 +49,14 @@ def site() -> Iterator[SiteServer]:
         yield server
 
 
+def _imported(run: Runner, tmp_path: Path, site: SiteServer) -> tuple[Path, Path]:
+    """An archive of the fixture site imported twice with a copy of its profile: (db, profile)."""
+    db, profile = tmp_path / "archive.db", tmp_path / "blog.toml"
+    shutil.copy(SITE_PROFILE, profile)
+    _import(run, db, profile, site)
+    return db, profile
+
+
 def _import(run: Runner, db: Path, profile: Path, site: SiteServer) -> None:
     for at in ("2026-01-11T00:00:00Z", "2026-01-12T00:00:00Z"):
         args = ("--base-url", SITE_URL, "--profile", profile, "--captured-at", at)
@@ -100,9 +108,7 @@ def test_reparse_reads_the_stored_profile_after_the_file_moved_or_was_edited(
 def test_a_capture_archived_before_profiles_were_kept_stores_its_file_on_reparse(
     run: Runner, tmp_path: Path, site: SiteServer
 ) -> None:
-    db, profile = tmp_path / "archive.db", tmp_path / "blog.toml"
-    shutil.copy(SITE_PROFILE, profile)
-    _import(run, db, profile, site)
+    db, profile = _imported(run, tmp_path, site)
     forget_profiles(db)
     assert {sha for _, _, sha in profile_links(db)} == {None}
 
@@ -124,9 +130,7 @@ def test_a_capture_archived_before_profiles_were_kept_stores_its_file_on_reparse
 def test_a_missing_profile_file_of_an_older_capture_is_a_clear_error(
     run: Runner, tmp_path: Path, site: SiteServer
 ) -> None:
-    db, profile = tmp_path / "archive.db", tmp_path / "blog.toml"
-    shutil.copy(SITE_PROFILE, profile)
-    _import(run, db, profile, site)
+    db, profile = _imported(run, tmp_path, site)
     forget_profiles(db)
     with sqlite3.connect(db) as conn:
         first_html = conn.execute("SELECT min(id) FROM capture WHERE kind = 'html'").fetchone()[0]
@@ -157,9 +161,7 @@ def test_each_capture_is_reparsed_with_the_text_it_was_imported_with(
     run: Runner, tmp_path: Path, site: SiteServer
 ) -> None:
     """A profile edited between two imports is two kept profiles, each read for its captures."""
-    db, profile = tmp_path / "archive.db", tmp_path / "blog.toml"
-    shutil.copy(SITE_PROFILE, profile)
-    _import(run, db, profile, site)
+    db, profile = _imported(run, tmp_path, site)
     old = sha256_of(profile)
     profile.write_text(SITE_PROFILE.read_text("utf-8").replace('"time"', '"time, .no-such-date"'), "utf-8")
     new = sha256_of(profile)
