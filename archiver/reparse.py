@@ -91,12 +91,7 @@ def reparse(
             last_body = record.sha256 or (previous[1] if previous else None)
             last_of_source[record.source] = (stored.capture_id, last_body)
             if record.parsed_with is None or record.sha256 is None:
-                # a 304 or the same bytes again, not parsed: it shows again what it repeated
-                repeated = record.repeats_capture_id or (previous[0] if previous else None)
-                seen = (
-                    store.mark_seen_again(repeated, stored.capture_id, record.captured_at) if repeated else 0
-                )
-                store.finish_capture(stored.capture_id, seen, 0, 0)
+                _seen_again(store, stored, previous[0] if previous else None)
             else:
                 # a file imported again unchanged is read at the time of the capture it repeats
                 again = taken.get(record.repeats_capture_id) if record.repeats_capture_id else None
@@ -107,6 +102,15 @@ def reparse(
     after = store.stats()
     result.entries, result.versions = after["entries"], after["versions"]
     return result
+
+
+def _seen_again(store: Store, stored: StoredCapture, previous: int | None) -> None:
+    """A 304 or the same bytes again, not parsed: it shows again what it repeated (by default
+    the capture of its source before it)."""
+    record = stored.record
+    repeated = record.repeats_capture_id or previous
+    seen = store.mark_seen_again(repeated, stored.capture_id, record.captured_at) if repeated else 0
+    store.finish_capture(stored.capture_id, seen, 0, 0)
 
 
 def _check_one_site(store: Store) -> None:
