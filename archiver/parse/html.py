@@ -17,11 +17,12 @@ Selector semantics (see :mod:`archiver.parse.profile` for the file format):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
@@ -58,9 +59,6 @@ _TRAILING_READ_MORE = re.compile(
 )
 #: Zero-width characters: invisible, but they would make equal texts compare unequal.
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
-#: A piece of every :data:`_TRAILING_READ_MORE` phrase: a tail without one of them cannot end
-#: with a "Read more" (this test is far cheaper than the pattern).
-_READ_MORE_PIECE = re.compile("more|read|阅读|全文", re.IGNORECASE)
 
 
 class _PageCache:
@@ -123,14 +121,17 @@ def _split_selector(text: str) -> Selector:
 _parse_selector = lru_cache(maxsize=CACHE_ENTRIES["selectors"])(_split_selector)
 
 
-def parse_html(html: str, *, base_url: str | None = None, profile: Profile | None = None) -> ParsedPage:
+def parse_html(
+    html: str, *, base_url: str | None = None, profile: Profile | None = None, utf8: bytes | None = None
+) -> ParsedPage:
     """The post cards of one listing page, in page order, and the next page's absolute URL.
 
     With a profile its selectors decide; without one the page structure is analysed
     (:func:`archiver.parse.auto.detect`). Nothing found is an empty card list, never an
-    exception: the caller decides whether zero cards is an error.
+    exception: the caller decides whether zero cards is an error. ``utf8``, when the caller
+    has it, is ``html`` encoded in UTF-8, what lexbor parses (it is spared encoding it again).
     """
-    tree = LexborHTMLParser(html)
+    tree = LexborHTMLParser(html if utf8 is None else utf8)
     if profile is None:
         # Imported here because auto builds its profiles on this module's extractor.
         from archiver.parse.auto import detect_tree
@@ -138,7 +139,7 @@ def parse_html(html: str, *, base_url: str | None = None, profile: Profile | Non
         detection = detect_tree(tree, base_url=base_url)
         return ParsedPage(detection.cards, detection.next_url, detection.profile)
     nodes = select_cards(tree, profile.card)
-    cards = extract_cards(nodes, profile, base_url)
+    cards = extract_cards(tree, nodes, profile, base_url)
     return ParsedPage(cards=cards, next_url=find_next_url(tree, base_url, profile, nodes))
 
 
@@ -189,32 +190,107 @@ def is_nested(node: LexborNode, ids: set[int], clear: set[int]) -> bool:
     return False
 
 
-def extract_cards(nodes: Iterable[LexborNode], profile: Profile, base_url: str | None) -> list[Card]:
-    """One card per element that shows something (title, permalink or excerpt)."""
-    read = card_reader(profile, base_url)
-    return [card for card in map(read, nodes) if card is not None]
+def extract_cards(
+    tree: LexborHTMLParser, nodes: Sequence[LexborNode], profile: Profile, base_url: str | None
+) -> list[Card]:
+    """One card per element of ``nodes`` (:func:`select_cards`: none inside another) that shows
+    something (title, permalink or excerpt).
+
+    Each field selector is matched once in the whole page and its matches are shared out to the
+    cards that hold them: that is what ``card.css`` gives each card (lexbor matches a selector's
+    ancestors beyond the element searched from), in the same order, for one query per selector
+    instead of one per card and field.
+    """
+    if not nodes:
+        return []  # no query at all: an invalid field selector is no error without a card
+    fields = CardFields(profile, base_url)
+    owners: dict[int, int] = {}
+    for i, node in enumerate(nodes):
+        owners.setdefault(node.mem_id, i)  # a card selector list can match one element twice
+    slots = [owners[node.mem_id] for node in nodes]
+    shared = [share_out(css(tree, query), owners, len(nodes)) for query in fields.queries]
+    found = (
+        fields.card(node, [by_card[i] for by_card in shared]) for node, i in zip(nodes, slots, strict=True)
+    )
+    return [card for card in found if card is not None]
+
+
+def share_out(matches: list[LexborNode], owners: dict[int, int], count: int) -> list[list[LexborNode]]:
+    """``matches`` (in page order) split by the card holding each, for ``count`` cards.
+
+    ``owners`` maps each card's ``mem_id`` to its index; it learns every element walked through
+    (-1: in no card), so walks from later matches stop where an earlier one went.
+    """
+    by_card: list[list[LexborNode]] = [[] for _ in range(count)]
+    for node in matches:
+        walked = []
+        current: LexborNode | None = node
+        owner = -1
+        while current is not None:
+            current_id = current.mem_id
+            known = owners.get(current_id)
+            if known is not None:
+                owner = known
+                break
+            walked.append(current_id)
+            current = current.parent
+        for current_id in walked:
+            owners[current_id] = owner
+        if owner >= 0:
+            by_card[owner].append(node)
+    return by_card
+
+
+class CardFields:
+    """A profile's field selectors, parsed once for every card, and how a card element's matches
+    of them become a :class:`Card`."""
+
+    __slots__ = ("_pick", "base_url", "formats", "queries", "selectors", "separator")
+
+    def __init__(self, profile: Profile, base_url: str | None) -> None:
+        fields = (
+            profile.title,
+            profile.permalink,
+            profile.category,
+            profile.tags,
+            profile.date,
+            profile.excerpt,
+        )
+        selectors = tuple(Selector.parse(text) for text in fields)
+        #: each distinct CSS once, in field order (a title and permalink often share one)
+        self.queries = tuple(dict.fromkeys(s.css for s in selectors if s is not None))
+        self.selectors = selectors
+        #: each field's matches among :meth:`card`'s ``found`` (a field without selector: the
+        #: empty list after the last query's)
+        self._pick = itemgetter(*(self.queries.index(s.css) if s is not None else -1 for s in selectors))
+        self.base_url = base_url
+        self.formats = profile.date_formats
+        self.separator = profile.category_separator
+
+    def card(self, node: LexborNode, found: list[list[LexborNode]]) -> Card | None:
+        """The card ``node`` shows, ``found`` being its matches of each of :attr:`queries`;
+        ``None`` when it shows no title, permalink or excerpt."""
+        title, permalink, category, tags, date, excerpt = self.selectors
+        t, p, c, g, d, e = self._pick([*found, []])
+        card = Card(
+            title=first_value(t, title),
+            url=first_link_of(p, permalink, node, self.base_url),
+            categories=all_values(c, category, self.separator),
+            tags=all_values(g, tags, None),
+            date=first_date_of(d, date, self.formats),
+            excerpt=joined_values(e, excerpt, node),
+        )
+        return card if card.title or card.url or card.excerpt else None
 
 
 def card_reader(profile: Profile, base_url: str | None) -> Callable[[LexborNode], Card | None]:
     """Read one card element with the profile's selectors (parsed once, for every card); ``None``
     when it shows no title, permalink or excerpt."""
-    title = Selector.parse(profile.title)
-    permalink = Selector.parse(profile.permalink)
-    category = Selector.parse(profile.category)
-    tags = Selector.parse(profile.tags)
-    date = Selector.parse(profile.date)
-    excerpt = Selector.parse(profile.excerpt)
+    fields = CardFields(profile, base_url)
+    queries = [Selector(query) for query in fields.queries]
 
     def read(node: LexborNode) -> Card | None:
-        card = Card(
-            title=first_text(node, title),
-            url=first_link(node, permalink, base_url),
-            categories=all_texts(node, category, profile.category_separator),
-            tags=all_texts(node, tags, None),
-            date=first_date(node, date, profile.date_formats),
-            excerpt=joined_text(node, excerpt),
-        )
-        return card if card.title or card.url or card.excerpt else None
+        return fields.card(node, [_matches(node, query) for query in queries])
 
     return read
 
@@ -239,12 +315,22 @@ def visible_text(node: LexborNode) -> str:
         text = _INVISIBLE.sub("", text)
     text = " ".join(text.split())
     tail = text[-40:]
-    if _READ_MORE_PIECE.search(tail) and _TRAILING_READ_MORE.search(tail):
+    if _may_end_with_read_more(tail) and _TRAILING_READ_MORE.search(tail):
         # only the tail: the pattern is slow on long texts
         text = (text[: len(text) - len(tail)] + _TRAILING_READ_MORE.sub("", tail)).strip()
     if page is not None:
         page.text[node.mem_id] = text
     return text
+
+
+def _may_end_with_read_more(tail: str) -> bool:
+    """Whether ``tail`` holds a piece of every :data:`_TRAILING_READ_MORE` phrase: "阅读", "全文"
+    or "read" in any case (no character but these letters matches them ignoring case).
+
+    A tail without one cannot end with a "Read more"; these tests cost a third of a search
+    for the pieces (and far less than the pattern), on every text read.
+    """
+    return "阅读" in tail or "全文" in tail or "read" in tail.lower()
 
 
 @contextmanager
@@ -386,7 +472,12 @@ def _value(node: LexborNode, selector: Selector) -> str:
 
 def first_text(card: LexborNode, selector: Selector | None) -> str | None:
     """The first non-empty text (or attribute) the selector gives in the card."""
-    for node in _matches(card, selector):
+    return first_value(_matches(card, selector), selector)
+
+
+def first_value(matches: list[LexborNode], selector: Selector | None) -> str | None:
+    """:func:`first_text` of a card whose matches of ``selector`` are ``matches``."""
+    for node in matches:
         assert selector is not None
         value = _value(node, selector)
         if value:
@@ -400,12 +491,22 @@ def all_texts(card: LexborNode, selector: Selector | None, separator: str | None
     With a ``separator`` each value is a meta line like ``"技术 · 开源 · Jul 11, 2026 · 4 分钟"``:
     it is split, and the segments before the date that are not counts or credits are kept.
     """
+    return all_values(_matches(card, selector), selector, separator)
+
+
+def all_values(
+    matches: list[LexborNode], selector: Selector | None, separator: str | None
+) -> tuple[str, ...]:
+    """:func:`all_texts` of a card whose matches of ``selector`` are ``matches``."""
     values: list[str] = []
-    for node in _matches(card, selector):
+    for node in matches:
         assert selector is not None
         text = _value(node, selector)
-        pieces = split_meta_line(text, separator) if separator else [text]
-        values += [piece for piece in pieces if piece and piece not in values]
+        if not separator:
+            if text and text not in values:
+                values.append(text)
+            continue
+        values += [piece for piece in split_meta_line(text, separator) if piece and piece not in values]
     return tuple(values)
 
 
@@ -422,7 +523,12 @@ def split_meta_line(text: str, separator: str) -> list[str]:
 
 def first_date(card: LexborNode, selector: Selector | None, formats: Sequence[str]) -> str | None:
     """The first readable date among the matches, as ``YYYY-MM-DD``."""
-    for node in _matches(card, selector):
+    return first_date_of(_matches(card, selector), selector, formats)
+
+
+def first_date_of(matches: list[LexborNode], selector: Selector | None, formats: Sequence[str]) -> str | None:
+    """:func:`first_date` of a card whose matches of ``selector`` are ``matches``."""
+    for node in matches:
         assert selector is not None
         found = node_date(node, selector.attr, formats)
         if found:
@@ -452,6 +558,8 @@ def _node_date(node: LexborNode, attr: str | None, formats: Sequence[str]) -> st
         return find_date(node.attributes.get(attr) or "", formats)
     text = visible_text(node)
     found = parse_date(text, formats) if text else None
+    if found:
+        return found  # the attributes are not even read: building their dict costs more
     attrs = node.attributes
     for name in ("datetime", "content"):
         found = found or find_date(attrs.get(name) or "", formats)
@@ -460,9 +568,15 @@ def _node_date(node: LexborNode, attr: str | None, formats: Sequence[str]) -> st
 
 def joined_text(card: LexborNode, selector: Selector | None) -> str | None:
     """All matches' texts joined (``.entry-content p`` gives every paragraph), or ``None``."""
-    matches = _matches(card, selector)
+    return joined_values(_matches(card, selector), selector, card)
+
+
+def joined_values(matches: list[LexborNode], selector: Selector | None, card: LexborNode) -> str | None:
+    """:func:`joined_text` of ``card``, whose matches of ``selector`` are ``matches``."""
     if not matches or selector is None:
         return None
+    if len(matches) == 1:  # nothing it could be inside of
+        return _value(matches[0], selector) or None
     ids = {node.mem_id for node in matches}
     texts = []
     for node in matches:
@@ -485,7 +599,14 @@ def _inside(node: LexborNode, ids: set[int], stop: LexborNode) -> bool:
 
 def first_link(card: LexborNode, selector: Selector | None, base_url: str | None) -> str | None:
     """The permalink: the first match's href (its own, a descendant's or its enclosing link's)."""
-    for node in _matches(card, selector):
+    return first_link_of(_matches(card, selector), selector, card, base_url)
+
+
+def first_link_of(
+    matches: list[LexborNode], selector: Selector | None, card: LexborNode, base_url: str | None
+) -> str | None:
+    """:func:`first_link` of ``card``, whose matches of ``selector`` are ``matches``."""
+    for node in matches:
         assert selector is not None
         link = node_link(node, selector.attr, card, base_url)
         if link:
