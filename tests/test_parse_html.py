@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from archiver.errors import ProfileError
-from archiver.parse.html import parse_html, visible_text
+from archiver.parse.html import parse_html
 from archiver.parse.profile import Profile
+from archiver.parse.visible import visible_text
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "html"
 
@@ -142,7 +143,7 @@ def test_select_cards_drops_matches_nested_in_any_earlier_match() -> None:
 def test_trailing_read_more_is_dropped_in_any_case() -> None:
     from selectolax.lexbor import LexborHTMLParser
 
-    from archiver.parse.html import visible_text
+    from archiver.parse.visible import visible_text
 
     tree = LexborHTMLParser("<div><p>Some summary text.</p>READ MORE »</div><div>More or less</div>")
     first, second = tree.css("div")
