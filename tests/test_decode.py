@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from archiver.parse import parse_capture
-from archiver.parse.decode import decode_html
+from archiver.parse.decode import decode_html, decode_html_utf8
+from archiver.parse.html import parse_html
 
 from conftest import SEEDS, SITE, SITE_PROFILE, Runner
 from sitehttp import Reply, SiteServer
@@ -79,6 +80,25 @@ def test_a_stray_bad_byte_does_not_overrule_a_declaration_that_fits() -> None:
 def test_a_meta_that_names_utf16_means_utf8() -> None:
     page = f'<html><head><meta charset="utf-16"></head><body>{CARDS}</body></html>'
     assert _titles(page.encode("utf-8")) == TITLES
+
+
+@pytest.mark.parametrize(
+    ("page", "mine"),
+    [
+        (f'<html><head><meta charset="utf-8"></head><body>{CARDS}</body></html>'.encode(), True),
+        (f"<html><body>{CARDS}</body></html>".encode(), True),
+        (f"<html><body>{CARDS}</body></html>".encode("utf-8-sig"), False),  # the BOM is no text
+        (f'<html><head><meta charset="gbk"></head><body>{CARDS}</body></html>'.encode("gbk"), False),
+        (f"<html><body>{CARDS}</body></html>".encode() + b"\xff", False),  # a replacement character
+    ],
+)
+def test_lexbor_is_given_the_capture_itself_only_when_it_is_the_text_in_utf8(page: bytes, mine: bool) -> None:
+    text, utf8 = decode_html_utf8(page, "page.html")
+    assert text == decode_html(page, "page.html")
+    assert (utf8 is page) is mine and (utf8 is None) is not mine
+    if utf8 is not None:
+        assert utf8 == text.encode("utf-8")
+        assert parse_html(text, base_url=BASE, utf8=utf8) == parse_html(text, base_url=BASE)
 
 
 # -- through a crawl -------------------------------------------------------------------------------

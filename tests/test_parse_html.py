@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from archiver.errors import ProfileError
-from archiver.parse.html import parse_html, visible_text
+from archiver.parse.html import parse_html
 from archiver.parse.profile import Profile
+from archiver.parse.visible import visible_text
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "html"
 
@@ -142,7 +143,7 @@ def test_select_cards_drops_matches_nested_in_any_earlier_match() -> None:
 def test_trailing_read_more_is_dropped_in_any_case() -> None:
     from selectolax.lexbor import LexborHTMLParser
 
-    from archiver.parse.html import visible_text
+    from archiver.parse.visible import visible_text
 
     tree = LexborHTMLParser("<div><p>Some summary text.</p>READ MORE »</div><div>More or less</div>")
     first, second = tree.css("div")
@@ -162,3 +163,86 @@ def test_a_page_number_too_long_for_an_int_is_no_page_number(profile: Profile | 
     # on a page whose own number is no number, links are read as on a first page
     on_huge = parse_html(html, base_url=f"https://b.example/page/{huge}/", profile=profile)
     assert (len(on_huge.cards), on_huge.next_url) == (3, "https://b.example/page/2/")
+
+
+def test_each_field_selector_is_matched_once_per_page_not_once_per_card(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A query per card and field paid lexbor's selector parse 6 x 20 times on a 20-card page."""
+    from archiver.parse import html
+
+    queried: list[str] = []
+    real_css = html.css
+
+    def counting_css(node: object, selector: str) -> object:
+        queried.append(selector)
+        return real_css(node, selector)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(html, "css", counting_css)
+    cards = "".join(
+        f'<article><h2><a href="/p/{n}/">Post {n}</a></h2><time>2024-01-{n + 1:02}</time>'
+        f'<span class=cat><a href="/c/">C{n}</a></span><span class=tags><a href="/t/">T</a></span>'
+        f"<div class=ex><p>Summary {n}.</p></div></article>"
+        for n in range(20)
+    )
+    profile = Profile(
+        card="article",
+        title="h2 a",
+        permalink="h2 a",
+        category=".cat a",
+        tags=".tags a",
+        date="time",
+        excerpt=".ex",
+        next_page="a.next",
+    )
+    page = parse_html(f"<main>{cards}</main><a class=next href=/page/2/>Older</a>", profile=profile)
+    assert [c.title for c in page.cards] == [f"Post {n}" for n in range(20)]
+    assert page.cards[19].categories == ("C19",) and page.cards[19].date == "2024-01-20"
+    assert sorted(queried) == sorted(["article", "h2 a", ".cat a", ".tags a", "time", ".ex", "a.next"])
+
+
+#: Selectors whose matches depend on more than the card's own subtree, or that match an element
+#: twice, or the card itself: what each card is given must not depend on how they are matched.
+AWKWARD = [
+    Profile(card="article", title="main > article h2", permalink="body a", excerpt="h2 + p, p"),
+    Profile(card="article, .post", title="h2", excerpt="p", tags="a, a"),
+    Profile(card="li", title="li > a", excerpt="li", date="li span"),
+    Profile(card="section", title=":first-child", category="aside a", excerpt="section ~ section p"),
+]
+AWKWARD_PAGE = """<body><main>
+  <article class=post><h2><a href=/a/>A</a></h2><p>First para.</p><p>Second para.</p></article>
+  <article><h2>B</h2><a href=/b/>b</a><p>Only para.</p></article>
+  <ul><li><a href=/l1/>L1</a><span>2024-05-01</span><ul><li><a href=/l2/>L2</a></li></ul></li></ul>
+  <section><p>S1</p></section><section><p>S2</p><aside><a href=/c/>Cat</a></aside></section>
+</main><aside><a href=/side/>Sidebar</a><p>Not a card.</p></aside></body>"""
+
+
+@pytest.mark.parametrize("profile", AWKWARD, ids=lambda p: p.card)
+def test_page_wide_field_matches_give_each_card_what_a_query_inside_it_gives(profile: Profile) -> None:
+    from selectolax.lexbor import LexborHTMLParser
+
+    from archiver.parse.html import card_reader, select_cards
+
+    tree = LexborHTMLParser(AWKWARD_PAGE)
+    read = card_reader(profile, "https://b.example/")  # queries inside each card element
+    each = [card for card in map(read, select_cards(tree, profile.card)) if card is not None]
+    assert parse_html(AWKWARD_PAGE, base_url="https://b.example/", profile=profile).cards == each
+
+
+def test_awkward_selectors_read_what_the_page_shows() -> None:
+    first, twice, again, _ = [
+        parse_html(AWKWARD_PAGE, base_url="https://b.example/", profile=p).cards for p in AWKWARD
+    ]
+    assert [(c.title, c.url, c.excerpt) for c in first] == [
+        ("A", "https://b.example/a/", "First para. First para. Second para."),  # p matched twice
+        ("B", "https://b.example/b/", "Only para."),
+    ]
+    assert [c.title for c in twice] == ["A", "A", "B"]  # "article, .post" matches the first twice
+    assert [(c.title, c.date) for c in again] == [("L1", "2024-05-01")]  # the nested li is no card
+
+
+def test_an_invalid_field_selector_is_an_error_only_once_a_card_is_found() -> None:
+    profile = Profile(card="article", title="h2", category="a[", tags="b[")
+    with pytest.raises(ProfileError, match=r"invalid CSS selector 'a\['"):  # the first, in field order
+        parse_html("<article><h2>T</h2></article>", profile=profile)
+    assert parse_html("<div><h2>T</h2></div>", profile=profile).cards == []

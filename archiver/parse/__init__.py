@@ -7,7 +7,7 @@ from pathlib import PurePath
 
 from archiver.errors import InputError
 from archiver.models import ParsedPage
-from archiver.parse.decode import decode_html, decode_text_capture, looks_binary
+from archiver.parse.decode import decode_html_utf8, decode_text_capture, looks_binary
 from archiver.parse.html import parse_html
 from archiver.parse.limits import check_nesting
 from archiver.parse.profile import (
@@ -62,9 +62,9 @@ def parse_capture(
     if kind == "text":
         text = decode_text_capture(data, source, encoding)
         return ParsedPage(cards=parse_text(text, chrome_lines))
-    html = decode_html(data, source, header_charset=header_charset, encoding=encoding)
+    html, utf8 = decode_html_utf8(data, source, header_charset=header_charset, encoding=encoding)
     check_nesting(html, source)
-    return parse_html(html, base_url=base_url, profile=profile)
+    return parse_html(html, base_url=base_url, profile=profile, utf8=utf8)
 
 
 def require_cards(page: ParsedPage, source: str, profile: Profile | None) -> ParsedPage:

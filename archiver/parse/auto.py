@@ -51,12 +51,10 @@ from archiver.parse.html import (
     node_link,
     select_cards,
     split_meta_line,
-    text_cache,
-    visible_text,
-    without_text_cache,
 )
 from archiver.parse.limits import CACHE_ENTRIES, MAX_CACHED_KEY_CHARS, MAX_LINK_CHARS
 from archiver.parse.profile import Profile
+from archiver.parse.visible import text_cache, visible_text, without_text_cache
 
 #: Path segments of index pages: categories, tags, authors, search, feeds.
 _TAXONOMY = frozenset(

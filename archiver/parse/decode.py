@@ -87,27 +87,39 @@ def decode_html(
     then to UTF-8 and detection, whichever decodes them without errors: a server that labels
     every page UTF-8 must not turn a GBK page into replacement characters.
     """
+    return decode_html_utf8(data, source, header_charset, encoding)[0]
+
+
+def decode_html_utf8(
+    data: bytes, source: str, header_charset: str | None = None, encoding: str | None = None
+) -> tuple[str, bytes | None]:
+    """:func:`decode_html`, and ``data`` itself when the text is all of it read as UTF-8 (the
+    usual case); else None.
+
+    lexbor parses UTF-8 bytes: given the text, it encodes it back to the bytes it came from
+    (about 30 us for a 60 KB page in Chinese), which ``data`` spares.
+    """
     if encoding:
-        return decode_text_capture(data, source, encoding)
+        return decode_text_capture(data, source, encoding), None
     for bom, codec in _BOMS:
         if data.startswith(bom):
-            return data[len(bom) :].decode(codec, errors="replace")
+            return data[len(bom) :].decode(codec, errors="replace"), None
     declared = _declared(header_charset, data)
     for codec in declared:
         with suppress(UnicodeDecodeError):
-            return data.decode(codec)
+            return data.decode(codec), data if codec == "utf-8" else None
     for codec in declared:
         text = data.decode(codec, errors="replace")
         if not _mostly_wrong(text):
-            return text  # a stray bad byte or two: the declaration is right
+            return text, None  # a stray bad byte or two: the declaration is right
     if "utf-8" not in declared:
         with suppress(UnicodeDecodeError):
-            return data.decode("utf-8")
+            return data.decode("utf-8"), data
     detected = _detected(data)
     if detected and detected not in declared:
         with suppress(UnicodeDecodeError):
-            return data.decode(detected)
-    return data.decode(declared[0] if declared else detected or "cp1252", errors="replace")
+            return data.decode(detected), None
+    return data.decode(declared[0] if declared else detected or "cp1252", errors="replace"), None
 
 
 def _declared(header_charset: str | None, data: bytes) -> list[str]:

@@ -17,11 +17,10 @@ Selector semantics (see :mod:`archiver.parse.profile` for the file format):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
@@ -31,50 +30,8 @@ from archiver.models import Card, ParsedPage
 from archiver.parse.dates import find_date, parse_date
 from archiver.parse.limits import CACHE_ENTRIES, MAX_CACHED_KEY_CHARS, MAX_LINK_CHARS, MAX_PAGE_DIGITS
 from archiver.parse.profile import Profile
+from archiver.parse.visible import PAGE_CACHE, visible_text
 
-#: Elements whose content is never visible text.
-_SKIP_TAGS = frozenset(
-    {"script", "style", "template", "noscript", "svg", "head", "meta", "link", "select", "math"}
-)
-#: Elements that start a new line when rendered: their text is separated by a space.
-_BLOCK_TAGS = frozenset(
-    {
-        "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
-        "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
-        "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
-    }
-)  # fmt: skip
-_READ_MORE = re.compile(
-    r"^[\W_]*(?:read\s+more|read\s+the\s+rest|continue\s+reading|keep\s+reading|view\s+more"
-    r"|more|阅读全文|阅读更多|查看全文|查看更多|继续阅读|全文|更多)[\W_]*$",
-    re.IGNORECASE,
-)
-_READ_MORE_START = re.compile(
-    r"^(?:read\s+more|continue\s+reading|keep\s+reading|阅读全文|阅读更多|继续阅读)\b", re.IGNORECASE
-)
-_TRAILING_READ_MORE = re.compile(
-    r"[\s\W]*(?:read\s+more|continue\s+reading|阅读全文|阅读更多|查看全文|继续阅读)[\W_]*$",
-    re.IGNORECASE,
-)
-#: Zero-width characters: invisible, but they would make equal texts compare unequal.
-_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
-#: A piece of every :data:`_TRAILING_READ_MORE` phrase: a tail without one of them cannot end
-#: with a "Read more" (this test is far cheaper than the pattern).
-_READ_MORE_PIECE = re.compile("more|read|阅读|全文", re.IGNORECASE)
-
-
-class _PageCache:
-    """What :func:`text_cache` remembers for one parsed page, by element ``mem_id``."""
-
-    __slots__ = ("dates", "matches", "text")
-
-    def __init__(self) -> None:
-        self.text: dict[int, str] = {}
-        self.matches: dict[tuple[int, str], list[LexborNode]] = {}
-        self.dates: dict[tuple[int, str | None, tuple[str, ...]], str | None] = {}
-
-
-_CACHE: ContextVar[_PageCache | None] = ContextVar("_CACHE", default=None)
 _ATTR_SUFFIX = re.compile(r"^(?P<sel>.+?)\s+@(?P<attr>[A-Za-z_:][-\w:.]*)$")
 #: A meta-line segment that is a reading time, a word or view count, or an author credit,
 #: never a category.
@@ -123,14 +80,17 @@ def _split_selector(text: str) -> Selector:
 _parse_selector = lru_cache(maxsize=CACHE_ENTRIES["selectors"])(_split_selector)
 
 
-def parse_html(html: str, *, base_url: str | None = None, profile: Profile | None = None) -> ParsedPage:
+def parse_html(
+    html: str, *, base_url: str | None = None, profile: Profile | None = None, utf8: bytes | None = None
+) -> ParsedPage:
     """The post cards of one listing page, in page order, and the next page's absolute URL.
 
     With a profile its selectors decide; without one the page structure is analysed
     (:func:`archiver.parse.auto.detect`). Nothing found is an empty card list, never an
-    exception: the caller decides whether zero cards is an error.
+    exception: the caller decides whether zero cards is an error. ``utf8``, when the caller
+    has it, is ``html`` encoded in UTF-8, what lexbor parses (it is spared encoding it again).
     """
-    tree = LexborHTMLParser(html)
+    tree = LexborHTMLParser(html if utf8 is None else utf8)
     if profile is None:
         # Imported here because auto builds its profiles on this module's extractor.
         from archiver.parse.auto import detect_tree
@@ -138,7 +98,7 @@ def parse_html(html: str, *, base_url: str | None = None, profile: Profile | Non
         detection = detect_tree(tree, base_url=base_url)
         return ParsedPage(detection.cards, detection.next_url, detection.profile)
     nodes = select_cards(tree, profile.card)
-    cards = extract_cards(nodes, profile, base_url)
+    cards = extract_cards(tree, nodes, profile, base_url)
     return ParsedPage(cards=cards, next_url=find_next_url(tree, base_url, profile, nodes))
 
 
@@ -189,180 +149,115 @@ def is_nested(node: LexborNode, ids: set[int], clear: set[int]) -> bool:
     return False
 
 
-def extract_cards(nodes: Iterable[LexborNode], profile: Profile, base_url: str | None) -> list[Card]:
-    """One card per element that shows something (title, permalink or excerpt)."""
-    read = card_reader(profile, base_url)
-    return [card for card in map(read, nodes) if card is not None]
+def extract_cards(
+    tree: LexborHTMLParser, nodes: Sequence[LexborNode], profile: Profile, base_url: str | None
+) -> list[Card]:
+    """One card per element of ``nodes`` (:func:`select_cards`: none inside another) that shows
+    something (title, permalink or excerpt).
+
+    Each field selector is matched once in the whole page and its matches are shared out to the
+    cards that hold them: that is what ``card.css`` gives each card (lexbor matches a selector's
+    ancestors beyond the element searched from), in the same order, for one query per selector
+    instead of one per card and field.
+    """
+    if not nodes:
+        return []  # no query at all: an invalid field selector is no error without a card
+    fields = CardFields(profile, base_url)
+    owners: dict[int, int] = {}
+    for i, node in enumerate(nodes):
+        owners.setdefault(node.mem_id, i)  # a card selector list can match one element twice
+    slots = [owners[node.mem_id] for node in nodes]
+    shared = [share_out(css(tree, query), owners, len(nodes)) for query in fields.queries]
+    found = (
+        fields.card(node, [by_card[i] for by_card in shared]) for node, i in zip(nodes, slots, strict=True)
+    )
+    return [card for card in found if card is not None]
+
+
+def share_out(matches: list[LexborNode], owners: dict[int, int], count: int) -> list[list[LexborNode]]:
+    """``matches`` (in page order) split by the card holding each, for ``count`` cards.
+
+    ``owners`` maps each card's ``mem_id`` to its index; it learns every element walked through
+    (-1: in no card), so walks from later matches stop where an earlier one went.
+    """
+    by_card: list[list[LexborNode]] = [[] for _ in range(count)]
+    for node in matches:
+        walked = []
+        current: LexborNode | None = node
+        owner = -1
+        while current is not None:
+            current_id = current.mem_id
+            known = owners.get(current_id)
+            if known is not None:
+                owner = known
+                break
+            walked.append(current_id)
+            current = current.parent
+        for current_id in walked:
+            owners[current_id] = owner
+        if owner >= 0:
+            by_card[owner].append(node)
+    return by_card
+
+
+class CardFields:
+    """A profile's field selectors, parsed once for every card, and how a card element's matches
+    of them become a :class:`Card`."""
+
+    __slots__ = ("_pick", "base_url", "formats", "queries", "selectors", "separator")
+
+    def __init__(self, profile: Profile, base_url: str | None) -> None:
+        fields = (
+            profile.title,
+            profile.permalink,
+            profile.category,
+            profile.tags,
+            profile.date,
+            profile.excerpt,
+        )
+        selectors = tuple(Selector.parse(text) for text in fields)
+        #: each distinct CSS once, in field order (a title and permalink often share one)
+        self.queries = tuple(dict.fromkeys(s.css for s in selectors if s is not None))
+        self.selectors = selectors
+        #: each field's matches among :meth:`card`'s ``found`` (a field without selector: the
+        #: empty list after the last query's)
+        self._pick = itemgetter(*(self.queries.index(s.css) if s is not None else -1 for s in selectors))
+        self.base_url = base_url
+        self.formats = profile.date_formats
+        self.separator = profile.category_separator
+
+    def card(self, node: LexborNode, found: list[list[LexborNode]]) -> Card | None:
+        """The card ``node`` shows, ``found`` being its matches of each of :attr:`queries`;
+        ``None`` when it shows no title, permalink or excerpt."""
+        title, permalink, category, tags, date, excerpt = self.selectors
+        t, p, c, g, d, e = self._pick([*found, []])
+        card = Card(
+            title=first_value(t, title),
+            url=first_link_of(p, permalink, node, self.base_url),
+            categories=all_values(c, category, self.separator),
+            tags=all_values(g, tags, None),
+            date=first_date_of(d, date, self.formats),
+            excerpt=joined_values(e, excerpt, node),
+        )
+        return card if card.title or card.url or card.excerpt else None
 
 
 def card_reader(profile: Profile, base_url: str | None) -> Callable[[LexborNode], Card | None]:
     """Read one card element with the profile's selectors (parsed once, for every card); ``None``
     when it shows no title, permalink or excerpt."""
-    title = Selector.parse(profile.title)
-    permalink = Selector.parse(profile.permalink)
-    category = Selector.parse(profile.category)
-    tags = Selector.parse(profile.tags)
-    date = Selector.parse(profile.date)
-    excerpt = Selector.parse(profile.excerpt)
+    fields = CardFields(profile, base_url)
+    queries = [Selector(query) for query in fields.queries]
 
     def read(node: LexborNode) -> Card | None:
-        card = Card(
-            title=first_text(node, title),
-            url=first_link(node, permalink, base_url),
-            categories=all_texts(node, category, profile.category_separator),
-            tags=all_texts(node, tags, None),
-            date=first_date(node, date, profile.date_formats),
-            excerpt=joined_text(node, excerpt),
-        )
-        return card if card.title or card.url or card.excerpt else None
+        return fields.card(node, [_matches(node, query) for query in queries])
 
     return read
-
-
-def visible_text(node: LexborNode) -> str:
-    """The text a reader sees in ``node``: no scripts, hidden parts or "Read more" buttons.
-
-    Block elements are separated by a space and whitespace is collapsed, so the result is the
-    excerpt as one line, the form the archive stores and compares.
-    """
-    page = _CACHE.get()
-    if page is not None and (known := page.text.get(node.mem_id)) is not None:
-        return known
-    child = node.first_child
-    if child is not None and child.next is None and child.tag == "-text":
-        text = child.text_content or ""  # a leaf (a link, a tag, a date): nothing to walk
-    else:
-        parts: list[str] = []
-        _collect_text(node, parts)
-        text = "".join(parts)
-    if not text.isascii() and _INVISIBLE.search(text):
-        text = _INVISIBLE.sub("", text)
-    text = " ".join(text.split())
-    tail = text[-40:]
-    if _READ_MORE_PIECE.search(tail) and _TRAILING_READ_MORE.search(tail):
-        # only the tail: the pattern is slow on long texts
-        text = (text[: len(text) - len(tail)] + _TRAILING_READ_MORE.sub("", tail)).strip()
-    if page is not None:
-        page.text[node.mem_id] = text
-    return text
-
-
-@contextmanager
-def text_cache() -> Iterator[None]:
-    """Remember :func:`visible_text` and :func:`node_date` per element, and each card's matches
-    per field selector, while one parsed page is being analysed.
-
-    Detection reads the same elements under many candidate selectors, and then extracts the
-    sampled cards again with the selectors it chose; element ids are only stable while their
-    tree is alive, hence a scoped cache rather than a global one.
-    """
-    token = _CACHE.set(_PageCache())
-    try:
-        yield
-    finally:
-        _CACHE.reset(token)
-
-
-@contextmanager
-def without_text_cache() -> Iterator[None]:
-    """Suspend :func:`text_cache` (for elements no earlier read has seen: remembering them
-    would only cost time)."""
-    token = _CACHE.set(None)
-    try:
-        yield
-    finally:
-        _CACHE.reset(token)
-
-
-def _collect_text(node: LexborNode, parts: list[str]) -> None:
-    # Depth-first with an explicit stack, not recursion: a page nested thousands of elements
-    # deep (broken or hostile markup) must not exhaust Python's stack (RecursionError).
-    pending: list[LexborNode | str] = []  # what comes after a subtree: " " and/or its next sibling
-    child = node.first_child
-    while True:
-        if child is None:
-            if not pending:
-                return
-            item = pending.pop()
-            if isinstance(item, str):
-                parts.append(item)
-            else:
-                child = item
-            continue
-        tag = child.tag
-        if tag == "-text":
-            parts.append(child.text_content or "")
-        elif child.is_element_node and tag not in _SKIP_TAGS and not _is_hidden(child):
-            block = tag in _BLOCK_TAGS
-            if block:
-                parts.append(" ")
-            if not _is_read_more(child):
-                if child.next is not None:
-                    pending.append(child.next)
-                if block:
-                    pending.append(" ")
-                child = child.first_child
-                continue
-            if block:
-                parts.append(" ")
-        child = child.next
-
-
-def _is_hidden(node: LexborNode) -> bool:
-    attrs = node.attributes
-    if "hidden" in attrs:
-        return True
-    style = attrs.get("style")
-    return bool(style) and "display:none" in style.replace(" ", "").lower()  # type: ignore[union-attr]
-
-
-def _short_text(node: LexborNode, limit: int, max_nodes: int = 64) -> str | None:
-    """``node.text(deep=True).strip()`` when that is short, else None, at a bounded cost.
-
-    Asking every element of a deeply nested page for its whole text is quadratic (a hostile page
-    of 100,000 nested divs took minutes); a button's text is found within a few nodes.
-    """
-    parts: list[str] = []
-    size = 0
-    pending = [node.first_child]
-    seen = 0
-    while pending:
-        child = pending.pop()
-        while child is not None:
-            seen += 1
-            if seen > max_nodes:
-                return None
-            if child.tag == "-text":
-                text = child.text_content or ""
-                size += len(text)
-                if size > limit * 4:
-                    return None
-                parts.append(text)
-            elif child.first_child is not None:
-                pending.append(child.next)
-                child = child.first_child
-                continue
-            child = child.next
-    return "".join(parts).strip()
-
-
-def _is_read_more(node: LexborNode) -> bool:
-    """A "Read more" button: short, and nothing but the phrase (a link may add the title
-    for screen readers: "Continue reading <span>Post title</span>")."""
-    if node.tag not in {"a", "button", "div", "span", "p"}:
-        return False
-    text = _short_text(node, 200)
-    if text is None:
-        return False
-    if len(text) < 40 and _READ_MORE.match(text):
-        return True
-    return node.tag in {"a", "button"} and len(text) < 200 and bool(_READ_MORE_START.match(text))
 
 
 def _matches(node: LexborNode, selector: Selector | None) -> list[LexborNode]:
     if selector is None:
         return []
-    page = _CACHE.get()
+    page = PAGE_CACHE.get()
     if page is None:
         return css(node, selector.css)
     key = (node.mem_id, selector.css)
@@ -386,7 +281,12 @@ def _value(node: LexborNode, selector: Selector) -> str:
 
 def first_text(card: LexborNode, selector: Selector | None) -> str | None:
     """The first non-empty text (or attribute) the selector gives in the card."""
-    for node in _matches(card, selector):
+    return first_value(_matches(card, selector), selector)
+
+
+def first_value(matches: list[LexborNode], selector: Selector | None) -> str | None:
+    """:func:`first_text` of a card whose matches of ``selector`` are ``matches``."""
+    for node in matches:
         assert selector is not None
         value = _value(node, selector)
         if value:
@@ -400,12 +300,22 @@ def all_texts(card: LexborNode, selector: Selector | None, separator: str | None
     With a ``separator`` each value is a meta line like ``"技术 · 开源 · Jul 11, 2026 · 4 分钟"``:
     it is split, and the segments before the date that are not counts or credits are kept.
     """
+    return all_values(_matches(card, selector), selector, separator)
+
+
+def all_values(
+    matches: list[LexborNode], selector: Selector | None, separator: str | None
+) -> tuple[str, ...]:
+    """:func:`all_texts` of a card whose matches of ``selector`` are ``matches``."""
     values: list[str] = []
-    for node in _matches(card, selector):
+    for node in matches:
         assert selector is not None
         text = _value(node, selector)
-        pieces = split_meta_line(text, separator) if separator else [text]
-        values += [piece for piece in pieces if piece and piece not in values]
+        if not separator:
+            if text and text not in values:
+                values.append(text)
+            continue
+        values += [piece for piece in split_meta_line(text, separator) if piece and piece not in values]
     return tuple(values)
 
 
@@ -422,7 +332,12 @@ def split_meta_line(text: str, separator: str) -> list[str]:
 
 def first_date(card: LexborNode, selector: Selector | None, formats: Sequence[str]) -> str | None:
     """The first readable date among the matches, as ``YYYY-MM-DD``."""
-    for node in _matches(card, selector):
+    return first_date_of(_matches(card, selector), selector, formats)
+
+
+def first_date_of(matches: list[LexborNode], selector: Selector | None, formats: Sequence[str]) -> str | None:
+    """:func:`first_date` of a card whose matches of ``selector`` are ``matches``."""
+    for node in matches:
         assert selector is not None
         found = node_date(node, selector.attr, formats)
         if found:
@@ -438,7 +353,7 @@ def node_date(node: LexborNode, attr: str | None, formats: Sequence[str]) -> str
     exist only in markup (``<meta property=datePublished>``). A date inside a longer text
     (``"发表于 2022-06-26"``) is the last resort.
     """
-    page = _CACHE.get()
+    page = PAGE_CACHE.get()
     if page is None:
         return _node_date(node, attr, formats)
     key = (node.mem_id, attr, tuple(formats))
@@ -452,6 +367,8 @@ def _node_date(node: LexborNode, attr: str | None, formats: Sequence[str]) -> st
         return find_date(node.attributes.get(attr) or "", formats)
     text = visible_text(node)
     found = parse_date(text, formats) if text else None
+    if found:
+        return found  # the attributes are not even read: building their dict costs more
     attrs = node.attributes
     for name in ("datetime", "content"):
         found = found or find_date(attrs.get(name) or "", formats)
@@ -460,9 +377,15 @@ def _node_date(node: LexborNode, attr: str | None, formats: Sequence[str]) -> st
 
 def joined_text(card: LexborNode, selector: Selector | None) -> str | None:
     """All matches' texts joined (``.entry-content p`` gives every paragraph), or ``None``."""
-    matches = _matches(card, selector)
+    return joined_values(_matches(card, selector), selector, card)
+
+
+def joined_values(matches: list[LexborNode], selector: Selector | None, card: LexborNode) -> str | None:
+    """:func:`joined_text` of ``card``, whose matches of ``selector`` are ``matches``."""
     if not matches or selector is None:
         return None
+    if len(matches) == 1:  # nothing it could be inside of
+        return _value(matches[0], selector) or None
     ids = {node.mem_id for node in matches}
     texts = []
     for node in matches:
@@ -485,7 +408,14 @@ def _inside(node: LexborNode, ids: set[int], stop: LexborNode) -> bool:
 
 def first_link(card: LexborNode, selector: Selector | None, base_url: str | None) -> str | None:
     """The permalink: the first match's href (its own, a descendant's or its enclosing link's)."""
-    for node in _matches(card, selector):
+    return first_link_of(_matches(card, selector), selector, card, base_url)
+
+
+def first_link_of(
+    matches: list[LexborNode], selector: Selector | None, card: LexborNode, base_url: str | None
+) -> str | None:
+    """:func:`first_link` of ``card``, whose matches of ``selector`` are ``matches``."""
+    for node in matches:
         assert selector is not None
         link = node_link(node, selector.attr, card, base_url)
         if link:
