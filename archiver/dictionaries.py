@@ -43,6 +43,11 @@ MAX_DICTIONARY_BYTES = 512 * 1024
 RUN_HORIZON = 32
 
 
+#: The first run at which a fresh copy is measured against the page's dictionary (see
+#: :func:`measures_previous`).
+FIRST_MEASURED_RUN = 4
+
+
 class Choice(Enum):
     """How one new blob is stored."""
 
@@ -98,10 +103,13 @@ def measures_previous(with_dictionary: int, run: int, new_dictionary: int) -> bo
     """Whether to measure what a dictionary of the source's previous copy would store the page in.
 
     Only when the rule of :func:`choose_dictionary` could then buy a new dictionary: what the
-    current one loses is at most what it stores, times the run. And only at runs of 1, 2, 4, 8,
-    16 and from RUN_HORIZON on: building a dictionary to measure with costs more than storing the
+    current one loses is at most what it stores, times the run. And only at runs of 4, 8, 16
+    and from RUN_HORIZON on: building a dictionary to measure with costs more than storing the
     page, and checking at doubling runs buys a new one at most one doubling late, which keeps
-    the storage within a small factor of checking every capture.
+    the storage within a small factor of checking every capture. Below FIRST_MEASURED_RUN a new
+    dictionary pays only if the old one loses a third of a page or more on one capture: a page
+    that changed so much gains little from any copy of itself.
     """
     run = min(max(run, 1), RUN_HORIZON)
-    return with_dictionary * run > new_dictionary and (run & (run - 1) == 0 or run == RUN_HORIZON)
+    doubling = run >= FIRST_MEASURED_RUN and run & (run - 1) == 0
+    return with_dictionary * run > new_dictionary and (doubling or run == RUN_HORIZON)

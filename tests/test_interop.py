@@ -30,6 +30,7 @@ from typer.testing import CliRunner
 
 from archiver.cli import app
 from archiver.store import Store
+from archiver.store._connection import WAL_PAGES_BETWEEN_CHECKPOINTS
 
 from conftest import SEEDS, SITE, SITE_PROFILE, SITE_URL
 
@@ -196,7 +197,14 @@ def test_sqlite_utils_search_finds_the_posts(archive: Path, word: str) -> None:
     assert sorted(row["id"] for row in rows) == _matching(archive, word)
 
 
-PRAGMAS = ("foreign_keys", "recursive_triggers", "journal_mode", "synchronous", "query_only")
+PRAGMAS = (
+    "foreign_keys",
+    "recursive_triggers",
+    "journal_mode",
+    "synchronous",
+    "query_only",
+    "wal_autocheckpoint",
+)
 #: SQL function the test plugin adds to every connection sqlite-utils prepares with plugins on
 PLUGIN_FUNCTION = "interop_plugin_ran"
 
@@ -240,6 +248,7 @@ def test_the_store_keeps_its_pragmas_and_runs_no_sqlite_utils_plugin(archive: Pa
                 "journal_mode": "wal",
                 "synchronous": 1,  # NORMAL: safe in WAL mode, a commit waits for no fsync
                 "query_only": 0,
+                "wal_autocheckpoint": WAL_PAGES_BETWEEN_CHECKPOINTS,
             }
             assert not _has_function(store.conn, PLUGIN_FUNCTION)
     with Store(archive, read_only=True) as reader:
