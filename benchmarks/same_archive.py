@@ -6,7 +6,10 @@ For checking that a change of storage (a new schema version, batched indexing, c
 changed nothing a user sees: an archive made by the code before and one made by the code after
 from the same captures must agree on every entry (site, key), every version's fields (categories
 and tags as lists of names, the date as shown), every version's first and last seen times and
-count, and on which entries a full-text search finds. Ids may differ; nothing else may.
+count, and on which entries a full-text search finds. Ids may differ; nothing else may, but for
+what two crawls of a test server cannot share: `--ignore-times` leaves out when versions were
+seen (a crawl takes the clock's time) and `--ignore-origin` the server's address (each run gets
+a free port, which is part of the site's name and of every permalink).
 Exit status 0 when they agree, 1 when not (the first differences are printed).
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -27,7 +31,22 @@ def _names(value: str | None, schema: int) -> list[str]:
     return list(json.loads(value)) if schema >= 3 else value.split(", ")
 
 
-def read(db: Path, words: list[str]) -> dict[str, list[Row]]:
+_ORIGIN = re.compile(r"^(https?://)?[^/]+")
+
+
+def _neutral(row: Row, *, times: bool, origin: bool) -> Row:
+    """``row`` (site, key, version, title, url, ...) without what the caller ignores."""
+    values = list(row)
+    if origin:
+        values[0] = "SITE"
+        values[1] = _ORIGIN.sub("ORIGIN", str(values[1]))
+        values[4] = _ORIGIN.sub("ORIGIN", str(values[4])) if values[4] is not None else None
+    if times:
+        values[9:11] = []
+    return tuple(values)
+
+
+def read(db: Path, words: list[str], *, times: bool = False, origin: bool = False) -> dict[str, list[Row]]:
     """The content of an archive of any schema version, in one form."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     schema = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -53,8 +72,12 @@ def read(db: Path, words: list[str]) -> dict[str, list[Row]]:
                 "SELECT e.site, e.key FROM entry_fts f JOIN entry_version v ON v.id = f.rowid"
                 " JOIN entry e ON e.id = v.entry_id WHERE entry_fts MATCH ?"
             )
-        found[word] = sorted(conn.execute(sql, (phrase,)).fetchall())
+        hits = conn.execute(sql, (phrase,)).fetchall()
+        found[word] = sorted(
+            ("SITE", _ORIGIN.sub("ORIGIN", key)) if origin else (site, key) for site, key in hits
+        )
     conn.close()
+    versions = [_neutral(row, times=times, origin=origin) for row in versions]
     return {"versions": sorted(versions, key=repr), **{f"search {w}": rows for w, rows in found.items()}}
 
 
@@ -62,9 +85,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("old", type=Path)
     parser.add_argument("new", type=Path)
-    parser.add_argument("--search", nargs="*", default=["注意力", "模型", "the"], help="words to search for")
+    parser.add_argument(
+        "--search", nargs="*", default=["注意力", "大语言模型", "Transformer"], help="words to search for"
+    )
+    parser.add_argument("--ignore-times", action="store_true", help="leave out first and last seen")
+    parser.add_argument("--ignore-origin", action="store_true", help="leave out the server's address")
     args = parser.parse_args()
-    old, new = read(args.old, args.search), read(args.new, args.search)
+    how = {"times": args.ignore_times, "origin": args.ignore_origin}
+    old, new = read(args.old, args.search, **how), read(args.new, args.search, **how)
     differences = 0
     for name in old:
         if old[name] != new[name]:
