@@ -227,7 +227,9 @@ def naive_db(path: Path) -> sqlite3.Connection:
 
 
 def db_bytes(store: Store) -> int:
-    """Size of the archive file with its write-ahead log folded in (what the user keeps)."""
+    """Size of the archive file with its write-ahead log folded in (what the user keeps), once the
+    search index is up to date (as every run leaves it, where the archive indexes in batches)."""
+    store.index_pending()
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     size = store.path.stat().st_size
     wal = Path(str(store.path) + "-wal")
