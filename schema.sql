@@ -92,9 +92,10 @@ CREATE TABLE IF NOT EXISTS capture (
 CREATE INDEX IF NOT EXISTS capture_source ON capture (source);
 -- the last capture of a source that had a body, however many 304s came after it
 CREATE INDEX IF NOT EXISTS capture_source_body ON capture (source) WHERE sha256 IS NOT NULL;
--- the latest captures of one page (its URL, else the file), for the dictionary its next capture
--- is compressed with: snapshots of one page saved as many files are one page
-CREATE INDEX IF NOT EXISTS capture_page ON capture (coalesce(page_url, source));
+-- the latest captures of one page (its URL, else the file) that stored a body, for the dictionary
+-- its next capture is compressed with: snapshots of one page saved as many files are one page,
+-- and the 304s in between are not walked through
+CREATE INDEX IF NOT EXISTS capture_page ON capture (coalesce(page_url, source)) WHERE sha256 IS NOT NULL;
 CREATE INDEX IF NOT EXISTS capture_sha256 ON capture (sha256);
 
 -- The site profiles captures were parsed with, content-addressed like blobs: each capture names

@@ -9,10 +9,12 @@ really executes, traced while it runs.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,40 @@ def test_a_dropped_index_is_seen(archive: Path) -> None:
         conn.execute("DROP INDEX capture_source")
     with closing(sqlite3.connect(archive)) as conn:  # a plan once made is kept by the connection
         assert full_scans(conn, lookup) == ["SEARCH capture (capture)"]
+
+
+def _steps_to_store_a_page(store: Store, page: bytes, at: str) -> int:
+    """SQLite virtual-machine steps (in thousands) that storing one new page of the site takes."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    store.conn.set_progress_handler(count, 1000)
+    try:
+        record = CaptureRecord(site="s", source="https://s/", kind="html", captured_at=at, sha256=None)
+        sha256 = hashlib.sha256(page).hexdigest()
+        ingest(store, replace(record, sha256=sha256, page_url="https://s/"), page, [Card(url="https://s/p")])
+    finally:
+        store.conn.set_progress_handler(None, 0)
+    return steps
+
+
+def test_pages_answered_304_are_not_walked_through_to_store_the_next_page(tmp_path: Path) -> None:
+    """Between two pages with a body a crawl may record thousands of 304s of the same URL: finding
+    the dictionary the next page is compressed with must not read them all."""
+    page = ("<html><body>" + "<p>a paragraph of the page</p>" * 200 + "</body></html>").encode()
+    costs = []
+    for repeats in (10, 3000):
+        with Store(tmp_path / f"{repeats}.db") as store:
+            _steps_to_store_a_page(store, page, "2026-01-01T00:00:00Z")
+            for n in range(repeats):  # the same URL answering 304, hour after hour
+                at = f"2026-01-{2 + n // 1440:02d}T{n // 60 % 24:02d}:{n % 60:02d}:00Z"
+                record = CaptureRecord(
+                    site="s", source="https://s/", kind="html", captured_at=at, sha256=None
+                )
+                ingest(store, replace(record, page_url="https://s/", http_status=304), None, None)
+            costs.append(_steps_to_store_a_page(store, page.replace(b"a paragraph", b"one paragraph"), LATER))
+    assert costs[1] <= 1.5 * costs[0] + 2, costs

@@ -177,7 +177,7 @@ class Blobs(Connection):
         the page's latest captures used it in a row, and the page's previous bytes."""
         rows = self.conn.execute(
             "SELECT b.dictionary_id, c.sha256 FROM capture c JOIN blob b ON b.sha256 = c.sha256"
-            " WHERE coalesce(c.page_url, c.source) = ? ORDER BY c.id DESC LIMIT ?",
+            " WHERE coalesce(c.page_url, c.source) = ? AND c.sha256 IS NOT NULL ORDER BY c.id DESC LIMIT ?",
             (page, RUN_HORIZON),
         ).fetchall()
         dictionary_id = rows[0][0] if rows else None
