@@ -64,7 +64,7 @@ def json_list(names: tuple[str, ...] | list[str]) -> str | None:
     """
     if not names:
         return None
-    if all(_NEEDS_NO_ESCAPE.fullmatch(name) for name in names):
+    if _NEEDS_NO_ESCAPE.fullmatch("".join(names)):
         return '["' + '", "'.join(names) + '"]'
     return json.dumps(list(names), ensure_ascii=False)
 

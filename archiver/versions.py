@@ -72,9 +72,17 @@ def place(versions: Sequence[SeenVersion], seen: Mapping[str, str | None], at: s
     return Placement(merge(base, seen), position=before + 2, split=split)
 
 
+#: Each field and its bit in ``sighting.fields``.
+_FIELD_BITS = tuple((name, 1 << index) for index, name in enumerate(CARD_FIELDS))
+
+
 def fields_shown(fields: Mapping[str, str | None]) -> int:
     """The fields a card shows, a bit each in :data:`CARD_FIELDS` order (as ``sighting.fields``)."""
-    return sum(1 << bit for bit, name in enumerate(CARD_FIELDS) if fields.get(name) is not None)
+    shown = 0
+    for name, bit in _FIELD_BITS:
+        if fields.get(name) is not None:
+            shown |= bit
+    return shown
 
 
 def shows_any(shown: int | None, names: Sequence[str]) -> bool:
