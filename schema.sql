@@ -8,6 +8,7 @@
 --
 -- How the data fits together:
 --   capture        one row per fetched page or imported file (what came in, and what it did)
+--   profile        the site profiles captures were parsed with, one row per distinct text
 --   blob           the raw bytes of captures, stored once per distinct sha256, zstd-compressed
 --   blob_dictionary  zstd dictionaries (copies of a site's pages) that blobs are compressed with
 --   entry          one row per post, whatever the number of times it was seen, with the fields
@@ -16,7 +17,9 @@
 --                  capture was taken, not when it arrived); each version counts how often and
 --                  between which captures it was seen
 --   sighting       which version each card of each capture showed, in page order
---   current_entries, version_history   the two views most queries want
+--   entry_fts      full-text index of the posts' titles and excerpts (entry_fts_pending: what it
+--                  has not caught up with yet)
+--   current_entries, version_history   the views most queries want, with entry
 --
 -- Times are ISO 8601 UTC text ('2026-01-11T08:00:00Z'), so they sort and compare as text.
 
