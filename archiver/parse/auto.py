@@ -49,6 +49,7 @@ from archiver.parse.html import (
     matches,
     node_date,
     node_link,
+    owner_of,
     select_cards,
     split_meta_line,
 )
@@ -535,19 +536,7 @@ def _card_qualities(nodes: list[LexborNode]) -> list[float]:
         owner = {nodes[i].mem_id: i for i in indexes}
         owner[parent_id] = -1
         for found in parent.css(_QUALITY_CSS):
-            walked = []
-            current: LexborNode | None = found
-            i = -1
-            while current is not None:
-                current_id = current.mem_id
-                known = owner.get(current_id)
-                if known is not None:
-                    i = known
-                    break
-                walked.append(current_id)
-                current = current.parent
-            for current_id in walked:
-                owner[current_id] = i
+            i = owner_of(found, owner)
             if i >= 0 and (headings[i] is None or not dated[i]):
                 headings[i], dated[i] = _classify(found, headings[i], dated[i])
     return [

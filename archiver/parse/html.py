@@ -182,22 +182,32 @@ def share_out(matches: list[LexborNode], owners: dict[int, int], count: int) -> 
     """
     by_card: list[list[LexborNode]] = [[] for _ in range(count)]
     for node in matches:
-        walked = []
-        current: LexborNode | None = node
-        owner = -1
-        while current is not None:
-            current_id = current.mem_id
-            known = owners.get(current_id)
-            if known is not None:
-                owner = known
-                break
-            walked.append(current_id)
-            current = current.parent
-        for current_id in walked:
-            owners[current_id] = owner
+        owner = owner_of(node, owners)
         if owner >= 0:
             by_card[owner].append(node)
     return by_card
+
+
+def owner_of(node: LexborNode, owners: dict[int, int]) -> int:
+    """The value ``owners`` gives the nearest of ``node`` and its ancestors it knows (-1: none).
+
+    Every element walked through is added with that value, so walks from later nodes stop
+    where an earlier one went: each element of the page is walked at most once.
+    """
+    walked = []
+    current: LexborNode | None = node
+    owner = -1
+    while current is not None:
+        current_id = current.mem_id
+        known = owners.get(current_id)
+        if known is not None:
+            owner = known
+            break
+        walked.append(current_id)
+        current = current.parent
+    for current_id in walked:
+        owners[current_id] = owner
+    return owner
 
 
 class CardFields:
