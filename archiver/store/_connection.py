@@ -15,14 +15,6 @@ from archiver.dbfile import explain, reading_uri, unreadable_version
 from archiver.errors import StoreError
 from archiver.store._migrations import SCHEMA_VERSION, step_functions, steps_after
 
-#: WAL pages written between two checkpoints (SQLite's default is 1,000). A capture writes about
-#: 25 pages, mostly the same few pages of recent versions again, and each checkpoint syncs the
-#: disk twice: every 400 captures instead of every 40 saves about 6% of an hourly import, for a
-#: -wal file of up to 40 MB while a run lasts (the last writer to close removes it). A power cut
-#: can then take back more of the last captures, which leaves the archive consistent (WAL) and
-#: the next run stores them again.
-WAL_PAGES_BETWEEN_CHECKPOINTS = 10_000
-
 
 def schema_sql() -> str:
     """schema.sql: packaged next to the code in a wheel, at the repository root in a checkout."""
@@ -90,7 +82,6 @@ class Connection:
             self._create_schema(version, has_tables=bool(tables))
         if not self.read_only:
             self.conn.execute("PRAGMA synchronous = NORMAL")
-            self.conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_PAGES_BETWEEN_CHECKPOINTS}")
 
     def _create_schema(self, version: int, *, has_tables: bool) -> None:
         """Create the schema in a new file, or upgrade an older archive, in one transaction."""
