@@ -324,3 +324,15 @@ def test_a_damaged_dictionary_does_not_stop_new_captures(noisy: tuple[Path, list
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def test_a_damaged_frame_claiming_more_than_its_row_is_refused_before_it_is_decompressed(db: Path) -> None:
+    """zstd allocates what a frame claims: a blob whose frame says 64 MB where its row says a
+    page is an error naming the capture, found before anything is allocated."""
+    data = listing(0, newest=100)
+    capture(db, "https://blog.noise.test/", data, 0)
+    bomb = zstandard.ZstdCompressor(level=3).compress(b"x" * 64 * 2**20)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE blob SET data = ?, dictionary_id = NULL", (bomb,))
+    with Store(db) as store, pytest.raises(StoreError, match=r"capture 1 .*its frame holds 67108864 bytes"):
+        store.get_blob(hashlib.sha256(data).hexdigest())

@@ -74,6 +74,19 @@ def _codec(content: bytes, plain: int) -> _Codec:
     )
 
 
+def _decompressed(decompressor: zstandard.ZstdDecompressor, data: bytes, size: int) -> bytes:
+    """``data`` decompressed, never to more than ``size`` bytes (what its row says it holds).
+
+    zstd allocates what a frame's header claims: a damaged header claiming gigabytes would be
+    allocated before the sha256 check could refuse the result. ValueError when it claims more
+    (other bytes, fewer, are refused by the sha256 check).
+    """
+    claimed = zstandard.frame_content_size(data)
+    if claimed > size:
+        raise ValueError(f"its frame holds {claimed} bytes where its row says {size}")
+    return bytes(decompressor.decompress(data, max_output_size=size))
+
+
 @dataclass(frozen=True, slots=True)
 class _Dictionary:
     """A stored dictionary, loaded."""
@@ -224,13 +237,13 @@ class Blobs(Connection):
         that stored them."""
         with self._errors():
             row = self.conn.execute(
-                "SELECT data, dictionary_id FROM blob WHERE sha256 = ?", (sha256,)
+                "SELECT data, dictionary_id, size FROM blob WHERE sha256 = ?", (sha256,)
             ).fetchone()
         try:
             if row is None:
                 raise ValueError("it is missing")
             decompressor = _decompressor if row[1] is None else self._codec_of(row[1]).decompressor
-            data = bytes(decompressor.decompress(row[0]))
+            data = _decompressed(decompressor, row[0], row[2])
         except zstandard.ZstdError as exc:
             problem = f"not zstd data: {exc}"
         except ValueError as exc:
@@ -259,13 +272,15 @@ class Blobs(Connection):
             self._codecs.move_to_end(digest)
             return self._codecs[digest]
         with self._errors():
-            (stored,) = self.conn.execute(
-                "SELECT data FROM blob_dictionary WHERE id = ?", (dictionary_id,)
+            stored, size = self.conn.execute(
+                "SELECT data, size FROM blob_dictionary WHERE id = ?", (dictionary_id,)
             ).fetchone()
         try:
-            content = bytes(_decompressor.decompress(stored))
+            content = _decompressed(_decompressor, stored, size)
         except zstandard.ZstdError as exc:
             raise ValueError(f"its dictionary {dictionary_id} is damaged: not zstd data: {exc}") from None
+        except ValueError as exc:
+            raise ValueError(f"its dictionary {dictionary_id} is damaged: {exc}") from None
         if hashlib.sha256(content).hexdigest() != digest:
             raise ValueError(f"its dictionary {dictionary_id} is damaged: its bytes do not have its sha256")
         codec = _codec(content, len(stored))
