@@ -91,6 +91,9 @@ def main() -> int:
     parser.add_argument("--ignore-times", action="store_true", help="leave out first and last seen")
     parser.add_argument("--ignore-origin", action="store_true", help="leave out the server's address")
     args = parser.parse_args()
+    for db in (args.old, args.new):
+        if not db.is_file():
+            parser.error(f"{db}: no such archive")
     how = {"times": args.ignore_times, "origin": args.ignore_origin}
     old, new = read(args.old, args.search, **how), read(args.new, args.search, **how)
     differences = 0
