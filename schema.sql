@@ -56,7 +56,7 @@ CREATE INDEX IF NOT EXISTS blob_dictionary_site ON blob_dictionary (site);
 
 -- Every capture: a fetched page (source = URL) or an imported file (source = path).
 CREATE TABLE IF NOT EXISTS capture (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY,      -- captures are numbered in the order they were stored
     site          TEXT NOT NULL,            -- identity scope: the host, as host:port when the port is
                                             -- not the scheme's default, or the --site given on import
     source        TEXT NOT NULL,            -- URL fetched, or absolute path of the file imported
@@ -122,18 +122,19 @@ CREATE TABLE IF NOT EXISTS profile (
 -- The fields are copied from entry_version by the triggers below whenever the current version
 -- changes or is filled in: never write them yourself.
 CREATE TABLE IF NOT EXISTS entry (
-    id                 INTEGER PRIMARY KEY,
-    site               TEXT NOT NULL,
-    key_kind           TEXT NOT NULL CHECK (key_kind IN ('url', 'text')),
-    key                TEXT NOT NULL,
-    current_version_id INTEGER REFERENCES entry_version (id),
-    title              TEXT,                -- the current version's fields (see entry_version)
-    url                TEXT,
-    categories         TEXT,
-    tags               TEXT,
-    date               TEXT,
-    date_text          TEXT,
-    excerpt            TEXT,
+    id                 INTEGER PRIMARY KEY, -- the post's number, the same in every table
+    site               TEXT NOT NULL,       -- the site it was seen on (capture.site)
+    key_kind           TEXT NOT NULL CHECK (key_kind IN ('url', 'text')),  -- 'url' or 'text'
+    key                TEXT NOT NULL,       -- what the post is recognised by: see above
+    current_version_id INTEGER REFERENCES entry_version (id),  -- its newest version
+    -- the current version's fields, as in entry_version:
+    title              TEXT,                -- the post's title as shown
+    url                TEXT,                -- absolute permalink as shown on the page
+    categories         TEXT,                -- JSON array: '["Kitchen", "Preserving"]'
+    tags               TEXT,                -- JSON array of tag names
+    date               TEXT,                -- 'YYYY-MM-DD'; NULL when not shown or not readable
+    date_text          TEXT,                -- the date as shown, when it is not a day
+    excerpt            TEXT,                -- the summary the listing shows
     first_seen_at      TEXT                 -- when any card of the post was first seen
 );
 -- one post per permalink and site; what a capture looks its cards up by (with key_kind = 'url')
@@ -148,22 +149,22 @@ CREATE INDEX IF NOT EXISTS entry_first_seen ON entry (first_seen_at);
 -- Versions of an entry. A field a card does not show never erases a value; a field seen
 -- for the first time is filled into the current version; only a contradiction makes a new version.
 CREATE TABLE IF NOT EXISTS entry_version (
-    id               INTEGER PRIMARY KEY,
-    entry_id         INTEGER NOT NULL REFERENCES entry (id),
+    id               INTEGER PRIMARY KEY,   -- the version's number (sighting.version_id)
+    entry_id         INTEGER NOT NULL REFERENCES entry (id),  -- the post it is a version of
     version          INTEGER NOT NULL,      -- 1..n, n is current
-    title            TEXT,                  -- fields exactly as captured; NULL = never shown
+    title            TEXT,                  -- the title exactly as captured; NULL = never shown
     url              TEXT,                  -- absolute permalink as shown on the page
     categories       TEXT,                  -- JSON array: '["Kitchen", "Preserving"]'
-    tags             TEXT,                  -- JSON array
+    tags             TEXT,                  -- JSON array of tag names
     date             TEXT,                  -- 'YYYY-MM-DD'; NULL when not shown or not readable
-    excerpt          TEXT,
+    excerpt          TEXT,                  -- the summary the listing shows
     changed          TEXT,                  -- JSON array of fields that differ from version - 1
     digest           TEXT NOT NULL,         -- hash of the normalised fields, for quick compare
-    first_seen_at    TEXT NOT NULL,
-    first_capture_id INTEGER NOT NULL REFERENCES capture (id),
-    last_seen_at     TEXT NOT NULL,
-    last_capture_id  INTEGER NOT NULL REFERENCES capture (id),
-    seen_count       INTEGER NOT NULL DEFAULT 1,
+    first_seen_at    TEXT NOT NULL,         -- when a capture first showed this state
+    first_capture_id INTEGER NOT NULL REFERENCES capture (id),  -- that capture
+    last_seen_at     TEXT NOT NULL,         -- when a capture last showed it
+    last_capture_id  INTEGER NOT NULL REFERENCES capture (id),  -- that capture
+    seen_count       INTEGER NOT NULL DEFAULT 1,  -- how many cards showed it
     date_text        TEXT,                  -- the date as the page showed it, when it could not
                                             -- be read as a day ('Spring 2019'); else NULL
     UNIQUE (entry_id, version)
@@ -176,9 +177,9 @@ CREATE INDEX IF NOT EXISTS entry_version_changes ON entry_version (first_seen_at
 -- A card that matched more than one text-keyed entry was stored as its own entry and listed
 -- here, for a person to decide (an ambiguous match is never merged).
 CREATE TABLE IF NOT EXISTS possible_duplicate (
-    entry_id      INTEGER NOT NULL REFERENCES entry (id),
-    similar_to_id INTEGER NOT NULL REFERENCES entry (id),
-    capture_id    INTEGER NOT NULL REFERENCES capture (id),
+    entry_id      INTEGER NOT NULL REFERENCES entry (id),  -- the entry the card was stored as
+    similar_to_id INTEGER NOT NULL REFERENCES entry (id),  -- an entry it may be the same post as
+    capture_id    INTEGER NOT NULL REFERENCES capture (id),  -- the capture that showed the card
     PRIMARY KEY (entry_id, similar_to_id)
 ) WITHOUT ROWID;
 
@@ -238,14 +239,15 @@ WHEN old.title IS NOT new.title OR old.excerpt IS NOT new.excerpt BEGIN
 END;
 
 -- Every post as it is now: one row per entry (the entry table, with how often it changed and
--- when it was last seen).
+-- when it was last seen). `archiver serve` shows it with a search box and facets.
 CREATE VIEW IF NOT EXISTS current_entries AS
-SELECT e.id            AS entry_id,
+SELECT e.id            AS entry_id,           -- the post's number (entry.id)
        e.site,
        e.key_kind,
        e.title, e.url, e.categories, e.tags, e.date, e.date_text, e.excerpt,
-       v.version,                                  -- how many versions the entry has
-       v.id            AS version_id,
+       substr(e.date, 1, 4) AS year,          -- the year of the post's date; NULL when not shown
+       v.version,                             -- how many versions the entry has
+       v.id            AS version_id,         -- its current version (entry_version.id)
        e.first_seen_at,
        v.last_seen_at
 FROM entry e
@@ -256,11 +258,13 @@ JOIN entry_version v ON v.id = e.current_version_id;
 CREATE VIEW IF NOT EXISTS version_history AS
 SELECT v.entry_id,
        v.version,
-       v.id = e.current_version_id AS is_current,
+       v.id = e.current_version_id AS is_current,  -- 1 for the entry's current version
        v.changed,                                  -- e.g. '["excerpt"]'; NULL for version 1
        v.title, v.url, v.categories, v.tags, v.date, v.date_text, v.excerpt,
-       v.first_seen_at, fc.source AS first_seen_in,
-       v.last_seen_at,  lc.source AS last_seen_in,
+       v.first_seen_at,
+       fc.source AS first_seen_in,                 -- the URL or file that first showed it
+       v.last_seen_at,
+       lc.source AS last_seen_in,                  -- the URL or file that last showed it
        v.seen_count
 FROM entry_version v
 JOIN entry e ON e.id = v.entry_id
@@ -275,9 +279,9 @@ ORDER BY v.entry_id, v.version;
 --   SELECT s.position, v.entry_id, v.title FROM sighting s
 --   JOIN entry_version v ON v.id = s.version_id WHERE s.capture_id = ? ORDER BY s.position;
 CREATE TABLE IF NOT EXISTS sighting (
-    capture_id INTEGER NOT NULL REFERENCES capture (id),
+    capture_id INTEGER NOT NULL REFERENCES capture (id),  -- the capture that showed the card
     position   INTEGER NOT NULL,               -- 0 = the first card on the page
-    version_id INTEGER NOT NULL REFERENCES entry_version (id),
+    version_id INTEGER NOT NULL REFERENCES entry_version (id),  -- the version the card showed
     fields     INTEGER,                        -- which fields the card showed: a bit each for
                                                -- title 1, url 2, category 4, tags 8, date 16,
                                                -- excerpt 32 (a field not shown says nothing)
@@ -290,12 +294,12 @@ CREATE INDEX IF NOT EXISTS sighting_version ON sighting (version_id);
 -- Conditional-request state and layout health per listing page URL, kept by `archiver crawl`.
 CREATE TABLE IF NOT EXISTS page (
     url             TEXT PRIMARY KEY,          -- the page URL as requested
-    site            TEXT NOT NULL,
+    site            TEXT NOT NULL,             -- the site it belongs to (capture.site)
     etag            TEXT,                      -- sent back as If-None-Match
     last_modified   TEXT,                      -- sent back as If-Modified-Since
     sha256          TEXT,                      -- last body seen: identical bytes are not re-parsed
     last_cards      INTEGER,                   -- cards the last parsed body gave (layout check)
-    last_capture_id INTEGER REFERENCES capture (id)
+    last_capture_id INTEGER REFERENCES capture (id)  -- the page's last capture
 );
 
 -- Progress of `archiver backfill`, so that a run that was killed carries on where it stopped.
@@ -303,21 +307,21 @@ CREATE TABLE IF NOT EXISTS page (
 -- `--restart` closes it (outcome 'restarted') and starts a new one. Which pages a run stored:
 --   SELECT page_no, url FROM backfill_page WHERE run_id = ? ORDER BY page_no;
 CREATE TABLE IF NOT EXISTS backfill_run (
-    id          INTEGER PRIMARY KEY,
-    start_url   TEXT NOT NULL,
+    id          INTEGER PRIMARY KEY,       -- the run's number
+    start_url   TEXT NOT NULL,             -- the listing's first page, as given
     pages       TEXT NOT NULL,             -- 'all', or the --pages range such as '3-10'
-    started_at  TEXT NOT NULL,
+    started_at  TEXT NOT NULL,             -- when the run began
     finished_at TEXT,                      -- NULL while unfinished: running, failed or killed
     outcome     TEXT CHECK (outcome IN ('done', 'restarted'))
 );
 
 -- One row per page a backfill run stored, written in that page's own capture transaction.
 CREATE TABLE IF NOT EXISTS backfill_page (
-    run_id     INTEGER NOT NULL REFERENCES backfill_run (id),
+    run_id     INTEGER NOT NULL REFERENCES backfill_run (id),  -- the run that stored it
     page_no    INTEGER NOT NULL,           -- 1 = the start URL (newest posts)
     url        TEXT NOT NULL,              -- the page URL as requested
     next_url   TEXT,                       -- where the page's next-page link led; NULL = last page
-    capture_id INTEGER NOT NULL REFERENCES capture (id),
+    capture_id INTEGER NOT NULL REFERENCES capture (id),  -- the page's capture
     PRIMARY KEY (run_id, page_no)
 ) WITHOUT ROWID;
 
@@ -326,20 +330,20 @@ CREATE TABLE IF NOT EXISTS backfill_page (
 -- was asked: the files (absolute paths, in order) and the options that change how they are read.
 -- Importing the same files again after a run finished is a new run (more sightings).
 CREATE TABLE IF NOT EXISTS import_run (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY,       -- the run's number
     request     TEXT NOT NULL,             -- sha256 of the files and reading options asked for
     files       INTEGER NOT NULL,          -- how many files the run was asked to import
-    started_at  TEXT NOT NULL,
+    started_at  TEXT NOT NULL,             -- when the run began
     finished_at TEXT                       -- NULL while unfinished: running, failed or interrupted
 );
 CREATE INDEX IF NOT EXISTS import_run_request ON import_run (request);
 
 -- One row per file an import run stored, written in that file's own capture transaction.
 CREATE TABLE IF NOT EXISTS import_file (
-    run_id     INTEGER NOT NULL REFERENCES import_run (id),
+    run_id     INTEGER NOT NULL REFERENCES import_run (id),  -- the run that stored it
     source     TEXT NOT NULL,              -- the file's absolute path (capture.source)
     sha256     TEXT NOT NULL,              -- its bytes when stored: a file changed since is imported
-    capture_id INTEGER NOT NULL REFERENCES capture (id),
+    capture_id INTEGER NOT NULL REFERENCES capture (id),  -- the file's capture
     PRIMARY KEY (run_id, source)
 ) WITHOUT ROWID;
 
@@ -348,8 +352,8 @@ CREATE TABLE IF NOT EXISTS import_file (
 -- site is one request. body NULL: the host has no robots.txt (everything allowed).
 CREATE TABLE IF NOT EXISTS robots_txt (
     origin     TEXT PRIMARY KEY,               -- 'https://blog.example'
-    body       TEXT,
-    fetched_at TEXT NOT NULL
+    body       TEXT,                           -- the file's text; NULL: there is none
+    fetched_at TEXT NOT NULL                   -- when it was read
 );
 
 -- What a crawl that failed or was killed part-way still owes, per start URL. `archiver crawl`
@@ -364,7 +368,7 @@ CREATE TABLE IF NOT EXISTS robots_txt (
 --   SELECT start_url, owed_page, known_cards, since FROM crawl_debt;
 CREATE TABLE IF NOT EXISTS crawl_debt (
     start_url   TEXT PRIMARY KEY,          -- the crawl's page 1, as given
-    site        TEXT NOT NULL,
+    site        TEXT NOT NULL,             -- the site it belongs to (capture.site)
     owed_page   INTEGER NOT NULL,          -- the first page the cut-short crawl did not store
     known_cards INTEGER NOT NULL,          -- known posts to see before known pages may end a crawl
     since       TEXT NOT NULL              -- when the posts first went owed

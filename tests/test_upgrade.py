@@ -6,6 +6,7 @@ import hashlib
 import json
 import shutil
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,8 @@ OLD_ARCHIVES = [
     ROOT / "tests" / "fixtures" / "archive-0.1.0.db",
     ROOT / "tests" / "fixtures" / "archive-schema2.db",
 ]
+#: schema 3 (categories as JSON, dictionaries, profiles; imports, a crawl with a 304)
+SCHEMA3_ARCHIVE = ROOT / "tests" / "fixtures" / "archive-schema3.db"
 Rows = list[tuple[object, ...]]
 
 
@@ -102,7 +105,7 @@ def test_an_old_archive_upgrades_with_everything_in_it(tmp_path: Path, old: Path
         found = sorted(row["entry_id"] for row in store.search("注意力", limit=1000))
     assert [(entry_id,) for entry_id in found] == before["search"]
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         conn.execute("INSERT INTO entry_fts (entry_fts) VALUES ('integrity-check')")  # raises if not
         assert conn.execute("SELECT count(*) FROM entry_fts_pending").fetchone()[0] == 0
@@ -127,7 +130,41 @@ def test_an_old_archive_upgrades_with_everything_in_it(tmp_path: Path, old: Path
     assert _read_new(db) == before
 
 
-@pytest.mark.parametrize("old", OLD_ARCHIVES, ids=lambda path: path.stem)
+def _every_row(db: Path) -> dict[str, Rows]:
+    """Every row of every table and view but the search index's own, in a stable order."""
+    with closing(sqlite3.connect(db)) as conn:
+        names = [
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
+                " AND name NOT LIKE 'entry_fts%' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
+        return {name: sorted(conn.execute(f"SELECT * FROM [{name}]"), key=repr) for name in names}
+
+
+def test_a_schema3_archive_upgrades_with_every_row_unchanged(tmp_path: Path) -> None:
+    """Version 4 changed only the views: every stored row stays as it was, and current_entries
+    gains the year of each post's date."""
+    db = tmp_path / "old.db"
+    shutil.copy(SCHEMA3_ARCHIVE, db)
+    before = _every_row(db)
+    assert len(before["entry"]) > 100 and {row[6] for row in before["capture"]} >= {200, 304}
+    with Store(db) as store:
+        assert store.found_version == 3
+        found = store.search("注意力", limit=1000)
+    after = _every_row(db)
+    dated = [row for row in after["current_entries"] if row[7]]
+    assert dated and all(row[10] == str(row[7])[:4] for row in dated)
+    assert [row[:10] + row[11:] for row in after.pop("current_entries")] == before.pop("current_entries")
+    assert after == before
+    assert len(found) >= 1
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@pytest.mark.parametrize("old", [*OLD_ARCHIVES, SCHEMA3_ARCHIVE], ids=lambda path: path.stem)
 def test_every_command_works_on_an_upgraded_archive(run: Runner, tmp_path: Path, old: Path) -> None:
     db = tmp_path / "old.db"
     shutil.copy(old, db)
@@ -137,7 +174,7 @@ def test_every_command_works_on_an_upgraded_archive(run: Runner, tmp_path: Path,
     assert html.count(excerpt) == 1
     changed.write_text(html.replace(excerpt, "(revised) " + excerpt), encoding="utf-8")
     result = run(
-        "import", changed, "--db", db, "--base-url", SITE_URL, "--captured-at", "2026-02-01T00:00:00Z"
+        "import", changed, "--db", db, "--base-url", SITE_URL, "--captured-at", "2026-12-31T00:00:00Z"
     )
     assert result.exit_code == 0, result.stderr
     assert "1 new versions" in result.stdout

@@ -22,7 +22,7 @@ from archiver.identity import digest
 from archiver.models import CARD_FIELDS, json_list
 
 #: Bumped whenever schema.sql changes in a way an existing file must be migrated for.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _FIELDS_V3 = "title, url, categories, tags, coalesce(date, date_text), excerpt"
 
@@ -99,6 +99,14 @@ MIGRATIONS: dict[int, Step] = {
             # every post waits to be indexed: the writer that migrated indexes them when it is done
             "INSERT INTO entry_fts_pending (entry_id, indexed) SELECT id, 0 FROM entry",
         ),
+    ),
+    4: Step(
+        (
+            # current_entries gains `year` (what `archiver serve` facets on), and both views name
+            # one column a line so each has its description: schema.sql makes them anew
+            "DROP VIEW IF EXISTS current_entries",
+            "DROP VIEW IF EXISTS version_history",
+        )
     ),
 }
 
