@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS blob (
     sha256      TEXT PRIMARY KEY,           -- hex sha256 of the uncompressed bytes
     size        INTEGER NOT NULL,           -- uncompressed size in bytes
     compression TEXT NOT NULL DEFAULT 'zstd' CHECK (compression IN ('zstd')),  -- room for others
-    data        BLOB NOT NULL,
+    data        BLOB NOT NULL,               -- the bytes, zstd-compressed
     dictionary_id INTEGER REFERENCES blob_dictionary (id)  -- NULL: plain zstd (all blobs stored
                                             -- before schema version 3); else compressed with it
 );
@@ -44,12 +44,12 @@ CREATE TABLE IF NOT EXISTS blob (
 --   dict_type=zstandard.DICT_TYPE_RAWCONTENT)).decompress(blob.data), or with the dictionary
 --   in a file: `zstd -d -D dictfile`.
 CREATE TABLE IF NOT EXISTS blob_dictionary (
-    id         INTEGER PRIMARY KEY,
+    id         INTEGER PRIMARY KEY,         -- blob.dictionary_id
     site       TEXT NOT NULL,               -- the site whose pages it is made for
     sha256     TEXT NOT NULL,               -- hex sha256 of the dictionary bytes (uncompressed)
     size       INTEGER NOT NULL,            -- uncompressed size in bytes
     data       BLOB NOT NULL,               -- the dictionary bytes, plain zstd
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL                -- when it was made
 );
 -- a site's newest dictionary: the one a page of a source captured for the first time uses
 CREATE INDEX IF NOT EXISTS blob_dictionary_site ON blob_dictionary (site);
@@ -62,16 +62,16 @@ CREATE TABLE IF NOT EXISTS capture (
     source        TEXT NOT NULL,            -- URL fetched, or absolute path of the file imported
     page_url      TEXT,                     -- URL the page was published at (links resolve
                                             -- against it); NULL for files imported without one
-    kind          TEXT NOT NULL CHECK (kind IN ('html', 'text')),
+    kind          TEXT NOT NULL CHECK (kind IN ('html', 'text')),  -- 'html' or 'text' (plain text)
     captured_at   TEXT NOT NULL,            -- when the page was fetched / the --captured-at given
     http_status   INTEGER,                  -- NULL for files; 304 = unchanged, nothing parsed
-    etag          TEXT,                     -- validators the server sent, for conditional requests
-    last_modified TEXT,
+    etag          TEXT,                     -- the ETag the server sent, for conditional requests
+    last_modified TEXT,                     -- the Last-Modified the server sent, likewise
     sha256        TEXT REFERENCES blob (sha256),  -- NULL when no body (304)
     cards         INTEGER NOT NULL DEFAULT 0,     -- cards seen: those the page gave, or for a page
                                                   -- not parsed (304, same bytes) the posts its
                                                   -- last capture showed, seen again
-    new_entries   INTEGER NOT NULL DEFAULT 0,
+    new_entries   INTEGER NOT NULL DEFAULT 0,     -- posts this capture showed first
     new_versions  INTEGER NOT NULL DEFAULT 0,     -- versions 2..n this capture created
     parsed_with   TEXT,                           -- 'text', 'auto' or the profile used: the
                                                   -- file's absolute path ('profile' when not
@@ -239,7 +239,7 @@ WHEN old.title IS NOT new.title OR old.excerpt IS NOT new.excerpt BEGIN
 END;
 
 -- Every post as it is now: one row per entry (the entry table, with how often it changed and
--- when it was last seen). `archiver serve` shows it with a search box and facets.
+-- when it was last seen). Shown by `archiver serve` with a search box and facets.
 CREATE VIEW IF NOT EXISTS current_entries AS
 SELECT e.id            AS entry_id,           -- the post's number (entry.id)
        e.site,
@@ -312,7 +312,7 @@ CREATE TABLE IF NOT EXISTS backfill_run (
     pages       TEXT NOT NULL,             -- 'all', or the --pages range such as '3-10'
     started_at  TEXT NOT NULL,             -- when the run began
     finished_at TEXT,                      -- NULL while unfinished: running, failed or killed
-    outcome     TEXT CHECK (outcome IN ('done', 'restarted'))
+    outcome     TEXT CHECK (outcome IN ('done', 'restarted'))  -- how it ended; NULL while unfinished
 );
 
 -- One row per page a backfill run stored, written in that page's own capture transaction.
