@@ -12,6 +12,7 @@ import typer.main
 from typer.testing import CliRunner
 
 from archiver.cli import app
+from archiver.cli.reference import reference
 
 from conftest import ROOT, SEEDS, SITE, SITE_URL, Runner
 
@@ -155,3 +156,14 @@ def test_the_exit_statuses_of_the_readme_are_those_of_help(run: Runner) -> None:
     in_help = re.findall(r"(\d+) [a-z]", help_text.split("Exit statuses:", 1)[1].split(".", 1)[0])
     assert in_readme == in_help
     assert {"130", "143"} <= set(in_readme)
+
+
+def test_the_command_reference_is_up_to_date() -> None:
+    """docs/cli.md holds every command's --help as it is now (regenerate: cog -r docs/cli.md)."""
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    generated = text.split("]]] -->\n", 1)[1].split("<!-- [[[end]]] -->", 1)[0]
+    assert generated == reference(), "docs/cli.md is out of date: run `cog -r docs/cli.md`"
+    for name in typer.main.get_command(app).list_commands(None):  # type: ignore[attr-defined]
+        command = typer.main.get_command(app).get_command(None, name)  # type: ignore[attr-defined]
+        for option in (opt for param in command.params for opt in param.opts if opt.startswith("--")):
+            assert option in generated.split(f"## `archiver {name}`", 1)[1].split("\n## ", 1)[0], option
