@@ -24,6 +24,7 @@ import errno
 import fcntl
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,28 +39,40 @@ def lock_path(db: Path) -> Path:
     return real.with_name(f".archiver-{info.st_dev}-{info.st_ino}.lock")
 
 
+#: How often a run waiting for the lock tries again: often enough that two cron lines started
+#: together lose well under a second, rarely enough to cost nothing while a long run holds it.
+WAIT_POLL_SECONDS = 0.2
+
+
 @contextmanager
-def run_lock(db: Path) -> Iterator[None]:
+def run_lock(db: Path, wait: float = 0.0) -> Iterator[None]:
     """Hold the archive's lock for the block, or raise LockedError naming the running pid.
+
+    ``wait`` seconds: how long to wait for a running archiver to finish first (as ``flock -w``
+    does), so that two cron lines started at the same moment run one after the other.
 
     A missing archive is created empty first (an empty file is an empty SQLite database): its
     identity is what two runs starting on a new archive must agree on.
     """
     _create_if_missing(db)
     path = lock_path(db)
+    deadline = time.monotonic() + wait
 
     def held_by(fd: int) -> str:
         holder = os.pread(fd, 32, 0).decode("ascii", errors="replace").strip() or "unknown"
+        waited = f"waited {wait:g} s; " if wait else ""
         return (
             f"{db}: another archiver run (pid {holder}) is using this archive; "
-            f"try again when it has finished (lock file {path})"
+            f"{waited}try again when it has finished (lock file {path})"
         )
 
-    fd = _locked(path, os.O_RDWR | os.O_CREAT, f"{path}: cannot create the lock file of {db}", held_by)
+    fd = _locked(
+        path, os.O_RDWR | os.O_CREAT, f"{path}: cannot create the lock file of {db}", held_by, deadline
+    )
     try:
         _write_pid(fd, f"{os.getpid()}\n")
         try:
-            with _database_file_lock(db):
+            with _database_file_lock(db, deadline):
                 yield
         finally:
             _write_pid(fd, "")
@@ -68,7 +81,7 @@ def run_lock(db: Path) -> Iterator[None]:
 
 
 @contextmanager
-def _database_file_lock(db: Path) -> Iterator[None]:
+def _database_file_lock(db: Path, deadline: float) -> Iterator[None]:
     """On Linux, ``flock`` on the archive itself: the lock every name of the file meets."""
     if sys.platform != "linux":
         yield
@@ -81,6 +94,7 @@ def _database_file_lock(db: Path) -> Iterator[None]:
             f"{db}: another archiver run is using this archive under another name (a hard "
             "link in another folder); try again when it has finished"
         ),
+        deadline,
     )
     try:
         yield
@@ -88,19 +102,24 @@ def _database_file_lock(db: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _locked(path: Path, flags: int, cannot: str, busy: Callable[[int], str]) -> int:
-    """``path`` opened and locked with ``flock``: its descriptor, or LockedError(``busy(fd)``)."""
+def _locked(path: Path, flags: int, cannot: str, busy: Callable[[int], str], deadline: float = 0.0) -> int:
+    """``path`` opened and locked with ``flock``, trying until ``deadline`` (monotonic): its
+    descriptor, or LockedError(``busy(fd)``)."""
     try:
         fd = os.open(path, flags, 0o644)
     except OSError as exc:
         raise StoreError(f"{cannot}: {_why(exc)}") from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        message = busy(fd)
-        os.close(fd)
-        raise LockedError(message) from None
-    return fd
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                message = busy(fd)
+                os.close(fd)
+                raise LockedError(message) from None
+            time.sleep(min(WAIT_POLL_SECONDS, left))
 
 
 def _create_if_missing(db: Path) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from archiver.errors import LockedError
 from archiver.lock import lock_path, run_lock
 
 from conftest import ROOT, SEEDS, archiver_process
@@ -103,3 +104,42 @@ def test_a_hard_link_in_another_folder_is_locked_out(archive: Path, tmp_path: Pa
     link.hardlink_to(archive)
     with run_lock(archive):
         assert archiver("import", SEEDS, "--db", link).returncode == 75
+
+
+def _holder(db: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another process that holds the archive's lock for ``seconds``, once it says it has it; it
+    writes ``<db>.done`` just before it lets go."""
+    code = (
+        "import sys, time; from pathlib import Path; from archiver.lock import run_lock\n"
+        "with run_lock(Path(sys.argv[1])):\n"
+        "    print('held', flush=True); time.sleep(float(sys.argv[2]))\n"
+        "    Path(sys.argv[1] + '.done').touch()\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, str(db), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert child.stdout is not None and child.stdout.readline() == "held\n"
+    return child
+
+
+def test_a_run_told_to_wait_gets_the_lock_when_the_other_run_ends(archive: Path) -> None:
+    child = _holder(archive, 1.0)
+    try:
+        with run_lock(archive, wait=30):
+            assert Path(f"{archive}.done").exists(), "the lock was taken while the other run held it"
+    finally:
+        child.wait(timeout=30)
+
+
+def test_a_run_that_waited_long_enough_says_so_and_exits_locked(archive: Path) -> None:
+    child = _holder(archive, 30.0)
+    try:
+        refused = rf"pid {child.pid}\) is using this archive; waited 0.3 s"
+        with pytest.raises(LockedError, match=refused), run_lock(archive, wait=0.3):
+            pass
+    finally:
+        child.kill()
+        child.wait(timeout=30)
