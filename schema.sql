@@ -373,3 +373,39 @@ CREATE TABLE IF NOT EXISTS crawl_debt (
     known_cards INTEGER NOT NULL,          -- known posts to see before known pages may end a crawl
     since       TEXT NOT NULL              -- when the posts first went owed
 );
+
+-- The watch list: the blogs `archiver run` checks, each when it is due (`archiver add`, `archiver
+-- sites`, `archiver remove`). A site that fails is checked less and less often, at least once a
+-- day, and never dropped; `archiver sites` shows each one's health. Sites failing now:
+--   SELECT name, failures, last_error, next_check_at FROM site WHERE enabled AND failures > 0;
+CREATE TABLE IF NOT EXISTS site (
+    name            TEXT PRIMARY KEY,          -- host[:port], or host[:port]/path for a blog under a path
+    start_url       TEXT NOT NULL UNIQUE,      -- the listing's first page
+    profile_sha256  TEXT REFERENCES profile (sha256),  -- the profile it is read with; NULL: found automatically
+    every_seconds   INTEGER NOT NULL,          -- the check interval asked for, in seconds
+    added_at        TEXT NOT NULL,             -- when it was first added
+    enabled         INTEGER NOT NULL DEFAULT 1,  -- 0: removed, no longer checked (its entries stay)
+    next_check_at   TEXT,                      -- when it is next due; NULL: at the next run
+    failures        INTEGER NOT NULL DEFAULT 0,  -- consecutive failed checks; 0 after a success
+    last_check_at   TEXT,                      -- when its last check finished
+    last_outcome    TEXT,                      -- 'unchanged', 'updated', 'failed' or 'layout_broken'
+    last_success_at TEXT,                      -- when a check of it last succeeded
+    last_error      TEXT                       -- the last failed check's message
+);
+
+-- One row per check of a site by `archiver run`: what it did. Rows older than a few months may be
+-- thinned; the site row keeps the counts that matter. A site's last checks:
+--   SELECT * FROM site_check WHERE site = ? ORDER BY id DESC LIMIT 10;
+CREATE TABLE IF NOT EXISTS site_check (
+    id           INTEGER PRIMARY KEY,          -- checks are numbered in the order they started
+    site         TEXT NOT NULL REFERENCES site (name),  -- the site checked
+    started_at   TEXT NOT NULL,                -- when the check began
+    finished_at  TEXT,                         -- when it ended; NULL: the run was killed first
+    outcome      TEXT,                         -- as site.last_outcome; NULL: the run was killed first
+    pages        INTEGER NOT NULL DEFAULT 0,   -- listing pages stored (304s included)
+    requests     INTEGER NOT NULL DEFAULT 0,   -- HTTP requests sent, robots.txt and retries included
+    new_entries  INTEGER NOT NULL DEFAULT 0,   -- posts seen for the first time
+    new_versions INTEGER NOT NULL DEFAULT 0,   -- posts seen changed
+    error        TEXT                          -- why it failed
+);
+CREATE INDEX IF NOT EXISTS site_check_site ON site_check (site, id);

@@ -80,6 +80,14 @@ def site_name(url: str) -> str:
     return f"{where}/{path}" if path else where
 
 
+def posts_under(url: str) -> str | None:
+    """For a blog under a path, the start of its posts' permalinks (``https://host/path/``);
+    None for a blog at its host's root, which owns every post of the host."""
+    parts = urlsplit(url)
+    path = _INDEX_FILES.sub("/", parts.path).strip("/")
+    return f"{parts.scheme}://{parts.netloc.lower()}/{path}/" if path else None
+
+
 def read_url_list(text: str, source: str) -> list[str]:
     """The start URLs a list file names: an OPML file's outlines (htmlUrl, else xmlUrl), or one
     URL per line with ``#`` comments and blank lines. Each is checked, the first bad one named."""

@@ -1,7 +1,7 @@
 """The `archiver` command: a thin typer layer over the library API.
 
 Commands live by subject: :mod:`.archive` (import and reading the archive), :mod:`.extract`
-(probe and reparse), :mod:`.crawl` (crawl and backfill), :mod:`.browse` (serve). Every command
+(probe and reparse), :mod:`.crawl` (crawl and backfill), :mod:`.sites` (the watch list), :mod:`.browse` (serve). Every command
 turns an :class:`~archiver.errors.ArchiverError` into one line on stderr and its exit status, so a
 user never sees a traceback for bad input.
 """
@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from archiver import __version__
-from archiver.cli import archive, browse, crawl, extract
+from archiver.cli import archive, browse, crawl, extract, sites
 from archiver.cli._common import out
 
 app = typer.Typer(
@@ -46,7 +46,7 @@ def main(
     """
 
 
-for module in (crawl, archive, extract, browse):
+for module in (crawl, sites, archive, extract, browse):
     module.register(app)
 
 __all__ = ["app"]

@@ -56,6 +56,16 @@ BaseUrlOption = Annotated[
     typer.Option("--base-url", help="URL the page was published at; relative links resolve against it."),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
+WaitOption = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        help="Seconds to wait for another archiver run on this archive to finish (as flock -w); "
+        "default: exit 75 at once.",
+        min=0,
+        max=86_400,
+    ),
+]
 #: --db for the commands that only use an archive (stats, history, search, export, reparse).
 ExistingDbOption = Annotated[
     Path,

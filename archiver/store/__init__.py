@@ -23,14 +23,16 @@ from archiver.store._records import (
     StoredVersion,
 )
 from archiver.store._runs import Runs
+from archiver.store._sites import CheckRecord, Sites, WatchedSite
 
 
-class Store(Blobs, Entries, Runs, Reading):
+class Store(Blobs, Entries, Runs, Reading, Sites):
     """One open archive file. Use as a context manager, or call :meth:`close`."""
 
 
 __all__ = [
     "SCHEMA_VERSION",
+    "CheckRecord",
     "CaptureRecord",
     "CrawlDebt",
     "CurrentVersion",
@@ -39,5 +41,6 @@ __all__ = [
     "Store",
     "StoredCapture",
     "StoredVersion",
+    "WatchedSite",
     "schema_sql",
 ]
