@@ -47,9 +47,9 @@ sys.path.insert(0, str(ROOT))
 
 from pages import site_page, site_page_url  # noqa: E402
 
-from archiver.parse import auto, dates, html  # noqa: E402
 from archiver.parse.auto import detect  # noqa: E402
 from archiver.parse.html import parse_html  # noqa: E402
+from archiver.parse.limits import clear_caches  # noqa: E402
 from archiver.parse.profile import Profile  # noqa: E402
 
 #: The acceptance target: zero-configuration time / explicit-profile time.
@@ -83,14 +83,6 @@ def pages(corpus: Path) -> list[Page]:
     synthetic = [(site_page(n, 100).decode(), site_page_url(n)) for n in (2, 3)]
     found.append(Page("benchmarks/pages.py site, page 3", *synthetic[1], synthetic[0]))
     return found
-
-
-def clear_caches() -> None:
-    """Forget everything the parser remembers across pages."""
-    for module in (auto, dates, html):
-        for value in vars(module).values():
-            if callable(getattr(value, "cache_clear", None)):
-                value.cache_clear()
 
 
 CLOCKS: dict[str, Callable[[], float]] = {"cpu": time.thread_time, "wall": time.perf_counter}

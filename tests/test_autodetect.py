@@ -199,41 +199,43 @@ ODD_MARKUP = """<!doctype html><html><body><div id=list>
 def test_time_rules_agree_with_css_matches() -> None:
     from selectolax.lexbor import LexborHTMLParser
 
-    from archiver.parse.auto import _TIME_SELECTORS, _time_rules
+    from archiver.parse.markup import TIME_SELECTORS
+    from archiver.parse.picks import time_rules
 
     tree = LexborHTMLParser(ODD_MARKUP)
-    nodes = tree.css(", ".join(_TIME_SELECTORS))
+    nodes = tree.css(", ".join(TIME_SELECTORS))
     assert len(nodes) >= 6
     for node in nodes:
         # css_matches looks at the node's subtree; these elements hold no marked-up children
-        assert list(_time_rules(node)) == [node.css_matches(s) for s in _TIME_SELECTORS]
+        assert list(time_rules(node)) == [node.css_matches(s) for s in TIME_SELECTORS]
 
 
 def test_taxonomy_rules_agree_with_css() -> None:
     from selectolax.lexbor import LexborHTMLParser
 
-    from archiver.parse.auto import _TAXONOMY_RULES, _PageLinks, _taxonomy_rules
+    from archiver.parse.groups import PageLinks
+    from archiver.parse.taxonomy import TAXONOMY_RULES, taxonomy_rules
 
     tree = LexborHTMLParser(ODD_MARKUP)
     anchors = tree.css("a[href]")
-    links = _PageLinks(anchors, [a.attributes.get("href") for a in anchors], set())
+    links = PageLinks(anchors, [a.attributes.get("href") for a in anchors], set())
     cards = tree.css("article")
     for i in range(len(cards)):
         sample = cards[i : i + 2]
-        expected = {rule for rule in _TAXONOMY_RULES if any(c.css_first(rule) for c in sample)}
-        assert _taxonomy_rules(tree, sample, links) == expected
+        expected = {rule for rule in TAXONOMY_RULES if any(c.css_first(rule) for c in sample)}
+        assert taxonomy_rules(tree, sample, links) == expected
 
 
 def test_card_qualities_agree_with_one_by_one() -> None:
     from selectolax.lexbor import LexborHTMLParser
 
-    from archiver.parse.auto import _card_qualities, _card_quality
+    from archiver.parse.scoring import card_qualities, card_quality
 
     for html in [ODD_MARKUP, *(fixture(name) for name in PAGES)]:
         tree = LexborHTMLParser(html)
         for selector in ("article", "li", "div", "section"):
             nodes = tree.css(selector)
-            assert _card_qualities(nodes) == [_card_quality(n) for n in nodes]
+            assert card_qualities(nodes) == [card_quality(n) for n in nodes]
 
 
 @pytest.mark.parametrize(
@@ -253,9 +255,9 @@ def test_card_qualities_agree_with_one_by_one() -> None:
     ],
 )
 def test_looks_dated_agrees_with_the_pattern(text: str) -> None:
-    from archiver.parse.auto import _DATED_WINDOW, _LOOKS_DATED, _looks_dated
+    from archiver.parse.dates import DATED_WINDOW, LOOKS_DATED, looks_dated
 
-    assert _looks_dated(text) == (_LOOKS_DATED.search(text, 0, _DATED_WINDOW) is not None)
+    assert looks_dated(text) == (LOOKS_DATED.search(text, 0, DATED_WINDOW) is not None)
 
 
 def test_a_blank_itemprop_in_the_cards_is_no_selector() -> None:

@@ -130,7 +130,7 @@ def test_odd_html_never_raises() -> None:
 def test_select_cards_drops_matches_nested_in_any_earlier_match() -> None:
     from selectolax.lexbor import LexborHTMLParser
 
-    from archiver.parse.html import select_cards
+    from archiver.parse.dom import select_cards
 
     tree = LexborHTMLParser(
         "<div class=c id=a><div><div class=c id=b></div></div></div>"
@@ -169,16 +169,17 @@ def test_each_field_selector_is_matched_once_per_page_not_once_per_card(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A query per card and field paid lexbor's selector parse 6 x 20 times on a 20-card page."""
-    from archiver.parse import html
+    from archiver.parse import dom, fields, nextpage
 
     queried: list[str] = []
-    real_css = html.css
+    real_css = dom.css
 
     def counting_css(node: object, selector: str) -> object:
         queried.append(selector)
         return real_css(node, selector)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(html, "css", counting_css)
+    for module in (dom, fields, nextpage):  # every query of a parse with a profile
+        monkeypatch.setattr(module, "css", counting_css)
     cards = "".join(
         f'<article><h2><a href="/p/{n}/">Post {n}</a></h2><time>2024-01-{n + 1:02}</time>'
         f'<span class=cat><a href="/c/">C{n}</a></span><span class=tags><a href="/t/">T</a></span>'
@@ -221,7 +222,8 @@ AWKWARD_PAGE = """<body><main>
 def test_page_wide_field_matches_give_each_card_what_a_query_inside_it_gives(profile: Profile) -> None:
     from selectolax.lexbor import LexborHTMLParser
 
-    from archiver.parse.html import card_reader, select_cards
+    from archiver.parse.dom import select_cards
+    from archiver.parse.fields import card_reader
 
     tree = LexborHTMLParser(AWKWARD_PAGE)
     read = card_reader(profile, "https://b.example/")  # queries inside each card element

@@ -11,6 +11,9 @@ Two entry points, deliberately different in strictness:
   weekday, a time and a zone), so ``"约 3178 字"`` or ``"4 分钟"`` are never taken for dates;
 * :func:`find_date` looks for such a date *inside* a longer text (``"发表于 2022-06-26"``,
   ``"技术 · 开源 · 周六, 七月 11, 2026 · 4 分钟"``), for meta lines that mix the date with other facts.
+
+And :func:`looks_dated`, a cheap and looser "there is a date in here" for scoring whole cards,
+where a date is a hint rather than a field.
 """
 
 from __future__ import annotations
@@ -18,9 +21,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
-from functools import lru_cache
 
-from archiver.parse.limits import CACHE_ENTRIES, MAX_DATE_CHARS
+from archiver.parse.limits import MAX_DATE_CHARS, remember
 
 _MONTHS: dict[str, int] = {
     name: number
@@ -63,7 +65,9 @@ _TIME_RE = (
     r"(?:\s*\([^)]*\))?)?"
 )
 _DAY_RE = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
-_YEAR_RE = r"(?P<year>(?:19|20)\d{2})"
+#: Every form holds a four-digit year of these centuries.
+_YEAR_TEXT = r"(?:19|20)\d\d"
+_YEAR_RE = rf"(?P<year>{_YEAR_TEXT})"
 
 #: Each pattern is one way of writing a day; named groups give year/month/day.
 _PATTERNS: tuple[str, ...] = (
@@ -82,12 +86,30 @@ _PATTERNS: tuple[str, ...] = (
 _FULL = [re.compile(rf"^\s*(?:{_WEEKDAY_RE})?{p}{_TIME_RE}\s*$", re.IGNORECASE) for p in _PATTERNS]
 _SEARCH = [re.compile(rf"(?<![\w.]){p}(?![\w])", re.IGNORECASE) for p in _PATTERNS]
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff]")
-_YEAR = re.compile(r"(?:19|20)\d\d")
+_YEAR = re.compile(_YEAR_TEXT)
 #: Indexes of the :data:`_PATTERNS` that start with the year, and of those that end with a
 #: year after spaces and start at most 10 + spaces + 11 + spaces characters before it (the
 #: last one, Chinese month names, needs a "月").
 _YEAR_FIRST = (0, 1)
 _YEAR_LAST = (2, 3)
+
+#: :func:`looks_dated` looks for a date in this much of a text.
+DATED_WINDOW = 3000
+#: What :func:`looks_dated` accepts: the forms of :data:`_PATTERNS`, loosely (a year and month
+#: without the day, any word for a month name).
+LOOKS_DATED = re.compile(
+    rf"{_YEAR_TEXT}\s*[-/.年]\s*\d{{1,2}}|\b[A-Za-z]{{3,9}}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR_TEXT}"
+    rf"|\b\d{{1,2}}\s+[A-Za-z]{{3,9}}\.?,?\s+{_YEAR_TEXT}|月\s*\d{{1,2}}\s*,?\s*{_YEAR_TEXT}"
+)
+#: The forms of :data:`LOOKS_DATED` that start with the year or a literal (fast to search for).
+_DATED_YEAR_FIRST = re.compile(rf"{_YEAR_TEXT}\s*[-/.年]\s*\d{{1,2}}|月\s*\d{{1,2}}\s*,?\s*{_YEAR_TEXT}")
+#: The forms that end with ``<space> year`` and start with a word or a day (slow to search for
+#: in long texts, so only searched for just before each spaced year).
+_DATED_YEAR_LAST = re.compile(
+    rf"\b[A-Za-z]{{3,9}}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR_TEXT}"
+    rf"|\b\d{{1,2}}\s+[A-Za-z]{{3,9}}\.?,?\s+{_YEAR_TEXT}"
+)
+_SPACED_YEAR = re.compile(rf"\s{_YEAR_TEXT}")
 
 
 def parse_date(text: str, formats: Sequence[str] = ()) -> str | None:
@@ -99,10 +121,9 @@ def parse_date(text: str, formats: Sequence[str] = ()) -> str | None:
     """
     if len(text) > MAX_DATE_CHARS:
         return None
-    return _parse_date(text, tuple(formats))
+    return _remembered_parse_date(text, tuple(formats))
 
 
-@lru_cache(maxsize=CACHE_ENTRIES["dates"])
 def _parse_date(text: str, formats: tuple[str, ...]) -> str | None:
     # Spaces collapsed: the patterns' optional spaces around optional commas backtrack
     # quadratically over a long run of spaces.
@@ -121,6 +142,9 @@ def _parse_date(text: str, formats: tuple[str, ...]) -> str | None:
         if match and (day := _to_date(match)):
             return day
     return None
+
+
+_remembered_parse_date = remember("dates", _parse_date)
 
 
 def find_date(text: str, formats: Sequence[str] = ()) -> str | None:
@@ -225,3 +249,23 @@ def _to_date(match: re.Match[str]) -> str | None:
         return date(int(groups["year"]), month, int(groups["day"])).isoformat()
     except ValueError:
         return None
+
+
+def has_year(text: str) -> bool:
+    """Whether ``text`` holds a year, as every date does: a cheap test before looking for one."""
+    return _YEAR.search(text) is not None
+
+
+def looks_dated(text: str) -> bool:
+    """``LOOKS_DATED.search(text, 0, DATED_WINDOW) is not None``, without scanning long texts
+    with the slow forms: those end with a spaced year, so they are looked for only just before
+    each one (where :func:`_year_last_start` says such a date can start).
+    """
+    window = text[:DATED_WINDOW]
+    if _DATED_YEAR_FIRST.search(window):
+        return True
+    for match in _SPACED_YEAR.finditer(window):
+        start = _year_last_start(window, match.start())
+        if start is not None and _DATED_YEAR_LAST.search(window, start, match.end()):
+            return True
+    return False

@@ -10,9 +10,14 @@ refused with an :class:`~archiver.errors.InputError` naming the page and the lim
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from archiver.errors import InputError
+
+_T = TypeVar("_T")
 
 #: Deepest element nesting a page may have. Browsers stop nesting there: Blink's HTML parser
 #: (``kMaximumHTMLParserDOMTreeDepth``) puts deeper elements beside their parent instead. The 29
@@ -63,6 +68,23 @@ CACHE_ENTRIES = {
     "dates": 4096,
     "page hosts": 64,
 }
+
+#: Every cache :func:`remember` made, for :func:`clear_caches`.
+_CACHES: list[functools._lru_cache_wrapper[object]] = []
+
+
+def remember(name: str, function: Callable[..., _T]) -> functools._lru_cache_wrapper[_T]:
+    """``function`` remembering its last :data:`CACHE_ENTRIES` ``[name]`` results: the one way
+    the parser keeps work across pages, so every such cache is bounded here and can be cleared."""
+    cached = functools.lru_cache(maxsize=CACHE_ENTRIES[name])(function)
+    _CACHES.append(cached)
+    return cached
+
+
+def clear_caches() -> None:
+    """Forget everything the parser remembers across pages (for measuring a page on its own)."""
+    for cached in _CACHES:
+        cached.cache_clear()
 
 
 #: Elements that never nest: no content and no end tag, and ``a`` (a link's start tag ends

@@ -143,6 +143,30 @@ def profile_text_of(profile: Profile) -> ProfileText:
 
 def profile_from_dict(data: dict[str, object], *, source: str = "profile") -> Profile:
     """Build a :class:`Profile` from parsed TOML, rejecting unknown or mistyped keys."""
+    selectors = _selectors(data, source)
+    known_top = {f.name for f in fields(Profile)} - set(SELECTOR_KEYS) | {"selectors"}
+    unknown_top = set(data) - known_top
+    if unknown_top:
+        raise ProfileError(f"{source}: unknown key(s) {', '.join(sorted(unknown_top))}")
+    formats = data.get("date_formats", [])
+    if not isinstance(formats, list) or not all(isinstance(f, str) for f in formats):
+        raise ProfileError(f"{source}: date_formats must be a list of strftime strings")
+    name = _optional_string(data, "name", source)
+    start_url = _optional_string(data, "start_url", source)
+    separator = data.get("category_separator")
+    if separator is not None and (not isinstance(separator, str) or not separator.strip()):
+        raise ProfileError(f"{source}: category_separator must be a non-empty string")
+    return Profile(
+        **{k: v.strip() for k, v in selectors.items()},
+        name=name,
+        start_url=start_url,
+        date_formats=tuple(formats),
+        category_separator=separator.strip() if separator else None,
+    )
+
+
+def _selectors(data: dict[str, object], source: str) -> dict[str, str]:
+    """The ``[selectors]`` table: known keys only, each a non-empty string, ``card`` among them."""
     selectors = data.get("selectors")
     if not isinstance(selectors, dict):
         raise ProfileError(f"{source}: missing [selectors] table")
@@ -156,25 +180,11 @@ def profile_from_dict(data: dict[str, object], *, source: str = "profile") -> Pr
             raise ProfileError(f"{source}: selector {key!r} must be a non-empty string")
     if "card" not in selectors:
         raise ProfileError(f"{source}: [selectors] needs a 'card' selector")
-    known_top = {f.name for f in fields(Profile)} - set(SELECTOR_KEYS) | {"selectors"}
-    unknown_top = set(data) - known_top
-    if unknown_top:
-        raise ProfileError(f"{source}: unknown key(s) {', '.join(sorted(unknown_top))}")
-    formats = data.get("date_formats", [])
-    if not isinstance(formats, list) or not all(isinstance(f, str) for f in formats):
-        raise ProfileError(f"{source}: date_formats must be a list of strftime strings")
-    name, start_url = data.get("name"), data.get("start_url")
-    if name is not None and not isinstance(name, str):
-        raise ProfileError(f"{source}: name must be a string")
-    if start_url is not None and not isinstance(start_url, str):
-        raise ProfileError(f"{source}: start_url must be a string")
-    separator = data.get("category_separator")
-    if separator is not None and (not isinstance(separator, str) or not separator.strip()):
-        raise ProfileError(f"{source}: category_separator must be a non-empty string")
-    return Profile(
-        **{k: v.strip() for k, v in selectors.items()},
-        name=name,
-        start_url=start_url,
-        date_formats=tuple(formats),
-        category_separator=separator.strip() if separator else None,
-    )
+    return selectors
+
+
+def _optional_string(data: dict[str, object], key: str, source: str) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ProfileError(f"{source}: {key} must be a string")
+    return value

@@ -1,16 +1,13 @@
 """The text a reader sees in an element: what card titles, excerpts and dates are read from.
 
 Scripts, styles, hidden elements and "Read more" buttons are no part of it; block elements are
-separated by a space and whitespace is collapsed. :func:`text_cache` lets the zero-configuration
-detector, which reads the same elements many times, remember what was read on one page.
+separated by a space and whitespace is collapsed. (:class:`archiver.parse.reader.PageReader`
+remembers what was read on one page, for the detector, which reads the same elements many times.)
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 
 from selectolax.lexbor import LexborNode
 
@@ -42,30 +39,12 @@ _TRAILING_READ_MORE = re.compile(
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
 
 
-class _PageCache:
-    """What :func:`text_cache` remembers for one parsed page, by element ``mem_id``."""
-
-    __slots__ = ("dates", "matches", "text")
-
-    def __init__(self) -> None:
-        self.text: dict[int, str] = {}
-        self.matches: dict[tuple[int, str], list[LexborNode]] = {}
-        self.dates: dict[tuple[int, str | None, tuple[str, ...]], str | None] = {}
-
-
-#: The cache of the page being analysed (:func:`text_cache`), if any.
-PAGE_CACHE: ContextVar[_PageCache | None] = ContextVar("PAGE_CACHE", default=None)
-
-
 def visible_text(node: LexborNode) -> str:
     """The text a reader sees in ``node``: no scripts, hidden parts or "Read more" buttons.
 
     Block elements are separated by a space and whitespace is collapsed, so the result is the
     excerpt as one line, the form the archive stores and compares.
     """
-    page = PAGE_CACHE.get()
-    if page is not None and (known := page.text.get(node.mem_id)) is not None:
-        return known
     child = node.first_child
     if child is not None and child.next is None and child.tag == "-text":
         text = child.text_content or ""  # a leaf (a link, a tag, a date): nothing to walk
@@ -80,8 +59,6 @@ def visible_text(node: LexborNode) -> str:
     if _may_end_with_read_more(tail) and _TRAILING_READ_MORE.search(tail):
         # only the tail: the pattern is slow on long texts
         text = (text[: len(text) - len(tail)] + _TRAILING_READ_MORE.sub("", tail)).strip()
-    if page is not None:
-        page.text[node.mem_id] = text
     return text
 
 
@@ -93,33 +70,6 @@ def _may_end_with_read_more(tail: str) -> bool:
     for the pieces (and far less than the pattern), on every text read.
     """
     return "阅读" in tail or "全文" in tail or "read" in tail.lower()
-
-
-@contextmanager
-def text_cache() -> Iterator[None]:
-    """Remember :func:`visible_text` and :func:`node_date` per element, and each card's matches
-    per field selector, while one parsed page is being analysed.
-
-    Detection reads the same elements under many candidate selectors, and then extracts the
-    sampled cards again with the selectors it chose; element ids are only stable while their
-    tree is alive, hence a scoped cache rather than a global one.
-    """
-    token = PAGE_CACHE.set(_PageCache())
-    try:
-        yield
-    finally:
-        PAGE_CACHE.reset(token)
-
-
-@contextmanager
-def without_text_cache() -> Iterator[None]:
-    """Suspend :func:`text_cache` (for elements no earlier read has seen: remembering them
-    would only cost time)."""
-    token = PAGE_CACHE.set(None)
-    try:
-        yield
-    finally:
-        PAGE_CACHE.reset(token)
 
 
 def _collect_text(node: LexborNode, parts: list[str]) -> None:

@@ -1,0 +1,146 @@
+"""Categories and tags of detected cards: which selectors read them.
+
+Categories come from taxonomy links (``rel=category``, ``/categories/`` paths), else from
+elements whose class names a category, else from the text before the date in a meta line
+(``"技术 · 开源 · Jul 11, 2026 · 4 分钟"``). Tags come from taxonomy links only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from archiver.parse.dom import owner_of
+from archiver.parse.fields import split_meta_line
+from archiver.parse.groups import PageLinks
+from archiver.parse.markup import COUNT_LIKE, candidates_for, simple_classes
+from archiver.parse.reader import Reader
+
+CATEGORY_RULES = (
+    "a[rel~=category]",
+    'a[href*="/categories/"]',
+    'a[href*="/category/"]',
+)
+TAG_RULES = (
+    "a[rel=tag]",
+    'a[href*="/tags/"]',
+    'a[href*="/tag/"]',
+)
+TAXONOMY_RULES = CATEGORY_RULES + TAG_RULES
+#: Elements whose class names a category (``category-item``, ``post-categories``).
+LABELLED = "[class*=categor]"
+_REL_RULES = (CATEGORY_RULES[0], TAG_RULES[0])
+#: The other rules, each with the piece of the href it looks for.
+_HREF_RULES = tuple((rule, rule.split('"')[1]) for rule in TAXONOMY_RULES if rule not in _REL_RULES)
+#: Longest text of a labelled category.
+_LABEL_CHARS = 40
+#: What separates the segments of a meta line.
+_SEPARATORS = ("·", "|", "•", "/", "—", "｜")
+
+
+def taxonomy_rules(tree: LexborHTMLParser, cards: list[LexborNode], links: PageLinks) -> set[str]:
+    """The taxonomy link rules (``rel``, ``/categories/`` paths) that match in some card.
+
+    Every card of the page counts, at the cost of a few: a ``rel`` rule is a page-wide query
+    whose matches are looked at until one is in a card, the ``href`` rules are read from the
+    page's distinct hrefs (``links``, read once), and a link is looked at closely only when it
+    could add a rule.
+    """
+    inside = Inside(cards)
+    used = {rule for rule in _REL_RULES if any(map(inside, tree.css(f"{rule}[href]")))}
+    rules_of = _href_rules(links.hrefs)
+    if rules_of:
+        for link, href in zip(links.anchors, links.hrefs, strict=True):
+            found = rules_of.get(href) if href else None
+            if found is not None and found - used and inside(link):
+                used |= found
+    return used
+
+
+def _href_rules(hrefs: list[str | None]) -> dict[str, set[str]]:
+    """The ``href`` rules each distinct href matches (only those matching one)."""
+    return {
+        href: rules
+        for href in dict.fromkeys(hrefs)
+        if href and ("/tag" in href or "/categor" in href)
+        if (rules := {rule for rule, piece in _HREF_RULES if piece in href})
+    }
+
+
+def tag_selector(used: set[str]) -> str | None:
+    """The tag rules among ``used`` (:func:`taxonomy_rules`), as one selector."""
+    return ", ".join(rule for rule in TAG_RULES if rule in used) or None
+
+
+class Inside:
+    """Whether an element is one of ``cards`` or inside one (walks up, remembering the
+    elements found to be outside, so walks from neighbours stop early)."""
+
+    def __init__(self, cards: list[LexborNode]) -> None:
+        self.known = dict.fromkeys((card.mem_id for card in cards), 1)
+
+    def __call__(self, node: LexborNode) -> bool:
+        return owner_of(node, self.known) == 1
+
+
+def category_selector(
+    reader: Reader, cards: list[LexborNode], dates: list[tuple[LexborNode | None, bool]], used: set[str]
+) -> tuple[str | None, str | None]:
+    """Categories from links, else labelled elements, else the text before a meta line's date;
+    and the meta line's separator.
+
+    ``used`` are the taxonomy link rules that match in some card of the page
+    (:func:`taxonomy_rules`).
+    """
+    links = ", ".join(rule for rule in CATEGORY_RULES if rule in used) or None
+    if links:
+        return links, None
+    labelled = labelled_categories(reader, [node for card in cards for node in card.css(LABELLED)])
+    if labelled:
+        return labelled, None
+    return _meta_line_categories(reader, cards, dates)
+
+
+def labelled_categories(reader: Reader, labelled: list[LexborNode]) -> str | None:
+    """``tag.class`` of innermost elements whose class names a category (``category-item``),
+    among ``labelled``: the cards' elements that :data:`LABELLED` matches."""
+    seen: Counter[str] = Counter()
+    for node in labelled:
+        if len(node.css(LABELLED)) > 1:
+            continue
+        text = reader.text(node)
+        if not text or len(text) > _LABEL_CHARS:
+            continue
+        cls = next((c for c in simple_classes(node.attributes.get("class")) if "categor" in c), None)
+        if cls is not None:  # else only a class no selector can name without escaping says so
+            seen[f"{node.tag}.{cls}"] += 1
+    return seen.most_common(1)[0][0] if seen else None
+
+
+def _meta_line_categories(
+    reader: Reader, cards: list[LexborNode], dates: list[tuple[LexborNode | None, bool]]
+) -> tuple[str | None, str | None]:
+    """A plain-text meta line ``"技术 · 开源 · Jul 11, 2026 · 4 分钟"``: its leading segments."""
+    votes: Counter[tuple[str, str]] = Counter()
+    for card, (node, inside_text) in zip(cards, dates, strict=True):
+        if node is None or not inside_text or node.css_first("a[href]") is not None:
+            continue
+        vote = _meta_line_vote(card, node, reader.text(node))
+        if vote is not None:
+            votes[vote] += 1
+    if not votes or votes.most_common(1)[0][1] * 2 < len(cards):
+        return None, None
+    return votes.most_common(1)[0][0]
+
+
+def _meta_line_vote(card: LexborNode, node: LexborNode, text: str) -> tuple[str, str] | None:
+    """The selector of ``node`` and the separator of its meta line ``text``, when its segments
+    before the date are categories (not only counts)."""
+    separator = next((s for s in _SEPARATORS if s in text), None)
+    if separator is None:
+        return None
+    before = split_meta_line(text, separator)
+    if before and not all(COUNT_LIKE.match(b) for b in before):
+        return candidates_for(card, node)[0], separator
+    return None
