@@ -68,4 +68,4 @@ def test_every_column_of_the_archive_schema_is_described() -> None:
     described = describe(schema_sql())
     assert {"capture", "entry", "entry_version", "current_entries", "version_history"} <= set(described)
     assert described["current_entries"].columns["year"].startswith("the year of the post's date")
-    assert described["entry_version"].columns["categories"] == "JSON array: '[\"Kitchen\", \"Preserving\"]'"
+    assert described["entry_version"].columns["categories"] == 'JSON array: \'["Kitchen", "Preserving"]\''

@@ -1,9 +1,9 @@
 """The `archiver` command: a thin typer layer over the library API.
 
 Commands live by subject: :mod:`.archive` (import and reading the archive), :mod:`.extract`
-(probe and reparse), :mod:`.crawl` (crawl and backfill), :mod:`.sites` (the watch list), :mod:`.browse` (serve). Every command
-turns an :class:`~archiver.errors.ArchiverError` into one line on stderr and its exit status, so a
-user never sees a traceback for bad input.
+(probe and reparse), :mod:`.crawl` (crawl and backfill), :mod:`.sites` (the watch list),
+:mod:`.browse` (serve). Every command turns an :class:`~archiver.errors.ArchiverError` into one
+line on stderr and its exit status, so a user never sees a traceback for bad input.
 """
 
 from __future__ import annotations

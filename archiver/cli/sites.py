@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from archiver.cli._common import (
@@ -42,7 +43,7 @@ from archiver.watchlist import (
 
 #: How far back `sites` counts new posts.
 NEW_POSTS_WINDOW = timedelta(days=7)
-#: `sites` on a pipe or a narrow terminal: wide enough for a site, two times and the figures.
+#: `sites` on a pipe or in a log: wide enough for a site, two times and the figures.
 SITES_TABLE_WIDTH = 160
 #: A list file is a few thousand URLs at most; a bigger one is not a list of blogs.
 MAX_LIST_BYTES = 8 * 1024 * 1024
@@ -62,7 +63,8 @@ def add(
         Path | None,
         typer.Option(
             "--from",
-            help="Read the URLs from a file: one per line (# comments), or an OPML file (htmlUrl, else xmlUrl).",
+            help="Read the URLs from a file: one per line (# comments), or an OPML file "
+            "(htmlUrl, else xmlUrl).",
             dir_okay=False,
         ),
     ] = None,
@@ -97,7 +99,9 @@ def add(
     _, profile_text = read_profile(profile)
     with run_lock(db, wait), open_store(db) as store:
         added = sum(
-            store.add_site(name or site_name(url), url, profile_text, int(interval.total_seconds()), utc_now())
+            store.add_site(
+                name or site_name(url), url, profile_text, int(interval.total_seconds()), utc_now()
+            )
             for url in wanted
         )
     if not quiet:
@@ -123,7 +127,9 @@ def _read_list(path: Path) -> list[str]:
 @reports_errors_saying(CHANGES_NOTHING)
 def sites(
     db: ExistingDbOption = DEFAULT_DB,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON array of objects instead of a table.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON array of objects instead of a table.")
+    ] = False,
 ) -> None:
     """Every watched site and its health: last check and outcome, failures, next check, posts.
 
@@ -139,7 +145,8 @@ def sites(
     if not health:
         out.print(f"{db}: no sites are watched; add some with `archiver add URL`", markup=False)
         return
-    out.print(_health_table(health), width=max(out.width, SITES_TABLE_WIDTH))
+    wide = out if out.is_terminal else Console(highlight=False, width=SITES_TABLE_WIDTH)
+    wide.print(_health_table(health))
 
 
 def _health(store: Store, site: WatchedSite, since: str) -> dict[str, Any]:
@@ -183,7 +190,9 @@ def _health_table(health: list[dict[str, Any]]) -> Table:
 
 @reports_errors_saying(ALL_OR_NOTHING)
 def remove(
-    site: Annotated[str, typer.Argument(metavar="SITE", help="The site's name, as `archiver sites` shows it.")],
+    site: Annotated[
+        str, typer.Argument(metavar="SITE", help="The site's name, as `archiver sites` shows it.")
+    ],
     db: ExistingDbOption = DEFAULT_DB,
     wait: WaitOption = 0.0,
 ) -> None:

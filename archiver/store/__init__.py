@@ -32,8 +32,8 @@ class Store(Blobs, Entries, Runs, Reading, Sites):
 
 __all__ = [
     "SCHEMA_VERSION",
-    "CheckRecord",
     "CaptureRecord",
+    "CheckRecord",
     "CrawlDebt",
     "CurrentVersion",
     "PageState",

@@ -12,6 +12,7 @@ _SITE_COLUMNS = (
     "name, start_url, profile_sha256, every_seconds, enabled, next_check_at, failures,"
     " last_check_at, last_outcome, last_success_at, last_error"
 )
+_FIELDS = [name.strip() for name in _SITE_COLUMNS.split(",")]
 #: Past every character a URL may hold: the upper bound of a range of keys sharing a prefix.
 _AFTER_EVERY_KEY = "\U0010ffff"
 
@@ -59,7 +60,9 @@ class Sites(Profiles):
             known = self.conn.execute("SELECT name FROM site WHERE start_url = ?", (start_url,)).fetchone()
             taken = self.conn.execute("SELECT start_url FROM site WHERE name = ?", (name,)).fetchone()
             if taken and (not known or known[0] != name):
-                raise InputError(f"{start_url}: the site name {name!r} is taken by {taken[0]}; give another name")
+                raise InputError(
+                    f"{start_url}: the site name {name!r} is taken by {taken[0]}; give another name"
+                )
             sha = profile.sha256 if profile else None
             if known:
                 self.conn.execute(
@@ -85,7 +88,9 @@ class Sites(Profiles):
         where = " WHERE enabled" if enabled_only else ""
         with self._errors():
             rows = self.conn.execute(f"SELECT {_SITE_COLUMNS} FROM site{where} ORDER BY name").fetchall()
-        return [WatchedSite(*row[:4], bool(row[4]), *row[5:]) for row in rows]
+        return [
+            WatchedSite(**{**dict(zip(_FIELDS, row, strict=True)), "enabled": bool(row[4])}) for row in rows
+        ]
 
     def site_posts(self, scope: str, under: str | None, since: str | None = None) -> int:
         """The posts archived from a site (first seen at ``since`` or later): those of its
