@@ -413,6 +413,29 @@ def test_robots_disallow_is_honoured(
     assert run("backfill", site.url, "--db", db, *FAST, "--ignore-robots").exit_code == 0
 
 
+@pytest.mark.parametrize("command", ["crawl", "backfill"])
+def test_a_next_link_to_another_host_is_not_followed_unless_allowed(
+    run: Runner, site: SiteServer, site_copy: Path, tmp_path: Path, command: str
+) -> None:
+    """Next-page links stay on the start URL's host, like redirects: another host is refused by
+    name (the run fails, page 1 is kept) until --allow-redirect-host names it."""
+    elsewhere = f"http://localhost:{site.port}/page/"
+    page = site_copy / "index.html"  # both its <link rel=next> and its next-page anchor
+    page.write_text(page.read_text("utf-8").replace('href="/page/2/"', f'href="{elsewhere}2/"'), "utf-8")
+    site.root = site_copy
+    refused = run(command, site.url, "--db", tmp_path / "refused.db", *FAST, "--retries", "0")
+    assert refused.exit_code == 1
+    assert f"the next-page link leads to another host ({elsewhere}2/); not followed" in refused.stderr
+    assert "--allow-redirect-host" in refused.stderr and "Traceback" not in refused.stderr
+    assert "/page/2/" not in site.paths()
+    assert captured(tmp_path / "refused.db") == [(site.url, 200)]
+    allowed = tmp_path / "allowed.db"
+    result = run(command, site.url, "--db", allowed, *FAST, "--allow-redirect-host", "localhost")
+    assert result.exit_code == 0, result.stderr
+    assert [source for source, _ in captured(allowed)] == [site.url, elsewhere + "2/", elsewhere + "3/"]
+    assert len(entries(allowed)) == 46
+
+
 @pytest.mark.parametrize("header", ["text/html; charset=gbk", "text/html"], ids=["header", "meta-only"])
 def test_gbk_page_reads_right(run: Runner, site: SiteServer, tmp_path: Path, header: str) -> None:
     utf8, gbk = tmp_path / "utf8.db", tmp_path / "gbk.db"
