@@ -7,14 +7,14 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SITE, SITE_PROFILE, Runner
+from conftest import SITE, SITE_PROFILE, Runner
+from helpers import ARCHIVER_ENV, archiver_command, captured, entries
 from sitehttp import Reply, SiteServer
 
 FAST = ("--profile", SITE_PROFILE, "--delay", "0", "--timeout", "2")
@@ -34,34 +34,15 @@ def site_copy(tmp_path: Path) -> Path:
     return copy
 
 
-def entries(db: Path) -> list[tuple[object, ...]]:
-    """Every entry and version, without ids and times: what two equivalent archives share."""
-    with sqlite3.connect(db) as conn:
-        return conn.execute(
-            "SELECT e.site, e.key_kind, e.key, v.version, v.title, v.url, v.categories, v.tags,"
-            " v.date, v.excerpt, v.changed FROM entry e JOIN entry_version v ON v.entry_id = e.id"
-            " ORDER BY e.key, v.version"
-        ).fetchall()
-
-
 def versions(db: Path) -> int:
     with sqlite3.connect(db) as conn:
         return int(conn.execute("SELECT count(*) FROM entry_version").fetchone()[0])
-
-
-def captured(db: Path) -> list[tuple[str, int]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT source, http_status FROM capture ORDER BY id").fetchall()
 
 
 def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert text.count(old) == 1, f"{old!r} must occur once in {path}"
     path.write_text(text.replace(old, new), encoding="utf-8")
-
-
-def archiver(*args: str | Path) -> list[str]:
-    return [sys.executable, "-m", "archiver", *map(str, args)]
 
 
 # -- 1. a crawl archives what an import of the same pages archives -------------------------------
@@ -297,7 +278,7 @@ def test_killed_backfill_resumes_without_refetching(site: SiteServer, tmp_path: 
     killed, whole = tmp_path / "killed.db", tmp_path / "whole.db"
     args = (site.url, "--profile", SITE_PROFILE, "--delay", "0", "--timeout", "5")
     site.delay = 0.5
-    process = subprocess.Popen(archiver("backfill", *args, "--db", killed), cwd=ROOT)
+    process = subprocess.Popen(archiver_command("backfill", *args, "--db", killed), env=ARCHIVER_ENV)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and not (killed.exists() and captured_safely(killed)):
         time.sleep(0.02)
@@ -308,14 +289,22 @@ def test_killed_backfill_resumes_without_refetching(site: SiteServer, tmp_path: 
     site.delay = 0
     log = len(site.log)
     resumed = subprocess.run(
-        archiver("backfill", *args, "--db", killed), check=False, cwd=ROOT, capture_output=True, text=True
+        archiver_command("backfill", *args, "--db", killed),
+        check=False,
+        env=ARCHIVER_ENV,
+        capture_output=True,
+        text=True,
     )
     assert resumed.returncode == 0, resumed.stderr
     assert f"resumed at page {len(stored) + 1}" in resumed.stdout
     refetched = {site.url + r.path.lstrip("/") for r in site.log[log:] if r.path != "/robots.txt"}
     assert refetched.isdisjoint(stored)
     done = subprocess.run(
-        archiver("backfill", *args, "--db", whole), check=False, cwd=ROOT, capture_output=True, text=True
+        archiver_command("backfill", *args, "--db", whole),
+        check=False,
+        env=ARCHIVER_ENV,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
     assert entries(killed) == entries(whole)
@@ -347,14 +336,21 @@ def test_failed_backfill_resumes_and_restart_starts_over(run: Runner, site: Site
 def test_a_second_run_exits_75_at_once(site: SiteServer, db: Path) -> None:
     site.delay = 0.5
     first = subprocess.Popen(
-        archiver("crawl", site.url, "--db", db, *FAST), cwd=ROOT, stderr=subprocess.PIPE, text=True
+        archiver_command("crawl", site.url, "--db", db, *FAST),
+        env=ARCHIVER_ENV,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 20
     while not site.log and time.monotonic() < deadline:
         time.sleep(0.02)
     started = time.monotonic()
     second = subprocess.run(
-        archiver("crawl", site.url, "--db", db, *FAST), check=False, cwd=ROOT, capture_output=True, text=True
+        archiver_command("crawl", site.url, "--db", db, *FAST),
+        check=False,
+        env=ARCHIVER_ENV,
+        capture_output=True,
+        text=True,
     )
     assert second.returncode == 75
     assert time.monotonic() - started < 5

@@ -26,7 +26,8 @@ from types import ModuleType
 
 import pytest
 
-from conftest import ROOT, captures_in
+from conftest import ROOT
+from helpers import captures_in
 from sitehttp import SiteServer, write_blog
 
 

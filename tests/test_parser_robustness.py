@@ -30,6 +30,7 @@ from archiver.pipeline import resolve_entry
 from archiver.store import Store
 
 from conftest import SEEDS, SITE, SITE_PROFILE, SITE_URL, Result, Runner
+from helpers import dump
 
 settings.register_profile("ci", max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile(
@@ -262,19 +263,14 @@ def _one_clear_message(result: Result) -> None:
         assert "No such option" in result.stderr or one_line
 
 
-def _no_change(db: Path) -> list[str]:
-    with sqlite3.connect(db) as conn:
-        return list(conn.iterdump())
-
-
 @pytest.mark.parametrize("query", NASTY_QUERIES)
 def test_search_takes_any_text_as_text(run: Runner, archive: Path, query: str) -> None:
-    before = _no_change(archive)
+    before = dump(archive)
     result = run("search", query, "--db", archive, "--json")
     assert "Traceback" not in result.stdout + result.stderr
     assert "internal error" not in result.stderr, result.stderr
     _one_clear_message(result)
-    assert _no_change(archive) == before
+    assert dump(archive) == before
 
 
 def test_search_finds_text_that_looks_like_syntax(archive: Path) -> None:

@@ -27,7 +27,8 @@ import pytest
 
 from archiver.lock import lock_path
 
-from conftest import SEEDS, SITE, SITE_URL, archiver_process, dump
+from conftest import SEEDS, SITE, SITE_URL
+from helpers import archiver_process, dump
 
 COMMANDS = {
     "import": ["import", str(SITE), "--base-url", SITE_URL, "-q"],
@@ -265,7 +266,7 @@ def small_filesystem(tmp_path: Path) -> Iterator[Path]:
     try:
         yield mountpoint
     finally:
-        gc.collect()  # conftest.dump() leaves its sqlite3 connection to the garbage collector
+        gc.collect()  # a connection a failed test left open would keep the mount busy
         if subprocess.run(["umount", str(mountpoint)], capture_output=True, check=False).returncode:
             subprocess.run(["umount", "--lazy", str(mountpoint)], check=False)
 
@@ -274,7 +275,11 @@ def test_full_disk_on_a_small_filesystem(small_filesystem: Path) -> None:
     db = small_filesystem / "archive.db"
     assert archiver("import", SEEDS, "--db", db, "-q").returncode == 0
     before = dump(db)
-    # fill the rest of the filesystem so the next capture cannot fit
+    # a reader keeps the archive open (its -shm file stays), then the rest of the filesystem is
+    # filled so that the next capture cannot fit. Without the reader, the next run cannot even
+    # make its -shm and says SQLITE_IOERR_SHMSIZE, "a failing disk", instead of a full disk.
+    reader = sqlite3.connect(db)
+    reader.execute("SELECT count(*) FROM entry").fetchone()
     filler = small_filesystem / "filler"
     fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
     try:
@@ -288,6 +293,7 @@ def test_full_disk_on_a_small_filesystem(small_filesystem: Path) -> None:
     assert_one_clear_error(result, db, "cannot write: the disk is full; free some space")
     assert integrity(db) == "ok"
     assert dump(db) == before
+    reader.close()
     filler.unlink()
     assert archiver(*COMMANDS["import"], "--db", db, "-q").returncode == 0
 
