@@ -7,15 +7,19 @@ fake clock) are in tests/helpers.py.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
 
 from archiver.cli import app
+
+from helpers import CI_EXAMPLES, THOROUGH_FACTOR
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,6 +28,18 @@ SEEDS = FIXTURES / "seeds"
 SITE = FIXTURES / "site"
 SITE_PROFILE = SITE / "profile.toml"
 SITE_URL = "http://blog.fixture.test/"
+
+# Hypothesis profiles, registered once for the whole suite (a module that loads its own profile
+# changes every module's settings, depending on which is imported last). Properties that need
+# more examples, or a deadline, say so with helpers.examples() and their own @settings.
+for _name, _factor in (("ci", 1), ("thorough", THOROUGH_FACTOR)):
+    settings.register_profile(
+        _name,
+        max_examples=CI_EXAMPLES * _factor,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @dataclass

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from hypothesis import settings
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # -- the command as its own process -----------------------------------------------------------
@@ -105,6 +107,19 @@ def captures_in(db: Path) -> int:
             return int(conn.execute("SELECT count(*) FROM capture").fetchone()[0])
     except sqlite3.Error:
         return 0
+
+
+# -- Hypothesis --------------------------------------------------------------------------------
+
+#: Examples per property in the default ("ci") profile; HYPOTHESIS_PROFILE=thorough runs
+#: THOROUGH_FACTOR times as many. conftest.py registers both profiles.
+CI_EXAMPLES = 60
+THOROUGH_FACTOR = 20
+
+
+def examples(ci: int) -> int:
+    """``ci`` examples in the default profile, as many more as the loaded profile runs."""
+    return max(1, ci * settings().max_examples // CI_EXAMPLES)
 
 
 # -- time --------------------------------------------------------------------------------------

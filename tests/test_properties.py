@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 import sqlite3
 from collections.abc import Sequence
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archiver.identity import (
@@ -39,12 +38,7 @@ from archiver.pipeline import ingest
 from archiver.store import CaptureRecord, Store
 
 from conftest import SEEDS
-
-settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile(
-    "thorough", max_examples=1200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+from helpers import examples
 
 # -- inputs ------------------------------------------------------------------------------------
 
@@ -178,7 +172,7 @@ def _current_entries(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
 
 
 @given(st.permutations(range(len(SEED_CAPTURES))))
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 def test_seed_captures_in_any_order_give_the_same_entries(order: list[int]) -> None:
     with Store(":memory:") as reference, Store(":memory:") as shuffled:
         for n, (source, data, found) in enumerate(SEED_CAPTURES):
@@ -226,7 +220,7 @@ def test_importing_a_capture_twice_changes_only_last_seen(
 
 
 @given(st.permutations(range(len(SEED_CAPTURES))), st.permutations(range(len(SEED_CAPTURES))))
-@settings(max_examples=30)
+@settings(max_examples=examples(30))
 def test_importing_the_seeds_again_in_any_order_changes_only_last_seen(
     first: list[int], again: list[int]
 ) -> None:
@@ -319,7 +313,7 @@ _MARKER_TEXT = st.text(
 
 
 @given(st.one_of(st.text(), _MARKER_TEXT, excerpts()))
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 def test_normalize_is_idempotent(text: str) -> None:
     once = normalize(text)
     assert normalize(once) == once
@@ -342,7 +336,7 @@ def test_normalize_is_idempotent(text: str) -> None:
         ),
     )
 )
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 def test_canonical_url_is_idempotent(url: str) -> None:
     once = canonical_url(url)
     assert canonical_url(once) == once
@@ -356,7 +350,7 @@ def test_canonical_url_is_idempotent(url: str) -> None:
     st.dictionaries(st.integers(1, 8), st.text(max_size=80), max_size=8),
     st.sets(st.integers(1, 8)),
 )
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 def test_pick_text_match_never_picks_among_several(
     text: str, entries: dict[int, str], taken: set[int]
 ) -> None:
@@ -375,7 +369,7 @@ def test_pick_text_match_never_picks_among_several(
 
 
 @given(st.text(max_size=200), st.text(max_size=200))
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 def test_same_text_is_symmetric_and_needs_a_long_cut(a: str, b: str) -> None:
     assert same_text(a, b) == same_text(b, a)
     if same_text(a, b) and a != b:
