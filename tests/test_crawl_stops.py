@@ -158,7 +158,7 @@ def test_stop_after_known_is_how_many_known_pages_in_a_row_end_a_crawl(
 ENDLESS_PER_PAGE = 5
 #: the server makes pages up to here, so that a crawl without a cap still ends (and fails the test)
 ENDLESS_UNTIL = 200
-CAP = 25
+CAP = 10
 
 
 @pytest.fixture
