@@ -16,7 +16,7 @@ import pytest
 
 from archiver.lock import lock_path, run_lock
 
-from conftest import ROOT, SEEDS
+from conftest import ROOT, SEEDS, Runner
 from helpers import archiver_process, entry_count
 
 SEED = SEEDS / "000_9b671d25390876c8.txt"
@@ -27,11 +27,12 @@ def archiver(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess
 
 
 @pytest.fixture
-def archive(tmp_path: Path) -> Path:
+def archive(run: Runner, tmp_path: Path) -> Path:
+    """An archive of one seed, made in this process: only the runs locked out need their own."""
     folder = tmp_path / "archive"
     folder.mkdir()
     db = folder / "archive.db"
-    assert archiver("import", SEED, "--db", db, "-q").returncode == 0
+    assert run("import", SEED, "--db", db, "-q").exit_code == 0
     return db
 
 
