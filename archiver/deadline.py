@@ -6,6 +6,9 @@ byte every 0.2 s never lets a read wait long, and keeps a request going for as l
 httpcore a network backend whose every connect, read and write waits at most until the deadline
 that the calling thread set for its current request, and fails at once when it has passed.
 Deadlines are per thread, so a concurrent backfill's requests each keep their own.
+
+:class:`Clock` is where the fetcher reads the time and waits: one object, so that tests can
+replace every wait (and the deadlines measured against it) by one that records instead of sleeps.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import httpcore
 import httpx
@@ -23,13 +26,46 @@ import httpx
 _LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
 
 
+class Clock(Protocol):
+    """The time as the fetcher sees it: deadlines and spacing, waits, and the wall clock."""
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back (deadlines, the spacing between requests)."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait (the delay between requests, backoff, Retry-After)."""
+        ...
+
+    def time(self) -> float:
+        """Seconds since the epoch (when a page was fetched; a Retry-After given as a date)."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def time(self) -> float:
+        return time.time()
+
+
+SYSTEM_CLOCK = SystemClock()
+
+
 class DeadlineTransport(httpx.HTTPTransport):
     """httpx's own transport, with every socket operation bounded by :meth:`until`'s deadline."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
+        """``clock``: what the deadlines given to :meth:`until` are measured on."""
         ssl_context = httpx.create_ssl_context()
         super().__init__(verify=ssl_context)
-        self._backend = _DeadlineBackend()
+        self._backend = _DeadlineBackend(clock)
         # httpx offers no way to choose httpcore's network backend: replace the pool it built with
         # the same pool (httpx's defaults) over ours.
         self._pool = httpcore.ConnectionPool(
@@ -42,7 +78,7 @@ class DeadlineTransport(httpx.HTTPTransport):
 
     @contextmanager
     def until(self, deadline: float) -> Iterator[None]:
-        """Within this block, this thread's requests end by ``deadline`` (``time.monotonic()``)."""
+        """Within this block, this thread's requests end by ``deadline`` (the clock's monotonic())."""
         local = self._backend.local
         outer = getattr(local, "deadline", None)
         local.deadline = deadline
@@ -53,8 +89,9 @@ class DeadlineTransport(httpx.HTTPTransport):
 
 
 class _DeadlineBackend(httpcore.NetworkBackend):
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
         self._inner = httpcore.SyncBackend()
+        self._clock = clock
         self.local = threading.local()
 
     def left(self, timeout: float | None, error: type[Exception]) -> float | None:
@@ -62,7 +99,7 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         deadline: float | None = getattr(self.local, "deadline", None)
         if deadline is None:
             return timeout
-        left = deadline - time.monotonic()
+        left = deadline - self._clock.monotonic()
         if left <= 0:
             raise error("the whole response took longer than the time limit")
         return left if timeout is None else min(timeout, left)

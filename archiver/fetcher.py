@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from tenacity import (
 )
 
 from archiver import __version__
-from archiver.deadline import DeadlineTransport
+from archiver.deadline import SYSTEM_CLOCK, Clock, DeadlineTransport
 from archiver.decompress import DecodingError, accept_encoding, decoded
 from archiver.errors import FetchError
 from archiver.models import RobotsFile
@@ -126,22 +125,22 @@ class _Transient(Exception):
 class _HostClock:
     """Spaces requests to each host: every caller reserves the next free slot, then sleeps."""
 
-    sleep: Callable[[float], None]
+    clock: Clock
     _next: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def wait(self, host: str, delay: float) -> None:
         with self._lock:
-            now = time.monotonic()
+            now = self.clock.monotonic()
             slot = max(now, self._next.get(host, now))
             self._next[host] = slot + delay
         if slot > now:
-            self.sleep(slot - now)
+            self.clock.sleep(slot - now)
 
     def hold(self, host: str, seconds: float) -> None:
         """The server asked for a pause (Retry-After): no request to it before then."""
         with self._lock:
-            until = time.monotonic() + seconds
+            until = self.clock.monotonic() + seconds
             self._next[host] = max(self._next.get(host, until), until)
 
 
@@ -158,26 +157,27 @@ class Fetcher:
         robots: Iterable[RobotsFile] = (),
         *,
         transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Clock = SYSTEM_CLOCK,
         on_warning: Callable[[str], None] = _warn_on_stderr,
     ) -> None:
         """``robots``: robots.txt files read by earlier runs; those under 24 hours old are used.
 
-        ``transport`` and ``sleep`` replace the network and the waits (for tests); a transport
-        given here is not held to the whole-response deadline by the network layer, only between
-        the body's chunks. ``on_warning`` hears what is done differently than asked (a capped
-        Crawl-delay).
+        ``transport`` replaces the network and ``clock`` every reading of the time and every wait
+        (the two seams tests use: ``httpx.MockTransport`` and a clock that records its sleeps). A
+        transport given here is not held to the whole-response deadline by the network layer,
+        only between the body's chunks. ``on_warning`` hears what is done differently than asked
+        (a capped Crawl-delay).
         """
         self.options = options or FetchOptions()
-        self._transport = transport or DeadlineTransport()
+        self._transport = transport or DeadlineTransport(clock)
         self._client = httpx.Client(
             headers={"User-Agent": self.options.user_agent, "Accept-Encoding": accept_encoding()},
             timeout=self.options.timeout,
             follow_redirects=False,
             transport=self._transport,
         )
-        self._sleep = sleep
-        self._clock = _HostClock(sleep)
+        self._clock = clock
+        self._spacing = _HostClock(clock)
         self._robots = RobotsRules(self.options.user_agent, robots, on_warning)
         #: held while a robots.txt is read, so that each is read once however many threads ask
         self._robots_lock = threading.Lock()
@@ -219,7 +219,7 @@ class Fetcher:
         allowed = {_host(url), *self.options.redirect_hosts}
         current = url
         for _ in range(_MAX_REDIRECTS + 1):
-            self._clock.wait(_host(current), self._host_delay(current))
+            self._spacing.wait(_host(current), self._host_delay(current))
             answer = self._request(url, current, headers, max_bytes, html=html, cut=cut)
             if isinstance(answer, FetchResult):
                 return answer
@@ -240,7 +240,7 @@ class Fetcher:
     ) -> FetchResult | str:
         """One request: the page, or where it redirects to. Connecting, the headers and the body
         together take at most --timeout."""
-        deadline = time.monotonic() + self.options.timeout
+        deadline = self._clock.monotonic() + self.options.timeout
         try:
             with self._until(deadline), self._client.stream("GET", current, headers=headers) as response:
                 if response.has_redirect_location:
@@ -276,7 +276,7 @@ class Fetcher:
         status = response.status_code
         etag = response.headers.get("etag")
         last_modified = response.headers.get("last-modified")
-        fetched_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        fetched_at = self._now().strftime("%Y-%m-%dT%H:%M:%SZ")
         if status == 304:
             return FetchResult(url, final, 304, fetched_at, etag=etag, last_modified=last_modified)
         self._check_status(final, response)
@@ -306,12 +306,12 @@ class Fetcher:
         """Nothing for a 200; a retry (honouring Retry-After) for 429 and 5xx; else a refusal."""
         status = response.status_code
         if status == 429 or status >= 500:
-            retry_after = _retry_after(response.headers.get("retry-after"))
+            retry_after = _retry_after(response.headers.get("retry-after"), self._now())
             detail = f"HTTP {status} {response.reason_phrase}"
             if retry_after is not None and retry_after > MAX_RETRY_AFTER:
                 raise FetchError(f"{url}: {detail}; the server asks to wait {retry_after:g} s, try later")
             if retry_after is not None:
-                self._clock.hold(_host(url), retry_after)
+                self._spacing.hold(_host(url), retry_after)
             raise _Transient(url, detail, retry_after)
         if status != 200:
             raise HTTPStatusError(f"{url}: HTTP {status} {response.reason_phrase}", status)
@@ -347,7 +347,7 @@ class Fetcher:
             # iter_raw without a chunk size hands over every network read at once: a server
             # trickling a byte a second reaches the deadline check instead of filling a buffer.
             for chunk in response.iter_raw():
-                if time.monotonic() > deadline:
+                if self._clock.monotonic() > deadline:
                     raise late
                 yield chunk
         except httpx.TimeoutException:
@@ -361,7 +361,7 @@ class Fetcher:
             stop=stop_after_attempt(attempts),
             wait=self._wait,
             retry=retry_if_exception_type(_Transient),
-            sleep=self._sleep,
+            sleep=self._clock.sleep,
             reraise=True,
         )
         try:
@@ -379,6 +379,9 @@ class Fetcher:
         if isinstance(error, _Transient) and error.retry_after is not None:
             return error.retry_after
         return float(wait_random_exponential(multiplier=self.options.backoff, max=60)(state))
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock.time(), UTC)
 
     def _host_delay(self, url: str) -> float:
         return max(self.options.delay, self._robots.crawl_delay(_origin(url)))
@@ -457,8 +460,9 @@ def _content_type(header: str | None) -> tuple[str | None, str | None]:
     return message.get_content_type(), charset if isinstance(charset, str) else None
 
 
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header: ASCII digits or an HTTP date; anything else is ignored.
+def _retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds from a Retry-After header: ASCII digits or an HTTP date (counted from ``now``);
+    anything else is ignored.
 
     (``str.isdigit`` alone would take ``²`` and other Unicode digits that ``float`` refuses.)
     """
@@ -471,7 +475,7 @@ def _retry_after(value: str | None) -> float | None:
         moment = parsedate_to_datetime(value)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+        return max(0.0, (moment - now).total_seconds())
     except (TypeError, ValueError, OverflowError):
         return None
 

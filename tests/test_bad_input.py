@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS, SITE, SITE_PROFILE, Runner, dump
+from conftest import SEEDS, SITE, SITE_PROFILE, Runner
+from helpers import dump
 
 
 @pytest.fixture

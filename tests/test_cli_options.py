@@ -12,7 +12,8 @@ from archiver.cli.crawl import _summary_line
 from archiver.crawl import RunSummary, Target
 from archiver.lock import run_lock
 
-from conftest import SEEDS, SITE, SITE_PROFILE, SITE_URL, Runner, dump
+from conftest import SEEDS, SITE, SITE_PROFILE, SITE_URL, Runner
+from helpers import dump
 from sitehttp import Reply, SiteServer
 
 SEED = SEEDS / "000_9b671d25390876c8.txt"

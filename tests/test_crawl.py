@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SITE, SITE_PROFILE, Runner
+from archiver.fetcher import Fetcher
+
+from conftest import SITE, SITE_PROFILE, Runner
+from helpers import ARCHIVER_ENV, FakeClock, archiver_command, captured, entries
 from sitehttp import Reply, SiteServer
 
 FAST = ("--profile", SITE_PROFILE, "--delay", "0", "--timeout", "2")
@@ -34,34 +37,15 @@ def site_copy(tmp_path: Path) -> Path:
     return copy
 
 
-def entries(db: Path) -> list[tuple[object, ...]]:
-    """Every entry and version, without ids and times: what two equivalent archives share."""
-    with sqlite3.connect(db) as conn:
-        return conn.execute(
-            "SELECT e.site, e.key_kind, e.key, v.version, v.title, v.url, v.categories, v.tags,"
-            " v.date, v.excerpt, v.changed FROM entry e JOIN entry_version v ON v.entry_id = e.id"
-            " ORDER BY e.key, v.version"
-        ).fetchall()
-
-
 def versions(db: Path) -> int:
     with sqlite3.connect(db) as conn:
         return int(conn.execute("SELECT count(*) FROM entry_version").fetchone()[0])
-
-
-def captured(db: Path) -> list[tuple[str, int]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT source, http_status FROM capture ORDER BY id").fetchall()
 
 
 def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert text.count(old) == 1, f"{old!r} must occur once in {path}"
     path.write_text(text.replace(old, new), encoding="utf-8")
-
-
-def archiver(*args: str | Path) -> list[str]:
-    return [sys.executable, "-m", "archiver", *map(str, args)]
 
 
 # -- 1. a crawl archives what an import of the same pages archives -------------------------------
@@ -263,19 +247,28 @@ def test_bad_page_range_is_a_usage_error(run: Runner, db: Path, args: tuple[str,
 # -- 4. transient failures are retried, a dead page fails the run and keeps the rest --------------
 
 
-def test_503_twice_then_200_succeeds(run: Runner, site: SiteServer, db: Path) -> None:
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """The crawl's waits, recorded instead of slept (the network stays real)."""
+    fake = FakeClock()
+    monkeypatch.setattr("archiver.crawl.Fetcher", functools.partial(Fetcher, clock=fake))
+    return fake
+
+
+def test_503_twice_then_200_succeeds(run: Runner, site: SiteServer, db: Path, clock: FakeClock) -> None:
     site.script("/", [Reply(503), Reply(503)])
     result = run("crawl", site.url, "--db", db, *FAST)
     assert result.exit_code == 0, result.stderr
     assert site.paths().count("/") == 3
+    assert len(clock.sleeps) == 2  # a backoff before each retry
     assert len(entries(db)) == 46
 
 
-def test_429_retry_after_is_waited_for(run: Runner, site: SiteServer, db: Path) -> None:
+def test_429_retry_after_is_waited_for(run: Runner, site: SiteServer, db: Path, clock: FakeClock) -> None:
     site.script("/page/2/", [Reply(429, headers={"Retry-After": "2"})])
     assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
-    tries = [r.at for r in site.log if r.path == "/page/2/"]
-    assert len(tries) == 2 and tries[1] - tries[0] >= 2.0
+    assert [r.path for r in site.page_requests()] == ["/", "/page/2/", "/page/2/", "/page/3/"]
+    assert clock.sleeps == [2.0]
 
 
 def test_a_page_that_never_answers_fails_the_run_and_keeps_earlier_pages(
@@ -297,7 +290,7 @@ def test_killed_backfill_resumes_without_refetching(site: SiteServer, tmp_path: 
     killed, whole = tmp_path / "killed.db", tmp_path / "whole.db"
     args = (site.url, "--profile", SITE_PROFILE, "--delay", "0", "--timeout", "5")
     site.delay = 0.5
-    process = subprocess.Popen(archiver("backfill", *args, "--db", killed), cwd=ROOT)
+    process = subprocess.Popen(archiver_command("backfill", *args, "--db", killed), env=ARCHIVER_ENV)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and not (killed.exists() and captured_safely(killed)):
         time.sleep(0.02)
@@ -308,14 +301,22 @@ def test_killed_backfill_resumes_without_refetching(site: SiteServer, tmp_path: 
     site.delay = 0
     log = len(site.log)
     resumed = subprocess.run(
-        archiver("backfill", *args, "--db", killed), check=False, cwd=ROOT, capture_output=True, text=True
+        archiver_command("backfill", *args, "--db", killed),
+        check=False,
+        env=ARCHIVER_ENV,
+        capture_output=True,
+        text=True,
     )
     assert resumed.returncode == 0, resumed.stderr
     assert f"resumed at page {len(stored) + 1}" in resumed.stdout
     refetched = {site.url + r.path.lstrip("/") for r in site.log[log:] if r.path != "/robots.txt"}
     assert refetched.isdisjoint(stored)
     done = subprocess.run(
-        archiver("backfill", *args, "--db", whole), check=False, cwd=ROOT, capture_output=True, text=True
+        archiver_command("backfill", *args, "--db", whole),
+        check=False,
+        env=ARCHIVER_ENV,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
     assert entries(killed) == entries(whole)
@@ -347,14 +348,21 @@ def test_failed_backfill_resumes_and_restart_starts_over(run: Runner, site: Site
 def test_a_second_run_exits_75_at_once(site: SiteServer, db: Path) -> None:
     site.delay = 0.5
     first = subprocess.Popen(
-        archiver("crawl", site.url, "--db", db, *FAST), cwd=ROOT, stderr=subprocess.PIPE, text=True
+        archiver_command("crawl", site.url, "--db", db, *FAST),
+        env=ARCHIVER_ENV,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 20
     while not site.log and time.monotonic() < deadline:
         time.sleep(0.02)
     started = time.monotonic()
     second = subprocess.run(
-        archiver("crawl", site.url, "--db", db, *FAST), check=False, cwd=ROOT, capture_output=True, text=True
+        archiver_command("crawl", site.url, "--db", db, *FAST),
+        check=False,
+        env=ARCHIVER_ENV,
+        capture_output=True,
+        text=True,
     )
     assert second.returncode == 75
     assert time.monotonic() - started < 5
@@ -411,6 +419,29 @@ def test_robots_disallow_is_honoured(
     assert "/page/3/" not in site.paths()[log:]
     assert entries(db) == archived
     assert run("backfill", site.url, "--db", db, *FAST, "--ignore-robots").exit_code == 0
+
+
+@pytest.mark.parametrize("command", ["crawl", "backfill"])
+def test_a_next_link_to_another_host_is_not_followed_unless_allowed(
+    run: Runner, site: SiteServer, site_copy: Path, tmp_path: Path, command: str
+) -> None:
+    """Next-page links stay on the start URL's host, like redirects: another host is refused by
+    name (the run fails, page 1 is kept) until --allow-redirect-host names it."""
+    elsewhere = f"http://localhost:{site.port}/page/"
+    page = site_copy / "index.html"  # both its <link rel=next> and its next-page anchor
+    page.write_text(page.read_text("utf-8").replace('href="/page/2/"', f'href="{elsewhere}2/"'), "utf-8")
+    site.root = site_copy
+    refused = run(command, site.url, "--db", tmp_path / "refused.db", *FAST, "--retries", "0")
+    assert refused.exit_code == 1
+    assert f"the next-page link leads to another host ({elsewhere}2/); not followed" in refused.stderr
+    assert "--allow-redirect-host" in refused.stderr and "Traceback" not in refused.stderr
+    assert "/page/2/" not in site.paths()
+    assert captured(tmp_path / "refused.db") == [(site.url, 200)]
+    allowed = tmp_path / "allowed.db"
+    result = run(command, site.url, "--db", allowed, *FAST, "--allow-redirect-host", "localhost")
+    assert result.exit_code == 0, result.stderr
+    assert [source for source, _ in captured(allowed)] == [site.url, elsewhere + "2/", elsewhere + "3/"]
+    assert len(entries(allowed)) == 46
 
 
 @pytest.mark.parametrize("header", ["text/html; charset=gbk", "text/html"], ids=["header", "meta-only"])

@@ -133,12 +133,32 @@ def test_a_page_limit_ends_the_crawl_without_a_debt(
     assert archived(db) == posts(site, 30) - posts(site, 10)
 
 
+@pytest.mark.parametrize(
+    ("known", "fetched", "ending"),
+    [
+        (1, ["/"], "stopped at known pages"),
+        (2, ["/", "/page/2/"], "stopped at known pages"),
+        (5, ["/", "/page/2/", "/page/3/"], "stopped at the last page"),
+    ],
+)
+def test_stop_after_known_is_how_many_known_pages_in_a_row_end_a_crawl(
+    run: Runner, blog: tuple[SiteServer, Path], db: Path, known: int, fetched: list[str], ending: str
+) -> None:
+    site, _ = blog
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    log = len(site.log)
+    result = run("crawl", site.url, "--db", db, *FAST, "--stop-after-known", str(known))
+    assert result.exit_code == 0, result.stderr
+    assert pages_fetched(site, log) == fetched
+    assert ending in result.stdout
+
+
 # -- 2. endless paginations -------------------------------------------------------------------------
 
 ENDLESS_PER_PAGE = 5
 #: the server makes pages up to here, so that a crawl without a cap still ends (and fails the test)
 ENDLESS_UNTIL = 200
-CAP = 25
+CAP = 10
 
 
 @pytest.fixture

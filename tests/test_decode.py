@@ -3,7 +3,6 @@ that do not fit the bytes, and ``--encoding`` values that name no text encoding.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from archiver.parse.decode import decode_html, decode_html_utf8
 from archiver.parse.html import parse_html
 
 from conftest import SEEDS, SITE, SITE_PROFILE, Runner
+from helpers import entries
 from sitehttp import Reply, SiteServer
 
 #: Codecs Python's registry holds that are not text encodings (or that browsers refuse).
@@ -110,13 +110,6 @@ def site() -> Iterator[SiteServer]:
         yield server
 
 
-def _entries(db: Path) -> list[tuple[object, ...]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(
-            "SELECT v.title, v.url, v.categories, v.date, v.excerpt FROM entry_version v ORDER BY v.url"
-        ).fetchall()
-
-
 def test_a_gbk_page_served_as_utf8_is_archived_as_text(run: Runner, site: SiteServer, tmp_path: Path) -> None:
     """A server that labels every page UTF-8 over a GBK body stored mojibake and said success."""
     fast = ("--profile", SITE_PROFILE, "--delay", "0", "--timeout", "2")
@@ -129,6 +122,6 @@ def test_a_gbk_page_served_as_utf8_is_archived_as_text(run: Runner, site: SiteSe
     )
     result = run("crawl", site.url, "--db", gbk, *fast)
     assert result.exit_code == 0, result.stderr
-    archived = _entries(gbk)
-    assert archived == _entries(utf8)
+    archived = entries(gbk)
+    assert archived == entries(utf8)
     assert not any("\ufffd" in str(value) for row in archived for value in row)

@@ -30,7 +30,8 @@ import zstandard
 from archiver.errors import FetchError
 from archiver.fetcher import Fetcher, FetchOptions
 
-from conftest import SITE, SITE_PROFILE
+from conftest import SITE, SITE_PROFILE, Runner
+from helpers import ARCHIVER_ENV, entry_count
 
 Handler = Callable[[socket.socket, str], None]
 PAGE = (SITE / "index.html").read_bytes()
@@ -398,6 +399,7 @@ def archiver(*args: str | Path) -> tuple[subprocess.CompletedProcess[str], float
             text=True,
             timeout=120,
             check=False,
+            env=ARCHIVER_ENV,
         )
         took = time.monotonic() - started
         peak = int(rss.read() or 0)
@@ -438,12 +440,10 @@ def test_crawl_of_a_hostile_server_is_one_message_and_stores_nothing(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("archiver: error: "), result.stderr
     assert server.url in lines[0] and words in lines[0]
-    if db.exists():
-        with closing(__import__("sqlite3").connect(db)) as conn:
-            assert conn.execute("SELECT count(*) FROM entry").fetchone()[0] == 0
+    assert not db.exists() or entry_count(db) == 0
 
 
-def test_card_links_with_javascript_or_file_schemes_are_stored_safely(tmp_path: Path) -> None:
+def test_card_links_with_javascript_or_file_schemes_are_stored_safely(run: Runner, tmp_path: Path) -> None:
     """A page whose cards link to javascript:/file: URLs: the cards are archived without those
     links (never a permalink), and a next-page link to file: is never followed."""
     from sitehttp import SiteServer
@@ -462,10 +462,10 @@ def test_card_links_with_javascript_or_file_schemes_are_stored_safely(tmp_path: 
     (site / "index.html").write_text(page, encoding="utf-8")
     db = tmp_path / "archive.db"
     with SiteServer(site) as server:
-        result, _, _ = archiver(
+        result = run(
             "crawl", server.url, "--db", db, "--delay", "0", "--profile", SITE_PROFILE, "--retries", "0"
         )
-        assert result.returncode == 0, result.stderr
+        assert result.exit_code == 0, result.stderr
         assert server.paths().count("/") == 1
     with closing(__import__("sqlite3").connect(db)) as conn:
         urls = [r[0] for r in conn.execute("SELECT url FROM current_entries ORDER BY entry_id")]
@@ -492,14 +492,14 @@ def test_crawl_timeout_bounds_a_response_whose_headers_trickle(
     assert took < 2 + 4, f"took {took:.1f}s"  # the timeout, plus starting Python
 
 
-def test_a_host_that_refuses_connections_is_named_not_its_robots_txt(tmp_path: Path) -> None:
+def test_a_host_that_refuses_connections_is_named_not_its_robots_txt(run: Runner, tmp_path: Path) -> None:
     """robots.txt is asked for first, but a host that takes no connections is a connection
     failure of the page asked for, not a robots.txt problem."""
     with closing(socket.socket()) as sock:
         sock.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{sock.getsockname()[1]}/blog/"
     # the port is closed again: connecting to it is refused
-    result, _, _ = archiver("crawl", url, "--db", tmp_path / "archive.db", "--retries", "0")
-    assert result.returncode == 1, result
+    result = run("crawl", url, "--db", tmp_path / "archive.db", "--retries", "0")
+    assert result.exit_code == 1, result
     assert result.stderr.startswith(f"archiver: error: {url}: connection failed: ")
     assert "robots" not in result.stderr and "Traceback" not in result.stderr

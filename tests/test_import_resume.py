@@ -9,11 +9,11 @@ from __future__ import annotations
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from conftest import ROOT, Runner, captures_in
+from conftest import ROOT, Runner
+from helpers import archiver_command, captures_in
 
 FILES, CARDS = 40, 20
 
@@ -61,7 +61,7 @@ def test_an_import_stopped_at_a_bad_file_carries_on_when_run_again(
 def test_an_import_interrupted_with_ctrl_c_carries_on_when_run_again(db: Path, tmp_path: Path) -> None:
     files = 300  # enough that the run is still going when it is interrupted
     folder = _snapshots(tmp_path / "snaps", files)
-    command = [sys.executable, "-m", "archiver", "import", str(folder), "--db", str(db)]
+    command = archiver_command("import", folder, "--db", db)
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while captures_in(db) < 5 and time.monotonic() < deadline and process.poll() is None:

@@ -10,7 +10,8 @@ import pytest
 
 from archiver.parse.text import parse_text
 
-from conftest import SEEDS, Runner, stats
+from conftest import SEEDS, Runner
+from helpers import stats
 
 
 def test_seed_captures_give_46_entries_from_60_cards(run: Runner, db: Path) -> None:

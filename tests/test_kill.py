@@ -8,6 +8,8 @@ one as a clean upgrade makes it, and the next `archiver migrate` finishes it.
 The trials themselves live in benchmarks/kill_trials.py and kill_migrate.py: the suite runs a
 handful (KILL_TRIALS, default 5; KILL_CRAWL_TRIALS, default 3; KILL_MIGRATE_TRIALS, default 4),
 the benchmark runs 50+ backfill, 20 crawl and 20 upgrade trials for the figures in RELIABILITY.md.
+The random-moment trials are marked slow (`pytest -m slow`, which CI runs); each has a
+deterministic twin in the default run that kills at one chosen moment.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from types import ModuleType
 
 import pytest
 
-from conftest import ROOT, captures_in
+from conftest import ROOT
+from helpers import captures_in
 from sitehttp import SiteServer, write_blog
 
 
@@ -56,6 +59,7 @@ def kill_once_stored(command: list[str], db: Path, captures: int) -> None:
     process.wait()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
     trials = int(os.environ.get("KILL_TRIALS", "5"))
@@ -95,6 +99,7 @@ def test_a_kill_mid_run_is_carried_on_from_the_next_page(tmp_path: Path, concurr
         assert kill_trials.check_after_kill(db) == ("", kill_trials.PAGES)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_crawl_killed_at_random_moments_archives_every_post_in_the_end(tmp_path: Path) -> None:
     """Each trial kills the first crawl of a 10-page blog, maybe publishes posts, crawls again
@@ -132,6 +137,7 @@ def test_a_crawl_killed_mid_run_is_carried_on_past_posts_published_since(tmp_pat
         assert kill_trials.check_crawl_end(db, server.url, (pages + 1) * per_page) == ("", 0)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_migrate_killed_at_random_moments_leaves_the_old_or_the_new_archive(tmp_path: Path) -> None:
     """Each trial kills `archiver migrate` of a grown old archive (0.1.0 and schema 2 in turn):

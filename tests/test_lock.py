@@ -8,10 +8,8 @@ leave the archive alone. Once the lock is free, the same run through that name s
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
-from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,8 @@ import pytest
 from archiver.errors import LockedError
 from archiver.lock import lock_path, run_lock
 
-from conftest import ROOT, SEEDS, archiver_process
+from conftest import ROOT, SEEDS, Runner
+from helpers import archiver_process, entry_count
 
 SEED = SEEDS / "000_9b671d25390876c8.txt"
 
@@ -28,19 +27,13 @@ def archiver(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess
     return archiver_process(*args, cwd=cwd, timeout=60)
 
 
-def entries(db: Path) -> int:
-    """Read with a connection closed at once: one left open would keep a stale view of the file
-    once a run through a hard link (another -wal journal) has written it."""
-    with closing(sqlite3.connect(db)) as conn:
-        return int(conn.execute("SELECT count(*) FROM entry").fetchone()[0])
-
-
 @pytest.fixture
-def archive(tmp_path: Path) -> Path:
+def archive(run: Runner, tmp_path: Path) -> Path:
+    """An archive of one seed, made in this process: only the runs locked out need their own."""
     folder = tmp_path / "archive"
     folder.mkdir()
     db = folder / "archive.db"
-    assert archiver("import", SEED, "--db", db, "-q").returncode == 0
+    assert run("import", SEED, "--db", db, "-q").exit_code == 0
     return db
 
 
@@ -72,10 +65,10 @@ def test_a_second_run_through_another_name_is_locked_out(archive: Path, how: str
             assert result.returncode == 75, (command, result.stderr)
             assert f"another archiver run (pid {os.getpid()})" in result.stderr
     assert archive.read_bytes() == before
-    assert entries(archive) == 12
+    assert entry_count(archive) == 12
     result = archiver("import", SEEDS, "--db", name, "-q", cwd=cwd)
     assert result.returncode == 0, result.stderr
-    assert entries(archive) == 46
+    assert entry_count(archive) == 46
 
 
 def test_the_lock_file_lies_beside_the_real_archive(archive: Path) -> None:

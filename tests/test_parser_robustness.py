@@ -12,13 +12,13 @@ that hangs or goes quadratic on some input fails here too.
 
 from __future__ import annotations
 
-import os
 import random
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -30,12 +30,11 @@ from archiver.pipeline import resolve_entry
 from archiver.store import Store
 
 from conftest import SEEDS, SITE, SITE_PROFILE, SITE_URL, Result, Runner
+from helpers import dump, examples
 
-settings.register_profile("ci", max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile(
-    "thorough", max_examples=5000, deadline=2000, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+#: Every example has this time limit: a parser that hangs or goes quadratic fails the test.
+PARSE_DEADLINE = timedelta(seconds=2)
+FUZZ = settings(max_examples=examples(150), deadline=PARSE_DEADLINE)
 
 PROFILE = load_profile(SITE_PROFILE)
 PAGE = (SITE / "index.html").read_bytes()
@@ -65,6 +64,7 @@ def _parse_all_ways(data: bytes, base_url: str | None = SITE_URL) -> None:
 
 
 @given(st.binary(max_size=4096))
+@FUZZ
 @example(b"")
 @example(b"\x00" * 10)
 @example(b"\xff\xfe" + "<html>".encode("utf-16-le"))
@@ -77,12 +77,13 @@ def test_parsers_never_raise_on_arbitrary_bytes(data: bytes) -> None:
 
 
 @given(st.text(max_size=2000))
+@FUZZ
 def test_parsers_never_raise_on_arbitrary_text(text: str) -> None:
     _parse_all_ways(text.encode("utf-8", errors="surrogatepass"))
 
 
 @given(st.data())
-@settings(max_examples=80)
+@settings(FUZZ, max_examples=examples(80))
 def test_parsers_never_raise_on_mutated_real_pages(data: st.DataObject) -> None:
     """Byte flips, cuts, splices and duplications of the fixture page and a seed capture."""
     name = data.draw(st.sampled_from(["fixtures/site/index.html", "seed 000"]), label="page")
@@ -158,13 +159,14 @@ tag_soup = st.recursive(_words, _element, max_leaves=40)
 
 
 @given(tag_soup)
+@FUZZ
 def test_parsers_never_raise_on_generated_markup(soup: str) -> None:
     _parse_all_ways(f"<html><body>{soup}</body></html>".encode())
     _parse_all_ways(soup.encode(), base_url=None)
 
 
 @given(st.lists(tag_soup, min_size=1, max_size=4), _hrefs)
-@settings(max_examples=60)
+@settings(FUZZ, max_examples=examples(60))
 def test_card_permalinks_are_web_urls(parts: list[str], href: str) -> None:
     """A card never carries a javascript:, file:, data: or mailto: permalink: the page is data."""
     cards_html = "".join(
@@ -262,19 +264,14 @@ def _one_clear_message(result: Result) -> None:
         assert "No such option" in result.stderr or one_line
 
 
-def _no_change(db: Path) -> list[str]:
-    with sqlite3.connect(db) as conn:
-        return list(conn.iterdump())
-
-
 @pytest.mark.parametrize("query", NASTY_QUERIES)
 def test_search_takes_any_text_as_text(run: Runner, archive: Path, query: str) -> None:
-    before = _no_change(archive)
+    before = dump(archive)
     result = run("search", query, "--db", archive, "--json")
     assert "Traceback" not in result.stdout + result.stderr
     assert "internal error" not in result.stderr, result.stderr
     _one_clear_message(result)
-    assert _no_change(archive) == before
+    assert dump(archive) == before
 
 
 def test_search_finds_text_that_looks_like_syntax(archive: Path) -> None:
@@ -287,7 +284,7 @@ def test_search_finds_text_that_looks_like_syntax(archive: Path) -> None:
 
 
 @given(st.text(max_size=60))
-@settings(max_examples=300)
+@settings(FUZZ, max_examples=examples(300))
 @example("\x00")
 @example('"')
 def test_search_never_raises_anything_but_a_clear_error(archive: Path, query: str) -> None:
@@ -316,7 +313,7 @@ def test_history_takes_any_entry_reference_as_data(run: Runner, archive: Path, r
 
 
 @given(st.text(max_size=40))
-@settings(max_examples=200)
+@settings(FUZZ, max_examples=examples(200))
 def test_history_resolves_any_text_or_says_which_entry_is_missing(archive: Path, ref: str) -> None:
     with Store(archive, create=False) as store:
         try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from conftest import SEEDS, SITE, SITE_PROFILE, SITE_URL, Runner, dump
+from conftest import SEEDS, SITE, SITE_PROFILE, SITE_URL, Runner
+from helpers import dump
 
 HISTORY = (
     "SELECT entry_id, version, title, url, categories, date, excerpt, changed, first_seen_at,"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, ROOT, SITE, SITE_PROFILE, SITE_URL, Runner, dump
+from conftest import FIXTURES, ROOT, SITE, SITE_PROFILE, SITE_URL, Runner
+from helpers import dump
 from sitehttp import SiteServer
 
 TABLES = ("entry", "entry_version", "sighting", "capture", "profile")

@@ -11,7 +11,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from contextlib import closing
 from pathlib import Path
@@ -20,7 +19,8 @@ import pytest
 
 from archiver.cli import extract
 
-from conftest import ROOT, SEEDS, SITE, SITE_PROFILE, SITE_URL, Runner, captures_in, dump
+from conftest import ROOT, SEEDS, SITE, SITE_PROFILE, SITE_URL, Runner
+from helpers import archiver_command, captures_in, dump
 from sitehttp import SiteServer
 
 FAST = ("--profile", str(SITE_PROFILE), "--delay", "0", "--timeout", "30")
@@ -32,7 +32,7 @@ def test_sigterm_stops_a_crawl_with_one_line_and_status_143(tmp_path: Path) -> N
     with SiteServer(SITE) as site:
         site.hang("/page/2/")  # page 1 is stored, then the crawl waits for page 2
         process = subprocess.Popen(
-            [sys.executable, "-m", "archiver", "crawl", site.url, "--db", str(db), *FAST],
+            archiver_command("crawl", site.url, "--db", db, *FAST),
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -8,6 +8,7 @@ for row) what it was, and `PRAGMA integrity_check` says ok. Reading a read-only 
 Every case runs the real command in a subprocess (``python -m archiver``), because the faults are
 properties of the process: its user (root ignores file modes, so as root the command runs as
 ``nobody``), its file-size limit (``RLIMIT_FSIZE``, the portable way to fill a disk), its mounts.
+The archives the faults are tried on are made once per module by the same command and copied.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from pathlib import Path
 
 import pytest
 
-from archiver.lock import lock_path
+from archiver.lock import lock_path, run_lock
 
-from conftest import SEEDS, SITE, SITE_URL, archiver_process, dump
+from conftest import SEEDS, SITE, SITE_URL, Runner
+from helpers import archiver_process, dump
 
 COMMANDS = {
     "import": ["import", str(SITE), "--base-url", SITE_URL, "-q"],
@@ -62,6 +64,33 @@ def integrity(db: Path) -> str:
         return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
 
 
+@pytest.fixture(scope="module")
+def seeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The five seeds imported by the real command, once: tests take copies (:func:`copy_of`)."""
+    db = tmp_path_factory.mktemp("seeds") / "seeds.db"
+    result = archiver("import", SEEDS, "--db", db, "-q")
+    assert result.returncode == 0, result.stderr
+    return db
+
+
+@pytest.fixture(scope="module")
+def seeds_and_site_template(seeds: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("seeds_and_site") / "archive.db"
+    shutil.copy(seeds, db)
+    assert archiver(*COMMANDS["import"], "--db", db).returncode == 0
+    return db
+
+
+def copy_of(template: Path, db: Path) -> Path:
+    """``template`` copied to ``db``, closed cleanly (no -wal or -shm) and with the lock file
+    that the run that made it leaves beside it, as if that run had made ``db`` itself."""
+    shutil.copy(template, db)
+    db.chmod(0o644)
+    with run_lock(db):
+        pass
+    return db
+
+
 @pytest.fixture
 def shared_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "archive"
@@ -70,13 +99,9 @@ def shared_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def archive(shared_dir: Path) -> Path:
+def archive(shared_dir: Path, seeds: Path) -> Path:
     """A real archive of the five seeds, closed cleanly (no -wal or -shm left)."""
-    db = shared_dir / "archive.db"
-    result = archiver("import", SEEDS, "--db", db, "-q")
-    assert result.returncode == 0, result.stderr
-    db.chmod(0o644)
-    return db
+    return copy_of(seeds, shared_dir / "archive.db")
 
 
 @pytest.fixture
@@ -204,7 +229,9 @@ def _captures(db: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("headroom", [0, 4096, 40_000, 120_000])
-def test_full_disk_as_a_file_size_limit(archive: Path, tmp_path: Path, headroom: int) -> None:
+def test_full_disk_as_a_file_size_limit(
+    run: Runner, archive: Path, seeds: Path, tmp_path: Path, headroom: int
+) -> None:
     """The site's pages do not fit: the import stops with one message; every capture in the
     archive is complete (the seeds, and the pages that fitted, each whole), none is half there."""
     limit = archive.stat().st_size + headroom
@@ -216,12 +243,9 @@ def test_full_disk_as_a_file_size_limit(archive: Path, tmp_path: Path, headroom:
     # exactly what a clean import of the pages that made it gives: all or nothing per page
     pages = _captures(archive)[len(seeds_only) :]
     assert _captures(archive)[: len(seeds_only)] == seeds_only
-    reference = tmp_path / "reference.db"
-    assert archiver("import", SEEDS, "--db", reference, "-q").returncode == 0
+    reference = copy_of(seeds, tmp_path / "reference.db")
     for page in pages:
-        assert (
-            archiver("import", page, "--base-url", _page_url(page), "--db", reference, "-q").returncode == 0
-        )
+        assert run("import", page, "--base-url", _page_url(page), "--db", reference, "-q").exit_code == 0
     assert _entries(archive) == _entries(reference)
     # and once there is room again, the same import completes and nothing was lost
     assert archiver(*COMMANDS["import"], "--db", archive).returncode == 0
@@ -265,7 +289,7 @@ def small_filesystem(tmp_path: Path) -> Iterator[Path]:
     try:
         yield mountpoint
     finally:
-        gc.collect()  # conftest.dump() leaves its sqlite3 connection to the garbage collector
+        gc.collect()  # a connection a failed test left open would keep the mount busy
         if subprocess.run(["umount", str(mountpoint)], capture_output=True, check=False).returncode:
             subprocess.run(["umount", "--lazy", str(mountpoint)], check=False)
 
@@ -274,7 +298,11 @@ def test_full_disk_on_a_small_filesystem(small_filesystem: Path) -> None:
     db = small_filesystem / "archive.db"
     assert archiver("import", SEEDS, "--db", db, "-q").returncode == 0
     before = dump(db)
-    # fill the rest of the filesystem so the next capture cannot fit
+    # a reader keeps the archive open (its -shm file stays), then the rest of the filesystem is
+    # filled so that the next capture cannot fit. Without the reader, the next run cannot even
+    # make its -shm and says SQLITE_IOERR_SHMSIZE, "a failing disk", instead of a full disk.
+    reader = sqlite3.connect(db)
+    reader.execute("SELECT count(*) FROM entry").fetchone()
     filler = small_filesystem / "filler"
     fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
     try:
@@ -288,16 +316,14 @@ def test_full_disk_on_a_small_filesystem(small_filesystem: Path) -> None:
     assert_one_clear_error(result, db, "cannot write: the disk is full; free some space")
     assert integrity(db) == "ok"
     assert dump(db) == before
+    reader.close()
     filler.unlink()
     assert archiver(*COMMANDS["import"], "--db", db, "-q").returncode == 0
 
 
 @pytest.fixture
-def seeds_and_site(tmp_path: Path) -> Path:
-    db = tmp_path / "archive.db"
-    assert archiver("import", SEEDS, "--db", db, "-q").returncode == 0
-    assert archiver(*COMMANDS["import"], "--db", db).returncode == 0
-    return db
+def seeds_and_site(seeds_and_site_template: Path, tmp_path: Path) -> Path:
+    return copy_of(seeds_and_site_template, tmp_path / "archive.db")
 
 
 @pytest.mark.parametrize("limit", [20_000, 100_000, 400_000])
@@ -349,13 +375,13 @@ def test_reparse_of_a_damaged_row_names_the_archive_and_the_capture(seeds_and_si
 # -- not an archive ----------------------------------------------------------------------------
 
 
-def _not_sqlite(folder: Path) -> Path:
+def _not_sqlite(folder: Path, seeds: Path) -> Path:
     path = folder / "notes.db"
     path.write_text("these are my notes, not a database\n" * 200, encoding="utf-8")
     return path
 
 
-def _other_app(folder: Path) -> Path:
+def _other_app(folder: Path, seeds: Path) -> Path:
     path = folder / "other.db"
     with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("CREATE TABLE contacts (name TEXT, phone TEXT)")
@@ -363,9 +389,8 @@ def _other_app(folder: Path) -> Path:
     return path
 
 
-def _corrupt(folder: Path) -> Path:
-    path = folder / "corrupt.db"
-    assert archiver("import", SEEDS, "--db", path, "-q").returncode == 0
+def _corrupt(folder: Path, seeds: Path) -> Path:
+    path = copy_of(seeds, folder / "corrupt.db")
     data = bytearray(path.read_bytes())
     page = 4096
     for start in range(page * 2, len(data), page * 3):  # scribble over every third page
@@ -374,32 +399,29 @@ def _corrupt(folder: Path) -> Path:
     return path
 
 
-def _truncated(folder: Path) -> Path:
-    path = folder / "truncated.db"
-    assert archiver("import", SEEDS, "--db", path, "-q").returncode == 0
+def _truncated(folder: Path, seeds: Path) -> Path:
+    path = copy_of(seeds, folder / "truncated.db")
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 3])
     return path
 
 
-def _bad_header(folder: Path) -> Path:
-    path = folder / "header.db"
-    assert archiver("import", SEEDS, "--db", path, "-q").returncode == 0
+def _bad_header(folder: Path, seeds: Path) -> Path:
+    path = copy_of(seeds, folder / "header.db")
     data = bytearray(path.read_bytes())
     data[16:24] = b"\xff" * 8  # page size, versions, reserved bytes: nonsense
     path.write_bytes(bytes(data))
     return path
 
 
-def _newer(folder: Path) -> Path:
-    path = folder / "newer.db"
-    assert archiver("import", SEEDS, "--db", path, "-q").returncode == 0
+def _newer(folder: Path, seeds: Path) -> Path:
+    path = copy_of(seeds, folder / "newer.db")
     with closing(sqlite3.connect(path)) as conn:
         conn.execute("PRAGMA user_version = 999")
     return path
 
 
-BAD_FILES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
+BAD_FILES: dict[str, tuple[Callable[[Path, Path], Path], tuple[str, ...]]] = {
     "not sqlite": (_not_sqlite, ("not an SQLite database",)),
     "another app's database": (_other_app, ("not an archiver archive",)),
     "corrupt pages": (_corrupt, ()),
@@ -413,10 +435,10 @@ TRIED = {"storage faults": 0}
 @pytest.mark.parametrize("case", list(BAD_FILES))
 @pytest.mark.parametrize("command", list(COMMANDS))
 def test_a_bad_database_file_gives_one_message_and_is_left_alone(
-    tmp_path: Path, case: str, command: str
+    tmp_path: Path, seeds: Path, case: str, command: str
 ) -> None:
     make, words = BAD_FILES[case]
-    path = make(tmp_path)
+    path = make(tmp_path, seeds)
     before = path.read_bytes()
     listing = sorted(p.name for p in tmp_path.iterdir())  # the file, and the lock file if it was used
     TRIED["storage faults"] += 1
