@@ -13,7 +13,7 @@ import hashlib
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
@@ -66,6 +66,10 @@ class FetchOptions:
     #: hosts redirects may lead to besides the host of the URL being fetched
     redirect_hosts: frozenset[str] = frozenset()
     obey_robots: bool = True
+    #: never two requests at once to one host (host:port), and the delay counted from the end of
+    #: the last one: `archiver run`, where many blogs may share a host. A backfill fetches pages
+    #: of its one site concurrently, the delay apart from start to start.
+    one_request_per_host: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,13 +127,35 @@ class _Transient(Exception):
 
 @dataclass(slots=True)
 class _HostClock:
-    """Spaces requests to each host: every caller reserves the next free slot, then sleeps."""
+    """Spaces requests to each host: every caller reserves the next free slot, then sleeps.
+
+    With ``exclusive`` a caller also holds the host until its request is answered, and the
+    next one may start ``delay`` after that answer.
+    """
 
     clock: Clock
     _next: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _turns: dict[str, threading.Lock] = field(default_factory=dict)
 
-    def wait(self, host: str, delay: float) -> None:
+    @contextmanager
+    def turn(self, host: str, delay: float, *, exclusive: bool) -> Iterator[None]:
+        """The block is one request to ``host``, made when politeness allows."""
+        if not exclusive:
+            self._wait(host, delay)
+            yield
+            return
+        with self._lock:
+            turn = self._turns.setdefault(host, threading.Lock())
+        with turn:
+            self._wait(host, delay)
+            try:
+                yield
+            finally:
+                with self._lock:
+                    self._next[host] = max(self._next[host], self.clock.monotonic() + delay)
+
+    def _wait(self, host: str, delay: float) -> None:
         with self._lock:
             now = self.clock.monotonic()
             slot = max(now, self._next.get(host, now))
@@ -178,12 +204,17 @@ class Fetcher:
         )
         self._clock = clock
         self._spacing = _HostClock(clock)
+        self._sent = _RequestCount()
         self._robots = RobotsRules(self.options.user_agent, robots, on_warning)
         #: held while a robots.txt is read, so that each is read once however many threads ask
         self._robots_lock = threading.Lock()
 
     def close(self) -> None:
         self._client.close()
+
+    def requests_sent(self) -> int:
+        """Requests this thread has sent so far (robots.txt, retries and redirects included)."""
+        return self._sent.count
 
     def robots_read(self) -> list[RobotsFile]:
         """The robots.txt files this run fetched from the web, for the archive to keep."""
@@ -219,8 +250,10 @@ class Fetcher:
         allowed = {_host(url), *self.options.redirect_hosts}
         current = url
         for _ in range(_MAX_REDIRECTS + 1):
-            self._spacing.wait(_host(current), self._host_delay(current))
-            answer = self._request(url, current, headers, max_bytes, html=html, cut=cut)
+            exclusive = self.options.one_request_per_host
+            with self._spacing.turn(_host_and_port(current), self._host_delay(current), exclusive=exclusive):
+                self._sent.count += 1
+                answer = self._request(url, current, headers, max_bytes, html=html, cut=cut)
             if isinstance(answer, FetchResult):
                 return answer
             target = answer
@@ -311,7 +344,7 @@ class Fetcher:
             if retry_after is not None and retry_after > MAX_RETRY_AFTER:
                 raise FetchError(f"{url}: {detail}; the server asks to wait {retry_after:g} s, try later")
             if retry_after is not None:
-                self._spacing.hold(_host(url), retry_after)
+                self._spacing.hold(_host_and_port(url), retry_after)
             raise _Transient(url, detail, retry_after)
         if status != 200:
             raise HTTPStatusError(f"{url}: HTTP {status} {response.reason_phrase}", status)
@@ -443,6 +476,16 @@ def check_url(url: str, *, what: str = "") -> None:
 
 def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
+
+
+def _host_and_port(url: str) -> str:
+    """Whom politeness is owed to: a host, and each port of it (a server of its own)."""
+    parts = urlsplit(url)
+    return f"{(parts.hostname or '').lower()}:{parts.port or parts.scheme}"
+
+
+class _RequestCount(threading.local):
+    count = 0
 
 
 def _origin(url: str) -> str:
