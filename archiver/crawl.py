@@ -1,6 +1,6 @@
 """Crawl and backfill: which listing pages to fetch, in what order, and when to stop.
 
-The orchestration layer between :mod:`archiver.fetcher` (HTTP) and :mod:`archiver.pipeline`
+The orchestration layer between :mod:`archiver.fetcher` (HTTP) and :mod:`archiver.ingest`
 (parse -> identify -> store). Two ways through a site:
 
 * :meth:`Crawler.crawl`, the scheduled run: page 1, then the next-page links, stopping at the
@@ -11,7 +11,7 @@ The orchestration layer between :mod:`archiver.fetcher` (HTTP) and :mod:`archive
   concurrent once the pagination's URL pattern is known.
 
 Both end at a pagination loop and at a page cap (:mod:`archiver.stopping` has the rules). Every
-page is one transaction (:func:`archiver.pipeline.ingest`) that also saves the page's validators
+page is one transaction (:func:`archiver.ingest.store_capture`) that also saves the page's validators
 and the crawl's debt or the backfill's progress, so a kill at any moment leaves the archive as
 after the last finished page and the next run carries on from there. All database work stays in
 the calling thread; only fetches run in worker threads.
@@ -30,9 +30,10 @@ from archiver.ahead import ParseWorker, Task
 from archiver.ahead import available as parse_ahead_available
 from archiver.errors import ArchiverError, FetchError, InputError, LayoutBrokenError
 from archiver.fetcher import Fetcher, FetchOptions, FetchResult, check_url
+from archiver.identity import site_of
+from archiver.ingest import ingest, store_capture
 from archiver.models import ParsedPage, ProfileText
 from archiver.parse import Profile, kept_profile, parse_capture, parsed_with
-from archiver.pipeline import CaptureResult, ingest, site_of, utc_now
 from archiver.stopping import (
     MAX_PAGES_PER_RUN,
     BackfillRun,
@@ -47,6 +48,7 @@ from archiver.stopping import (
     ended,
 )
 from archiver.store import CaptureRecord, PageState, Store
+from archiver.times import utc_now
 
 __all__ = [
     "MAX_PAGES_PER_RUN",
@@ -176,7 +178,7 @@ class Crawler:
         while True:
             state = self.store.page_state(url)
             fetched = self.fetcher.fetch(url, **_validators(state))
-            report = self._store_page(page_no, fetched, state, then=run.settle)
+            report = self._store_page(page_no, fetched, state, run)
             summary.add(report)
             if run.walk.ended is not None:
                 return ended(summary, run.walk.ended, self._cap_advice(page_no, summary.pages, "crawl"))
@@ -236,9 +238,7 @@ class Crawler:
                         pending = self._submit(pool, url)
                     if worker is not None:
                         self._parse_ahead(worker, ahead.values())
-                    report = self._store_page(
-                        page_no, pending.future.result(), pending.state, then=run.settle, ahead=pending
-                    )
+                    report = self._store_page(page_no, pending.future.result(), pending.state, run, pending)
                     summary.add(report)
                     if run.walk.ended is None:
                         assert report.next_url is not None  # no next link ends the walk
@@ -271,11 +271,11 @@ class Crawler:
         page_no: int,
         fetched: FetchResult,
         state: PageState | None,
-        *,
-        then: Callable[[PageReport], None],
+        run: CrawlRun | BackfillRun,
         ahead: _Pending | None = None,
     ) -> PageReport:
-        """One page into the archive, in one transaction, with ``then``'s bookkeeping.
+        """One page into the archive, in one transaction with the run's bookkeeping (the page's
+        validators, and the crawl's debt or the backfill's progress).
 
         A 304, or a 200 whose bytes equal the last ones, is recorded as a capture and not parsed;
         its next link and cards (for the stop rules) come from the stored copy.
@@ -294,19 +294,17 @@ class Crawler:
             assert state is not None
             page = self._stored_page(state)
             new_state = PageState(url, record.etag, record.last_modified, state.sha256, state.last_cards)
-        keys = card_keys(page.cards)
-        reports: list[PageReport] = []
-
-        def bookkeeping(result: CaptureResult) -> None:
+        with self.store.capture_transaction():
+            # not parsed: no cards, the page shows what it showed last time
+            result = store_capture(self.store, record, fetched.body, page.cards if parsed else None)
             self.store.save_page_state(site, new_state, result.capture_id)
-            reports.append(PageReport(page_no, url, fetched.status, parsed, result, page.next_url, keys))
-            then(reports[0])
-
-        # not parsed: no cards, the page shows what it showed last time
-        ingest(self.store, record, fetched.body, page.cards if parsed else None, then=bookkeeping)
+            report = PageReport(
+                page_no, url, fetched.status, parsed, result, page.next_url, card_keys(page.cards)
+            )
+            run.settle(report)
         if self.on_page:
-            self.on_page(reports[0])
-        return reports[0]
+            self.on_page(report)
+        return report
 
     def _parse_ahead(self, worker: ParseWorker, pending: Iterable[_Pending]) -> None:
         """Hand the pages fetched ahead to the worker, with the profile they will be read with.

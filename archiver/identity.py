@@ -118,6 +118,23 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
+def site_of(url: str | None) -> str | None:
+    """The site a page URL belongs to, the scope of its posts' identity: the host (lowercased),
+    with the port when it is not the scheme's default, so that two blogs served on one host
+    from two ports are two sites (``127.0.0.1:8001``, ``127.0.0.1:8002``) while
+    ``https://Blog.example:443/`` is ``blog.example``. None for a URL without a host.
+    """
+    parts = urlsplit(url) if url else None
+    host = parts.hostname if parts else None
+    if parts is None or not host:
+        return None
+    port = parts.port
+    if port is None or port == DEFAULT_PORTS.get(parts.scheme.lower()):
+        return host.lower()
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets before a port
+    return f"{shown.lower()}:{port}"
+
+
 def _normalize_escapes(path: str) -> str:
     def fix(match: re.Match[str]) -> str:
         char = chr(int(match.group(1), 16))

@@ -2,8 +2,9 @@
 
 A directory imports its capture files in name order; the files are parsed ahead in a second
 process while this one stores (:mod:`archiver.ahead`). Each file goes through
-:func:`archiver.pipeline.ingest`. An import run is recorded with the files it stored, so running
-an interrupted import again carries it on instead of counting its first files twice.
+:func:`archiver.ingest.store_capture`, in a transaction that also records it with its import
+run: an import run is recorded with the files it stored, so running an interrupted import again
+carries it on instead of counting its first files twice.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from urllib.parse import urljoin
 
 from archiver import ahead
 from archiver.errors import ArchiverError, InputError
+from archiver.identity import site_of
+from archiver.ingest import CaptureResult, store_capture
 from archiver.models import Card, ProfileText
 from archiver.parse import (
     DEFAULT_CHROME_LINES,
@@ -27,8 +30,11 @@ from archiver.parse import (
     parsed_with,
     require_cards,
 )
-from archiver.pipeline import LOCAL_SITE, CaptureResult, ingest, iso_timestamp, site_of, utc_now
 from archiver.store import CaptureRecord, Store
+from archiver.times import iso_timestamp, utc_now
+
+#: Site name for captures that carry no URL (text captures imported without a site given).
+LOCAL_SITE = "local"
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +234,10 @@ def import_files(
                 continue
             if not capture.timed:
                 record = _same_capture_again(store, record)
-            yield ingest(store, record, capture.data, capture.cards, then=run.noter(store, record))
+            with store.capture_transaction():
+                result = store_capture(store, record, capture.data, capture.cards)
+                run.note(store, record, result)
+            yield result
         if store is not None and run.run_id is not None:
             store.finish_import(run.run_id, utc_now())
         if store is not None:
@@ -259,16 +268,13 @@ class _ImportRun:
     #: files (source -> sha256) an interrupted run of the same import stored already
     stored: dict[str, str] = field(default_factory=dict)
 
-    def noter(self, store: Store, record: CaptureRecord) -> Callable[[CaptureResult], None]:
-        """Bookkeeping that commits with the file's capture."""
-
-        def note(result: CaptureResult) -> None:
-            if self.run_id is None:
-                self.run_id = store.new_import(self.request, self.files, utc_now())
-            assert record.sha256 is not None
-            store.add_import_file(self.run_id, record.source, record.sha256, result.capture_id)
-
-        return note
+    def note(self, store: Store, record: CaptureRecord, result: CaptureResult) -> None:
+        """Inside the file's capture transaction: the run has stored it (the run is recorded
+        with its first file)."""
+        if self.run_id is None:
+            self.run_id = store.new_import(self.request, self.files, utc_now())
+        assert record.sha256 is not None
+        store.add_import_file(self.run_id, record.source, record.sha256, result.capture_id)
 
 
 def _import_request(files: Sequence[ImportFile], options: ImportOptions) -> str:

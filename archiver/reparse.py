@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from archiver.errors import InputError, ProfileError
+from archiver.ingest import apply_cards
 from archiver.models import ProfileText
 from archiver.parse import (
     DEFAULT_CHROME_LINES,
@@ -22,7 +23,6 @@ from archiver.parse import (
     read_profile_text,
     require_cards,
 )
-from archiver.pipeline import apply_cards
 from archiver.store import Store, StoredCapture
 
 #: How many hex digits of a profile's sha256 messages show: enough to tell a person's few

@@ -2,7 +2,7 @@
 
 :class:`Walk` and :class:`Progress` decide, without I/O; :class:`CrawlRun` and
 :class:`BackfillRun` apply a decision inside the capture transaction of the page it was made on
-(the ``then`` hook of :func:`archiver.pipeline.ingest`), writing the crawl's debt or the
+(the crawler calls ``settle`` there), writing the crawl's debt or the
 backfill's progress with the page, so a kill at any moment keeps the two together or neither.
 
 Why a crawl owes pages: an incremental crawl stops at the first page whose posts are all known,
@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from archiver.ingest import CaptureResult
 from archiver.models import Card
-from archiver.pipeline import CaptureResult, utc_now
 from archiver.store import CrawlDebt, Store
+from archiver.times import utc_now
 
 #: Pages one crawl, or one ``backfill --all``, fetches at most unless --max-pages / --pages says
 #: otherwise. Big blogs list about 10,000 posts at 10 a page (WordPress's default): 1,000 pages,

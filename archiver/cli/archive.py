@@ -38,12 +38,14 @@ from archiver.cli._common import (
     shown,
 )
 from archiver.errors import InputError, UsageError
+from archiver.identity import canonical_url
 from archiver.imports import ImportFile, ImportOptions, collect_files, import_files
+from archiver.ingest import CaptureResult
 from archiver.lock import run_lock
 from archiver.parse import DEFAULT_CHROME_LINES, capture_kind, parse_capture
 from archiver.parse.decode import known_encoding
-from archiver.pipeline import CaptureResult, iso_timestamp, resolve_entry
 from archiver.store import Store
+from archiver.times import iso_timestamp
 
 #: File names listed when a directory import skips files that are not captures.
 _SKIPPED_NAMES_SHOWN = 3
@@ -480,3 +482,19 @@ def _changed(stored: str | None) -> str:
     if isinstance(names, list) and all(isinstance(name, str) for name in names):
         return shown(", ".join(names))
     return f"(damaged list of changes: {shown(stored)})"
+
+
+def resolve_entry(store: Store, ref: str) -> int:
+    """An entry id from a number or a permalink (any spelling that canonicalises the same)."""
+    if ref.isascii() and ref.isdigit():  # not "²" or "١": int() refuses or misreads them
+        found = store.find_entry(entry_id=int(ref))
+    else:
+        try:
+            key = canonical_url(ref)
+        except ValueError:  # http://[::1, port 99999: no entry has such a permalink
+            key = None
+        found = store.find_entry(url_key=key) if key is not None else None
+    if found is None:
+        shown = ref.encode("utf-8", "backslashreplace").decode("utf-8")
+        raise InputError(f"no entry {shown!r} in {store.path} (give an entry id or a permalink)")
+    return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from archiver.models import CARD_FIELDS, ProfileText
@@ -156,6 +157,14 @@ class Entries(Profiles):
     # -- the full-text index -----------------------------------------------------------------
 
     _captures_since_indexed = 0
+
+    @contextmanager
+    def capture_transaction(self) -> Iterator[None]:
+        """The transaction of one capture: what it writes and its run's bookkeeping commit
+        together, and every :data:`INDEX_EVERY` captures the search index is brought up to date."""
+        with self.transaction():
+            yield
+        self.index_if_due()
 
     def index_if_due(self) -> None:
         """Count one stored capture; every :data:`INDEX_EVERY` bring the search index up to date."""
