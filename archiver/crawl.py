@@ -28,7 +28,15 @@ from urllib.parse import urlsplit
 
 from archiver.ahead import ParseWorker, Task
 from archiver.ahead import available as parse_ahead_available
-from archiver.errors import ArchiverError, FetchError, InputError, LayoutBrokenError
+from archiver.errors import (
+    ArchiverError,
+    BadValue,
+    FetchError,
+    InputError,
+    LayoutBrokenError,
+    NoCardsFound,
+    OffHostLink,
+)
 from archiver.fetcher import Fetcher, FetchOptions, FetchResult, check_url
 from archiver.identity import site_of
 from archiver.ingest import ingest, store_capture
@@ -37,6 +45,7 @@ from archiver.parse import Profile, kept_profile, parse_capture, parsed_with
 from archiver.stopping import (
     MAX_PAGES_PER_RUN,
     BackfillRun,
+    Capped,
     CrawlRun,
     Ending,
     PageReport,
@@ -60,7 +69,7 @@ __all__ = [
     "fetcher_for",
 ]
 
-#: The highest page number --pages takes: no blog has a billion listing pages, and page numbers
+#: The highest page number a page range takes: no blog has a billion listing pages, and page numbers
 #: are stored as SQLite integers (a longer run of digits is not even read as a number).
 MAX_PAGE = 10**9
 _RANGE = re.compile(r"^\s*0*([0-9]{1,10})\s*-\s*0*([0-9]{1,10})\s*$")
@@ -95,7 +104,7 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class PageRange:
-    """``--pages A-B``: listing pages A to B, both included, counting the start URL as 1."""
+    """Listing pages A to B (written ``A-B``), both included, counting the start URL as 1."""
 
     first: int
     last: int
@@ -104,7 +113,7 @@ class PageRange:
     def parse(cls, text: str) -> PageRange:
         match = _RANGE.match(text)
         if match is None or not 1 <= int(match[1]) <= int(match[2]) <= MAX_PAGE:
-            raise InputError(f"--pages {text!r}: expected A-B with 1 <= A <= B <= {MAX_PAGE:,}, e.g. 1-20")
+            raise BadValue("pages", text, f"expected A-B with 1 <= A <= B <= {MAX_PAGE:,}, e.g. 1-20")
         return cls(int(match[1]), int(match[2]))
 
     def __str__(self) -> str:
@@ -181,7 +190,7 @@ class Crawler:
             report = self._store_page(page_no, fetched, state, run)
             summary.add(report)
             if run.walk.ended is not None:
-                return ended(summary, run.walk.ended, self._cap_advice(page_no, summary.pages, "crawl"))
+                return ended(summary, run.walk.ended, Capped(self.target.start_url, page_no, summary.pages))
             assert report.next_url is not None  # no next link ends the walk
             url = self._follow(url, report.next_url)
             page_no += 1
@@ -252,17 +261,7 @@ class Crawler:
         ending = run.walk.ended or Ending(Stop.LAST if url is None else Stop.LIMIT)
         if ending.stop is not Stop.CAP:
             self.store.finish_backfill(run_id, utc_now())
-        return ended(summary, ending, self._cap_advice(page_no, summary.pages, "backfill"))
-
-    def _cap_advice(self, page_no: int, pages: int, command: str) -> str:
-        """What to do when the default page cap ended a run of ``pages`` pages at ``page_no``."""
-        head = (
-            f"{self.target.start_url}: stopped at page {page_no}, after {pages} pages: the most "
-            f"one {command} fetches by default. The listing goes on; "
-        )
-        if command == "crawl":
-            return head + "give --max-pages N to read further, or archive every page with `archiver backfill`"
-        return head + f"run the same backfill again to carry on at page {page_no + 1}, or give --pages A-B"
+        return ended(summary, ending, Capped(start, page_no, summary.pages))
 
     # -- one page ------------------------------------------------------------------------
 
@@ -288,7 +287,14 @@ class Crawler:
         if parsed:
             assert fetched.body is not None
             page = self._parse(fetched, ahead)
-            self._check_layout(record, fetched.body, state, len(page.cards))
+            problem = self._layout_problem(record, state, len(page.cards))
+            if isinstance(problem, LayoutBrokenError):
+                # a broken page keeps its raw bytes (a fixed profile can re-parse it later) but
+                # not its validators, so the next run fetches and checks it again; nothing is
+                # marked as gone
+                ingest(self.store, record, fetched.body, [])
+            if problem is not None:
+                raise problem
             new_state = PageState(url, record.etag, record.last_modified, fetched.sha256, len(page.cards))
         else:
             assert state is not None
@@ -353,32 +359,23 @@ class Crawler:
             self._detected = page.profile
         return page
 
-    def _check_layout(self, record: CaptureRecord, body: bytes, state: PageState | None, found: int) -> None:
+    def _layout_problem(
+        self, record: CaptureRecord, state: PageState | None, found: int
+    ) -> ArchiverError | None:
         """No cards, or under half of what the page gave before: the layout broke, say so.
 
         Detection on a page whose post list is gone may still find a few links (a sidebar's
-        recent posts); taking those for the page's posts would hide the breakage. A broken page
-        keeps its raw bytes (a fixed profile can re-parse it later) but not its validators, so the
-        next run fetches and checks it again. Nothing is marked as gone.
+        recent posts); taking those for the page's posts would hide the breakage. A page of a
+        site that never gave cards is no listing page at all (:class:`NoCardsFound`).
         """
         before = state.last_cards if state and state.last_cards else 0
         collapsed = before >= _COLLAPSE_FROM and found * 2 < before
         if found and not collapsed:
-            return
+            return None
         if before or self.store.site_had_cards(record.site):
-            ingest(self.store, record, body, [])
-            was = f"{before} cards" if before else "cards on other pages"
-            raise LayoutBrokenError(
-                f"{record.source}: LAYOUT BROKEN: the page gave {found} post cards where the site "
-                f"gave {was} before. Nothing was marked as gone. Check the page, then fix or pass "
-                "a --profile (see `archiver probe`) and run again"
-            )
+            return LayoutBrokenError(record.source, found, before)
         profile = self.target.profile
-        how = f"the profile's card selector {profile.card!r}" if profile else "automatic detection"
-        raise InputError(
-            f"{record.source}: no post cards found by {how}; is this a blog listing page? "
-            "Try `archiver probe` or pass --profile"
-        )
+        return NoCardsFound(record.source, profile.card if profile else None)
 
     # -- navigation ----------------------------------------------------------------------
 
@@ -403,10 +400,7 @@ class Crawler:
         """The next page to fetch, once it is checked to be a web URL on an allowed host."""
         check_url(next_url)
         if urlsplit(next_url).hostname not in self._hosts:
-            raise FetchError(
-                f"{url}: the next-page link leads to another host ({next_url}); not followed "
-                "(see --allow-redirect-host)"
-            )
+            raise OffHostLink(url, next_url)
         return next_url
 
     def _locate(self, page_no: int) -> str:

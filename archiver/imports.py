@@ -54,7 +54,7 @@ class ImportOptions:
 
 @dataclass(frozen=True, slots=True)
 class ImportFile:
-    """A file to import and the URL it was published at (when a --base-url says so)."""
+    """A file to import and the URL it was published at (when a base URL says so)."""
 
     path: Path
     kind: str
@@ -66,7 +66,7 @@ class ImportFile:
 def collect_files(paths: Iterable[Path], base_url: str | None) -> tuple[list[ImportFile], list[Path]]:
     """Expand directories (files in name order) and split captures from files that are not.
 
-    Inside a directory given with --base-url, each page's URL is the base joined with its
+    Inside a directory given with a base URL, each page's URL is the base joined with its
     relative path, so `page/2/index.html` resolves its links as `BASE/page/2/` would.
     """
     files: list[ImportFile] = []
@@ -99,7 +99,7 @@ class ReadCapture:
     record: CaptureRecord
     data: bytes
     cards: list[Card]
-    #: the time was given (--captured-at), not taken as "now"
+    #: the time was given (``captured_at``), not taken as "now"
     timed: bool = False
 
 
@@ -250,7 +250,7 @@ def import_files(
 def _same_capture_again(store: Store, record: CaptureRecord) -> CaptureRecord:
     """A file imported again unchanged, with no time given, is the capture it repeats, taken when
     that was taken: importing an older file again after a newer one is never news (no revert),
-    only one more sighting. Given a time (--captured-at), it is a capture of that time."""
+    only one more sighting. Given a time (``captured_at``), it is a capture of that time."""
     previous = store.last_capture_of(record.source)
     if previous is None or previous.shown_at is None or previous.sha256 != record.sha256:
         return record

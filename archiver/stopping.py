@@ -26,8 +26,8 @@ from archiver.models import Card
 from archiver.store import CrawlDebt, Store
 from archiver.times import utc_now
 
-#: Pages one crawl, or one ``backfill --all``, fetches at most unless --max-pages / --pages says
-#: otherwise. Big blogs list about 10,000 posts at 10 a page (WordPress's default): 1,000 pages,
+#: Pages one crawl, or one backfill of every page, fetches at most unless the run is given a page
+#: limit or range. Big blogs list about 10,000 posts at 10 a page (WordPress's default): 1,000 pages,
 #: some 17 minutes at the default 1 s delay. A listing longer than that is far more likely a
 #: pagination that never ends (a calendar, a next link that is new on every page) than a blog, and
 #: without a bound such a run fetches for ever. A run stopped here says so (exit status 4).
@@ -97,8 +97,8 @@ class RunSummary:
     resumed_at: int | None = None
     #: for a crawl that started owing pages: the page an earlier crawl was cut short at
     owed_from: int | None = None
-    #: set when the default page cap (not the user's limit) ended the run: what to do about it
-    capped: str | None = None
+    #: set when the default page cap (not the user's limit) ended the run while the listing went on
+    capped: Capped | None = None
 
     def add(self, report: PageReport) -> None:
         self.pages += 1
@@ -107,6 +107,16 @@ class RunSummary:
         self.new_entries += report.capture.new_entries
         self.new_versions += report.capture.new_versions
         self.enriched += report.capture.enriched
+
+
+@dataclass(frozen=True, slots=True)
+class Capped:
+    """Where the default page cap ended a run whose listing goes on."""
+
+    start_url: str
+    #: the page the run stopped at, and how many pages it stored
+    page_no: int
+    pages: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,10 +279,10 @@ class BackfillRun:
         self.walk.record(page, ending)
 
 
-def ended(summary: RunSummary, ending: Ending, cap_advice: str) -> RunSummary:
-    """The summary of a run that ended so; ``cap_advice`` is kept only when the default cap
-    ended it, for the command to report (a listing cut off there must not look complete)."""
+def ended(summary: RunSummary, ending: Ending, where: Capped) -> RunSummary:
+    """The summary of a run that ended so; ``where`` it stopped is kept only when the default
+    cap ended it, for the command to report (a listing cut off there must not look complete)."""
     summary.stopped = str(ending)
     if ending.stop is Stop.CAP:
-        summary.capped = cap_advice
+        summary.capped = where
     return summary

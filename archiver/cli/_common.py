@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 from typer.exceptions import TyperException
 
+from archiver.cli._wording import worded
 from archiver.errors import ArchiverError, Terminated, UsageError
 from archiver.models import Card, ProfileText
 from archiver.parse import Profile, profile_from_text, read_profile_text
@@ -107,7 +108,7 @@ def _boundary(command: Callable[P, R], left: str) -> Callable[P, R]:
             with _sigterm_as_interrupt():
                 return command(*args, **kwargs)
         except ArchiverError as exc:
-            err.print(f"archiver: error: {shown(str(exc))}", markup=False)
+            err.print(f"archiver: error: {shown(worded(exc))}", markup=False)
             raise typer.Exit(exc.exit_code) from None
         except Terminated:
             err.print(f"archiver: terminated (SIGTERM){after}", markup=False)

@@ -37,6 +37,7 @@ from archiver.cli._common import (
     reports_errors_saying,
     shown,
 )
+from archiver.cli._wording import worded
 from archiver.errors import InputError, UsageError
 from archiver.identity import canonical_url
 from archiver.imports import ImportFile, ImportOptions, collect_files, import_files
@@ -207,7 +208,7 @@ def _check_captured_at(captured_at: str | None) -> None:
         try:
             iso_timestamp(captured_at)
         except InputError as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(worded(exc)) from None
 
 
 @reports_errors_saying(CHANGES_NOTHING)
