@@ -7,7 +7,6 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -162,14 +161,12 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 @contextmanager
 def open_store(db: Path, *, create: bool = True, read_only: bool = False) -> Iterator[Store]:
-    """The archive for one command; any SQLite failure in the block is one message naming it."""
+    """The archive for one command (the store words SQLite's failures itself)."""
     store = Store(db, create=create, read_only=read_only)
     try:
         yield store
         if not read_only:  # a run that ends well leaves the search index up to date
             store.index_pending()
-    except sqlite3.Error as exc:
-        raise store.error(exc) from None
     finally:
         store.close()
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from importlib import resources
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import sqlite_utils
 
@@ -31,6 +33,15 @@ class Connection:
     the file must be an archive already (reparse). ``read_only`` (the reading commands) opens an
     archive so that nothing is created or changed, not even a schema or SQLite's -wal and -shm.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every public method of every part of the store turns SQLite's failures into one
+        :class:`StoreError` naming the file (:meth:`_errors`): the one place they are worded, so
+        no caller sees an ``sqlite3`` exception, whatever the method and whenever it fails."""
+        super().__init_subclass__(**kwargs)
+        for name, member in list(vars(cls).items()):
+            if not name.startswith("_") and inspect.isfunction(member):
+                setattr(cls, name, _translating(member))
 
     def __init__(self, path: Path | str, *, create: bool = True, read_only: bool = False) -> None:
         self.path = Path(path)
@@ -162,3 +173,23 @@ class Connection:
     def _forget_uncommitted(self) -> None:
         """Drop what the parts of the store remember of rows a rolled-back transaction wrote:
         an id or a key they knew may be written again with other content."""
+
+
+def _translating(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` with SQLite's failures turned into :class:`StoreError` (a generator's too,
+    while it is iterated)."""
+    if inspect.isgeneratorfunction(method):
+
+        @functools.wraps(method)
+        def generator(self: Connection, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            with self._errors():
+                yield from method(self, *args, **kwargs)
+
+        return generator
+
+    @functools.wraps(method)
+    def translated(self: Connection, *args: Any, **kwargs: Any) -> Any:
+        with self._errors():
+            return method(self, *args, **kwargs)
+
+    return translated
