@@ -19,18 +19,17 @@ the calling thread; only fetches run in worker threads.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 
-from archiver.ahead import ParseWorker, Task
+from archiver.ahead import ParseWorker
 from archiver.ahead import available as parse_ahead_available
 from archiver.errors import (
     ArchiverError,
-    BadValue,
     FetchError,
     InputError,
     LayoutBrokenError,
@@ -41,6 +40,7 @@ from archiver.fetcher import Fetcher, FetchOptions, FetchResult, check_url
 from archiver.identity import site_of
 from archiver.ingest import ingest, store_capture
 from archiver.models import ParsedPage, ProfileText
+from archiver.pagination import FetchAhead, PageRange, Pending, number_pattern
 from archiver.parse import Profile, kept_profile, parse_capture, parsed_with
 from archiver.stopping import (
     MAX_PAGES_PER_RUN,
@@ -69,10 +69,6 @@ __all__ = [
     "fetcher_for",
 ]
 
-#: The highest page number a page range takes: no blog has a billion listing pages, and page numbers
-#: are stored as SQLite integers (a longer run of digits is not even read as a number).
-MAX_PAGE = 10**9
-_RANGE = re.compile(r"^\s*0*([0-9]{1,10})\s*-\s*0*([0-9]{1,10})\s*$")
 #: A page that gave at least this many cards and now gives under half is a broken layout.
 _COLLAPSE_FROM = 6
 
@@ -100,36 +96,6 @@ class Target:
     def kept_profile(self) -> ProfileText | None:
         """The profile text kept with each page parsed (None: cards are found automatically)."""
         return kept_profile(self.profile, self.profile_text)
-
-
-@dataclass(frozen=True, slots=True)
-class PageRange:
-    """Listing pages A to B (written ``A-B``), both included, counting the start URL as 1."""
-
-    first: int
-    last: int
-
-    @classmethod
-    def parse(cls, text: str) -> PageRange:
-        match = _RANGE.match(text)
-        if match is None or not 1 <= int(match[1]) <= int(match[2]) <= MAX_PAGE:
-            raise BadValue("pages", text, f"expected A-B with 1 <= A <= B <= {MAX_PAGE:,}, e.g. 1-20")
-        return cls(int(match[1]), int(match[2]))
-
-    def __str__(self) -> str:
-        return f"{self.first}-{self.last}"
-
-
-@dataclass(slots=True)
-class _Pending:
-    """A fetch in flight, with the page state its conditional request was built from."""
-
-    url: str
-    state: PageState | None
-    future: Future[FetchResult]
-    #: the page parsed ahead in the worker process, and the profile it was read with
-    parsed: Task[ParsedPage] | None = None
-    profile: Profile | None = None
 
 
 @contextmanager
@@ -209,21 +175,10 @@ class Crawler:
         start = self.target.start_url
         run_id = self.store.open_backfill(start, str(pages) if pages else "all", utc_now(), restart=restart)
         summary = RunSummary()
-        done = self.store.backfill_done(run_id)
-        url: str | None
-        if done is not None:
-            page_no, url = done[0] + 1, done[2]
-            summary.resumed_at = page_no
-        elif pages is not None and pages.first > 1:
-            page_no, url = pages.first, self._locate(pages.first)
-        else:
-            page_no, url = 1, start
+        page_no, url, resumed = self._backfill_start(run_id, pages)
+        summary.resumed_at = page_no if resumed else None
         walk = Walk(pages.last, capped=False) if pages else Walk.up_to(page_no, None)
         run = BackfillRun(self.store, run_id, walk)
-        limit = run.walk.limit
-        pattern: tuple[str, str] | None = None
-        guess = concurrency > 1
-        ahead: dict[int, _Pending] = {}
         # Pages fetched ahead are parsed ahead too, in a worker process (started before the fetch
         # threads), while this thread stores the pages before them.
         worker = ParseWorker() if concurrency > 1 and parse_ahead_available() else None
@@ -233,35 +188,49 @@ class Crawler:
         ):
             if worker is not None:
                 worker.start()
+            ahead = FetchAhead(partial(self._submit, pool), concurrency, walk.limit, guessing=concurrency > 1)
             try:
-                while url is not None and page_no <= limit and run.walk.ended is None:
-                    if pattern is not None:
-                        for n in range(page_no + 1, min(page_no + concurrency, limit + 1)):
-                            if n not in ahead:
-                                ahead[n] = self._submit(pool, pattern[0] + str(n) + pattern[1])
-                    pending = ahead.pop(page_no, None)
-                    if pending is None or pending.url != url:
-                        if pending is not None:  # the pattern guessed wrong: stop guessing
-                            pattern, guess = None, False
-                            _drop(ahead)
-                        pending = self._submit(pool, url)
-                    if worker is not None:
-                        self._parse_ahead(worker, ahead.values())
-                    report = self._store_page(page_no, pending.future.result(), pending.state, run, pending)
-                    summary.add(report)
-                    if run.walk.ended is None:
-                        assert report.next_url is not None  # no next link ends the walk
-                        if guess and pattern is None:
-                            pattern = _number_pattern(report.next_url, page_no + 1)
-                        url = self._follow(url, report.next_url)
-                        page_no += 1
+                page_no, url = self._backfill_pages(run, ahead, worker, page_no, url, summary)
             finally:
-                _drop(ahead)
+                ahead.drop()
         # a run resumed after its last page (or past its range) has nothing left to fetch
         ending = run.walk.ended or Ending(Stop.LAST if url is None else Stop.LIMIT)
         if ending.stop is not Stop.CAP:
             self.store.finish_backfill(run_id, utc_now())
         return ended(summary, ending, Capped(start, page_no, summary.pages))
+
+    def _backfill_start(self, run_id: int, pages: PageRange | None) -> tuple[int, str | None, bool]:
+        """The page a backfill starts at and its URL: after the last page an interrupted run
+        stored (True: resumed; None: that page was the last), else the range's first, else 1."""
+        done = self.store.backfill_done(run_id)
+        if done is not None:
+            return done[0] + 1, done[2], True
+        if pages is not None and pages.first > 1:
+            return pages.first, self._locate(pages.first), False
+        return 1, self.target.start_url, False
+
+    def _backfill_pages(
+        self,
+        run: BackfillRun,
+        ahead: FetchAhead,
+        worker: ParseWorker | None,
+        page_no: int,
+        url: str | None,
+        summary: RunSummary,
+    ) -> tuple[int, str | None]:
+        """Store pages from ``page_no`` until the walk ends; the page and URL it stopped at."""
+        while url is not None and page_no <= run.walk.limit and run.walk.ended is None:
+            pending = ahead.fetch(page_no, url)
+            if worker is not None:
+                self._parse_ahead(worker, ahead.fetches.values())
+            report = self._store_page(page_no, pending.future.result(), pending.state, run, pending)
+            summary.add(report)
+            if run.walk.ended is None:
+                assert report.next_url is not None  # no next link ends the walk
+                ahead.learn(report.next_url, page_no + 1)
+                url = self._follow(url, report.next_url)
+                page_no += 1
+        return page_no, url
 
     # -- one page ------------------------------------------------------------------------
 
@@ -271,7 +240,7 @@ class Crawler:
         fetched: FetchResult,
         state: PageState | None,
         run: CrawlRun | BackfillRun,
-        ahead: _Pending | None = None,
+        ahead: Pending | None = None,
     ) -> PageReport:
         """One page into the archive, in one transaction with the run's bookkeeping (the page's
         validators, and the crawl's debt or the backfill's progress).
@@ -312,7 +281,7 @@ class Crawler:
             self.on_page(report)
         return report
 
-    def _parse_ahead(self, worker: ParseWorker, pending: Iterable[_Pending]) -> None:
+    def _parse_ahead(self, worker: ParseWorker, pending: Iterable[Pending]) -> None:
         """Hand the pages fetched ahead to the worker, with the profile they will be read with.
 
         Only once that profile is known (given, or detected on an earlier page): detection
@@ -332,7 +301,7 @@ class Crawler:
                 continue  # the same bytes as last time: not parsed at all
             item.parsed, item.profile = worker.submit(_parse_page, fetched, profile), profile
 
-    def _parse(self, fetched: FetchResult, ahead: _Pending | None = None) -> ParsedPage:
+    def _parse(self, fetched: FetchResult, ahead: Pending | None = None) -> ParsedPage:
         """The page's cards: with the target's profile, else with the profile detected on an
         earlier page of this run, else (no such profile, or it finds no card) by detection.
 
@@ -379,10 +348,10 @@ class Crawler:
 
     # -- navigation ----------------------------------------------------------------------
 
-    def _submit(self, pool: ThreadPoolExecutor, url: str) -> _Pending:
+    def _submit(self, pool: ThreadPoolExecutor, url: str) -> Pending:
         """Start a fetch in a worker; the validators are read here, in the database's thread."""
         state = self.store.page_state(url)
-        return _Pending(url, state, pool.submit(self.fetcher.fetch, url, **_validators(state)))
+        return Pending(url, state, pool.submit(self.fetcher.fetch, url, **_validators(state)))
 
     def _stored_page(self, state: PageState) -> ParsedPage:
         """A page that was not parsed this time, as its stored copy shows it."""
@@ -424,7 +393,7 @@ class Crawler:
                 raise InputError(
                     f"{self.target.start_url}: the listing has only {n} page(s); there is no page {page_no}"
                 )
-            pattern = _number_pattern(follow, n + 1)
+            pattern = number_pattern(follow, n + 1)
             if pattern is not None:
                 return pattern[0] + str(page_no) + pattern[1]
             url, n = follow, n + 1
@@ -461,21 +430,6 @@ def _validators(state: PageState | None) -> dict[str, str | None]:
     return {"etag": state.etag, "last_modified": state.last_modified}
 
 
-def _number_pattern(url: str, number: int) -> tuple[str, str] | None:
-    """Split ``url`` around the page number it carries (``/page/3/``, ``?page=3``), if it does.
-
-    Only the path and query are searched (never the host or port), and the last stand-alone
-    occurrence wins: ``/2024/page/3/`` is page 3.
-    """
-    parts = urlsplit(url)
-    head = len(f"{parts.scheme}://{parts.netloc}")
-    matches = list(re.finditer(rf"(?<!\d){number}(?!\d)", url[head:].split("#", maxsplit=1)[0]))
-    if not matches:
-        return None
-    at = head + matches[-1].start()
-    return url[:at], url[at + len(str(number)) :]
-
-
 def _parse_page(fetched: FetchResult, profile: Profile | None) -> ParsedPage:
     """One fetched page's cards (in the worker process when parsing ahead)."""
     assert fetched.body is not None
@@ -487,10 +441,3 @@ def _parse_page(fetched: FetchResult, profile: Profile | None) -> ParsedPage:
         profile=profile,
         header_charset=fetched.charset,
     )
-
-
-def _drop(ahead: dict[int, _Pending]) -> None:
-    """Forget fetches made ahead: queued ones are cancelled, running ones finish unread."""
-    for pending in ahead.values():
-        pending.future.cancel()
-    ahead.clear()

@@ -79,21 +79,26 @@ def _marker_start(text: str, end: int) -> int | None:
         dots = _skip_back(text, end, ".".__eq__)
         return dots if end - dots >= 3 else None
     if last == "]":
-        inner = _skip_back(text, end - 1, str.isspace)
-        if text.endswith("…", 0, inner):
-            inner -= 1
-        elif text.endswith("...", 0, inner) and not text.endswith("....", 0, inner):
-            inner -= 3
-        else:
-            return None
-        opening = _skip_back(text, inner, str.isspace) - 1
-        return opening if opening >= 0 and text[opening] == "[" else None
+        return _bracket_start(text, end)
     if text[max(0, end - 4) : end].lower() == "more":
         gap = _skip_back(text, end - 4, str.isspace)
         if gap < end - 4 and text[max(0, gap - 4) : gap].lower() == "read":
             return gap - 4
         return None
     return next((end - len(p) for p in _MARKER_PHRASES if text.endswith(p, 0, end)), None)
+
+
+def _bracket_start(text: str, end: int) -> int | None:
+    """Where a bracketed marker (``[...]``, ``[…]``, spaces allowed inside) ending at ``end`` starts."""
+    inner = _skip_back(text, end - 1, str.isspace)
+    if text.endswith("…", 0, inner):
+        inner -= 1
+    elif text.endswith("...", 0, inner) and not text.endswith("....", 0, inner):
+        inner -= 3
+    else:
+        return None
+    opening = _skip_back(text, inner, str.isspace) - 1
+    return opening if opening >= 0 and text[opening] == "[" else None
 
 
 def canonical_url(url: str) -> str:

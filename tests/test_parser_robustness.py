@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from archiver.cli import app
-from archiver.cli.archive import resolve_entry
+from archiver.cli._common import resolve_entry
 from archiver.errors import ArchiverError, InputError
 from archiver.models import ParsedPage
 from archiver.parse import load_profile, parse_capture

@@ -21,7 +21,8 @@ from rich.text import Text
 from typer.exceptions import TyperException
 
 from archiver.cli._wording import worded
-from archiver.errors import ArchiverError, Terminated, UsageError
+from archiver.errors import ArchiverError, InputError, Terminated, UsageError
+from archiver.identity import canonical_url
 from archiver.models import Card, ProfileText
 from archiver.parse import Profile, profile_from_text, read_profile_text
 from archiver.store import Store
@@ -215,6 +216,22 @@ def check_base_url(value: str | None) -> str | None:
     if not absolute:
         raise UsageError(f"--base-url {value!r}: not an absolute http(s) URL (e.g. https://blog.example/)")
     return url
+
+
+def resolve_entry(store: Store, ref: str) -> int:
+    """An entry id from a number or a permalink (any spelling that canonicalises the same)."""
+    if ref.isascii() and ref.isdigit():  # not "²" or "١": int() refuses or misreads them
+        found = store.find_entry(entry_id=int(ref))
+    else:
+        try:
+            key = canonical_url(ref)
+        except ValueError:  # http://[::1, port 99999: no entry has such a permalink
+            key = None
+        found = store.find_entry(url_key=key) if key is not None else None
+    if found is None:
+        shown = ref.encode("utf-8", "backslashreplace").decode("utf-8")
+        raise InputError(f"no entry {shown!r} in {store.path} (give an entry id or a permalink)")
+    return found
 
 
 def read_profile(path: Path | None) -> tuple[Profile | None, ProfileText | None]:

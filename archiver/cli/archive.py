@@ -35,11 +35,11 @@ from archiver.cli._common import (
     read_profile,
     reports_errors,
     reports_errors_saying,
+    resolve_entry,
     shown,
 )
 from archiver.cli._wording import worded
 from archiver.errors import InputError, UsageError
-from archiver.identity import canonical_url
 from archiver.imports import ImportFile, ImportOptions, collect_files, import_files
 from archiver.ingest import CaptureResult
 from archiver.lock import run_lock
@@ -483,19 +483,3 @@ def _changed(stored: str | None) -> str:
     if isinstance(names, list) and all(isinstance(name, str) for name in names):
         return shown(", ".join(names))
     return f"(damaged list of changes: {shown(stored)})"
-
-
-def resolve_entry(store: Store, ref: str) -> int:
-    """An entry id from a number or a permalink (any spelling that canonicalises the same)."""
-    if ref.isascii() and ref.isdigit():  # not "²" or "١": int() refuses or misreads them
-        found = store.find_entry(entry_id=int(ref))
-    else:
-        try:
-            key = canonical_url(ref)
-        except ValueError:  # http://[::1, port 99999: no entry has such a permalink
-            key = None
-        found = store.find_entry(url_key=key) if key is not None else None
-    if found is None:
-        shown = ref.encode("utf-8", "backslashreplace").decode("utf-8")
-        raise InputError(f"no entry {shown!r} in {store.path} (give an entry id or a permalink)")
-    return found
