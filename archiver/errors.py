@@ -99,6 +99,17 @@ class StoreError(ArchiverError):
     """The database cannot be opened or written (read-only, full disk, not SQLite, too new)."""
 
 
+class OlderArchive(StoreError):
+    """An archive of an older schema opened for reading, which never upgrades a file."""
+
+    def __init__(self, path: str, version: int, current: int) -> None:
+        self.path, self.version, self.current = path, version, current
+        super().__init__(
+            f"{path}: made by an older archiver (schema {version}, this one reads {current}); "
+            "reading changes nothing, so bring it up to date first"
+        )
+
+
 class FetchError(ArchiverError):
     """A page could not be fetched: network failure, server error, refused response."""
 

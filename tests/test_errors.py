@@ -19,6 +19,7 @@ from archiver.errors import (
     LayoutBrokenError,
     NoCardsFound,
     OffHostLink,
+    OlderArchive,
     ProfileSiteUnclear,
     StoredProfileUnusable,
 )
@@ -59,6 +60,11 @@ WORDED: list[tuple[ArchiverError, str]] = [
         OffHostLink(PAGE, "https://evil.example/page/3/"),
         f"{PAGE}: the next-page link leads to another host (https://evil.example/page/3/); not "
         "followed (see --allow-redirect-host)",
+    ),
+    (
+        OlderArchive("/data/my blog.db", 1, 5),
+        "/data/my blog.db: made by an older archiver (schema 1, this one reads 5); reading commands "
+        "change nothing, so bring it up to date first: archiver migrate --db '/data/my blog.db'",
     ),
     (
         ProfileSiteUnclear(("a.example", "b.example")),

@@ -7,12 +7,15 @@ a user reads stay those the commands printed before the library stopped naming o
 
 from __future__ import annotations
 
+import shlex
+
 from archiver.errors import (
     ArchiverError,
     BadValue,
     LayoutBrokenError,
     NoCardsFound,
     OffHostLink,
+    OlderArchive,
     PageCapReached,
     ProfileSiteUnclear,
     StoredProfileUnusable,
@@ -42,6 +45,12 @@ def worded(error: ArchiverError) -> str:
         return f"{error} (see --allow-redirect-host)"
     if isinstance(error, ProfileSiteUnclear):
         return f"{error} with --site"
+    if isinstance(error, OlderArchive):
+        return (
+            f"{error.path}: made by an older archiver (schema {error.version}, this one reads "
+            f"{error.current}); reading commands change nothing, so bring it up to date first: "
+            f"archiver migrate --db {shlex.quote(error.path)}"
+        )
     if isinstance(error, StoredProfileUnusable):
         advice = "another" if error.stored else "that profile or another"
         return f"{error}; pass --profile FILE to re-parse it with {advice}"

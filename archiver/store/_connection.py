@@ -13,8 +13,8 @@ from typing import Any, Self
 
 import sqlite_utils
 
-from archiver.dbfile import explain, reading_uri, unreadable_version
-from archiver.errors import StoreError
+from archiver.dbfile import explain, reading_uri
+from archiver.errors import OlderArchive, StoreError
 from archiver.store._migrations import SCHEMA_VERSION, step_functions, steps_after
 
 
@@ -87,8 +87,11 @@ class Connection:
             if tables and "entry_version" not in tables:
                 raise StoreError(f"{self.path}: is an SQLite database, but not an archiver archive")
             if self.read_only or not (tables or self.create):
+                if tables:
+                    raise OlderArchive(str(self.path), version, SCHEMA_VERSION)
                 raise StoreError(
-                    unreadable_version(self.path, version, SCHEMA_VERSION, has_tables=bool(tables))
+                    f"{self.path}: is empty, not an archiver archive (`archiver import` or "
+                    "`archiver crawl` make one)"
                 )
             self._create_schema(version, has_tables=bool(tables))
         if not self.read_only:
