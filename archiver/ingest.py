@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from archiver.models import Card
-from archiver.plan import History, Known, Plan, late_entries, match_cards, plan_capture, text_prefix, url_key
+from archiver.plan import History, Known, Plan, late_entries, plan_capture, text_prefix, url_key
 from archiver.store import CaptureRecord, Store
 
 
@@ -87,7 +87,7 @@ def known_for(store: Store, record: CaptureRecord, cards: Sequence[Card]) -> Kno
         urls=store.url_entries(site, urls),
         texts={prefix: tuple(store.text_candidates(site, prefix)) for prefix in prefixes},
     )
-    late = late_entries(match_cards(cards, known), at)
+    late = late_entries(known, at)
     if not late:
         return known
     histories = {

@@ -230,14 +230,13 @@ def match_cards(cards: Sequence[Card], known: Known) -> list[Match]:
     return matches
 
 
-def late_entries(matches: Sequence[Match], at: str) -> list[int]:
-    """The matched entries last seen after ``at``: a card of this capture is placed in their
-    history, which the plan then needs (:attr:`Known.histories`)."""
-    return [
-        m.current.entry_id
-        for m in matches
-        if m.current is not None and not m.repeat and at < m.current.last_seen_at
-    ]
+def late_entries(known: Known, at: str) -> list[int]:
+    """The entries a card of a capture taken at ``at`` may be that were last seen after it: a
+    card placed in their history needs it (:attr:`Known.histories`). Any text-keyed candidate
+    counts, matched or not: deciding which are matched is the plan's work, and a capture older
+    than the archive's news is rare enough to read a few histories more."""
+    candidates = [*known.urls.values(), *(cv for group in known.texts.values() for cv in group)]
+    return sorted({cv.entry_id for cv in candidates if at < cv.last_seen_at})
 
 
 def plan_capture(cards: Sequence[Card], at: str, known: Known) -> Plan:

@@ -180,19 +180,23 @@ class Connection:
 
 def _translating(method: Callable[..., Any]) -> Callable[..., Any]:
     """``method`` with SQLite's failures turned into :class:`StoreError` (a generator's too,
-    while it is iterated)."""
+    while it is iterated). A plain ``try``: it wraps every call into the store."""
     if inspect.isgeneratorfunction(method):
 
         @functools.wraps(method)
         def generator(self: Connection, *args: Any, **kwargs: Any) -> Iterator[Any]:
-            with self._errors():
+            try:
                 yield from method(self, *args, **kwargs)
+            except sqlite3.Error as exc:
+                raise self.error(exc) from None
 
         return generator
 
     @functools.wraps(method)
     def translated(self: Connection, *args: Any, **kwargs: Any) -> Any:
-        with self._errors():
+        try:
             return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise self.error(exc) from None
 
     return translated
