@@ -44,10 +44,12 @@ from archiver.pagination import FetchAhead, PageRange, Pending, number_pattern
 from archiver.parse import Profile, kept_profile, parse_capture, parsed_with
 from archiver.stopping import (
     MAX_PAGES_PER_RUN,
+    BackfillPage,
     BackfillRun,
     Capped,
     CrawlRun,
     Ending,
+    Owed,
     PageReport,
     Progress,
     RunSummary,
@@ -147,7 +149,7 @@ class Crawler:
         """
         debt = self.store.crawl_debt(self.target.start_url)
         walk, progress = Walk.up_to(1, max_pages), Progress.paying(debt)
-        run = CrawlRun(self.store, self.target.start_url, self.target.site, walk, progress, stop_after_known)
+        run = CrawlRun(self.target.start_url, self.target.site, walk, progress, stop_after_known)
         summary = RunSummary(owed_from=debt.owed_page if debt else None)
         url, page_no = self.target.start_url, 1
         while True:
@@ -178,7 +180,7 @@ class Crawler:
         page_no, url, resumed = self._backfill_start(run_id, pages)
         summary.resumed_at = page_no if resumed else None
         walk = Walk(pages.last, capped=False) if pages else Walk.up_to(page_no, None)
-        run = BackfillRun(self.store, run_id, walk)
+        run = BackfillRun(run_id, walk)
         # Pages fetched ahead are parsed ahead too, in a worker process (started before the fetch
         # threads), while this thread stores the pages before them.
         worker = ParseWorker() if concurrency > 1 and parse_ahead_available() else None
@@ -276,10 +278,19 @@ class Crawler:
             report = PageReport(
                 page_no, url, fetched.status, parsed, result, page.next_url, card_keys(page.cards)
             )
-            run.settle(report)
+            self._keep(run.settle(report))
         if self.on_page:
             self.on_page(report)
         return report
+
+    def _keep(self, kept: Owed | BackfillPage) -> None:
+        """Write what a run remembers of the page just stored (in its capture transaction)."""
+        if isinstance(kept, BackfillPage):
+            self.store.add_backfill_page(kept.run_id, kept.page_no, kept.url, kept.next_url, kept.capture_id)
+        elif kept.debt is None:
+            self.store.clear_crawl_debt(kept.start_url)
+        else:
+            self.store.owe_crawl(kept.start_url, kept.site, kept.debt)
 
     def _parse_ahead(self, worker: ParseWorker, pending: Iterable[Pending]) -> None:
         """Hand the pages fetched ahead to the worker, with the profile they will be read with.

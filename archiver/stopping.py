@@ -1,9 +1,9 @@
 """When a run down a listing's pages stops, and what a crawl that was cut short still owes.
 
 :class:`Walk` and :class:`Progress` decide, without I/O; :class:`CrawlRun` and
-:class:`BackfillRun` apply a decision inside the capture transaction of the page it was made on
-(the crawler calls ``settle`` there), writing the crawl's debt or the
-backfill's progress with the page, so a kill at any moment keeps the two together or neither.
+:class:`BackfillRun` settle each stored page into what the run must remember (:class:`Owed`: the
+crawl's debt; :class:`BackfillPage`: the backfill's progress), which the crawler writes in the
+page's capture transaction, so a kill at any moment keeps the two together or neither.
 
 Why a crawl owes pages: an incremental crawl stops at the first page whose posts are all known,
 which is only right when everything below that page was archived before. A crawl that failed or
@@ -23,7 +23,7 @@ from enum import StrEnum
 
 from archiver.ingest import CaptureResult
 from archiver.models import Card
-from archiver.store import CrawlDebt, Store
+from archiver.store import CrawlDebt
 from archiver.times import utc_now
 
 #: Pages one crawl, or one backfill of every page, fetches at most unless the run is given a page
@@ -234,19 +234,38 @@ class Progress:
         return CrawlDebt(owed_page, self.cards + unpaid, self.since if unpaid and self.since else now)
 
 
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """What a crawl owes once a page is stored: ``debt``, or nothing (None) when it ends there."""
+
+    start_url: str
+    site: str
+    debt: CrawlDebt | None
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillPage:
+    """A page a backfill stored, and where a resumed run carries on (None: nowhere)."""
+
+    run_id: int
+    page_no: int
+    url: str
+    next_url: str | None
+    capture_id: int
+
+
 @dataclass(slots=True)
 class CrawlRun:
-    """One crawl's stop rules and debt, settled inside each page's capture transaction."""
+    """One crawl's stop rules and debt, settled for each page it stores."""
 
-    store: Store
     start_url: str
     site: str
     walk: Walk
     progress: Progress
     stop_after_known: int
 
-    def settle(self, report: PageReport) -> None:
-        """Decide whether the crawl ends at this page, then write what it owes: nothing when it
+    def settle(self, report: PageReport) -> Owed:
+        """Decide whether the crawl ends at this page, and what it then owes: nothing when it
         ends here (known posts, the last page, a loop, the page limit), else every post above."""
         before = self.progress
         capture = report.capture
@@ -254,29 +273,26 @@ class CrawlRun:
         page = report.seen()
         known = self.progress.known_in_a_row >= self.stop_after_known and before.may_stop
         ending = self.walk.repeats(page) or (Ending(Stop.KNOWN) if known else None) or self.walk.end(page)
-        if ending is None:
-            self.store.owe_crawl(self.start_url, self.site, self.progress.debt(page.page_no + 1, utc_now()))
-        else:
-            self.store.clear_crawl_debt(self.start_url)
         self.walk.record(page, ending)
+        debt = self.progress.debt(page.page_no + 1, utc_now()) if ending is None else None
+        return Owed(self.start_url, self.site, debt)
 
 
 @dataclass(slots=True)
 class BackfillRun:
-    """One backfill's stop rules and progress, settled inside each page's capture transaction."""
+    """One backfill's stop rules and progress, settled for each page it stores."""
 
-    store: Store
     run_id: int
     walk: Walk
 
-    def settle(self, report: PageReport) -> None:
-        """Record the page as done, with where a resumed run carries on: nowhere once the
-        listing has ended here (no next link, or a loop)."""
+    def settle(self, report: PageReport) -> BackfillPage:
+        """The page as done, with where a resumed run carries on: nowhere once the listing has
+        ended here (no next link, or a loop)."""
         page = report.seen()
         ending = self.walk.repeats(page) or self.walk.end(page)
         next_url = None if ending is not None and ending.stop.listing_ended else page.next_url
-        self.store.add_backfill_page(self.run_id, page.page_no, page.url, next_url, report.capture.capture_id)
         self.walk.record(page, ending)
+        return BackfillPage(self.run_id, page.page_no, page.url, next_url, report.capture.capture_id)
 
 
 def ended(summary: RunSummary, ending: Ending, where: Capped) -> RunSummary:
