@@ -27,7 +27,7 @@ class Plans(Entries):
         later: dict[int, list[tuple[int, int, int | None]]] = {}
         for version_id, capture_id, position, shown in rows:
             later.setdefault(version_id, []).append((capture_id, position, shown))
-        return {vid: tuple(rows) for vid, rows in later.items()}
+        return {vid: tuple(sightings) for vid, sightings in later.items()}
 
     def apply_plan(self, plan: Plan, site: str, capture_id: int, at: str) -> dict[New, int]:
         """Write what ``plan`` decided for capture ``capture_id`` of ``site``, taken at ``at``
