@@ -1,6 +1,6 @@
 """Crawl and backfill: which listing pages to fetch, in what order, and when to stop.
 
-The orchestration layer between :mod:`archiver.fetcher` (HTTP) and :mod:`archiver.pipeline`
+The orchestration layer between :mod:`archiver.fetcher` (HTTP) and :mod:`archiver.ingest`
 (parse -> identify -> store). Two ways through a site:
 
 * :meth:`Crawler.crawl`, the scheduled run: page 1, then the next-page links, stopping at the
@@ -11,7 +11,7 @@ The orchestration layer between :mod:`archiver.fetcher` (HTTP) and :mod:`archive
   concurrent once the pagination's URL pattern is known.
 
 Both end at a pagination loop and at a page cap (:mod:`archiver.stopping` has the rules). Every
-page is one transaction (:func:`archiver.pipeline.ingest`) that also saves the page's validators
+page is one transaction (:func:`archiver.ingest.store_capture`) that also saves the page's validators
 and the crawl's debt or the backfill's progress, so a kill at any moment leaves the archive as
 after the last finished page and the next run carries on from there. All database work stays in
 the calling thread; only fetches run in worker threads.
@@ -19,25 +19,37 @@ the calling thread; only fetches run in worker threads.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 
-from archiver.ahead import ParseWorker, Task
+from archiver.ahead import ParseWorker
 from archiver.ahead import available as parse_ahead_available
-from archiver.errors import ArchiverError, FetchError, InputError, LayoutBrokenError
+from archiver.errors import (
+    ArchiverError,
+    FetchError,
+    InputError,
+    LayoutBrokenError,
+    NoCardsFound,
+    OffHostLink,
+)
 from archiver.fetcher import Fetcher, FetchOptions, FetchResult, check_url
+from archiver.identity import site_of
+from archiver.ingest import ingest, store_capture
 from archiver.models import ParsedPage, ProfileText
+from archiver.pagination import FetchAhead, PageRange, Pending, number_pattern
 from archiver.parse import Profile, kept_profile, parse_capture, parsed_with
-from archiver.pipeline import CaptureResult, ingest, site_of, utc_now
 from archiver.stopping import (
     MAX_PAGES_PER_RUN,
+    BackfillPage,
     BackfillRun,
+    Capped,
     CrawlRun,
     Ending,
+    Owed,
     PageReport,
     Progress,
     RunSummary,
@@ -47,6 +59,7 @@ from archiver.stopping import (
     ended,
 )
 from archiver.store import CaptureRecord, PageState, Store
+from archiver.times import utc_now
 
 __all__ = [
     "MAX_PAGES_PER_RUN",
@@ -58,10 +71,6 @@ __all__ = [
     "fetcher_for",
 ]
 
-#: The highest page number --pages takes: no blog has a billion listing pages, and page numbers
-#: are stored as SQLite integers (a longer run of digits is not even read as a number).
-MAX_PAGE = 10**9
-_RANGE = re.compile(r"^\s*0*([0-9]{1,10})\s*-\s*0*([0-9]{1,10})\s*$")
 #: A page that gave at least this many cards and now gives under half is a broken layout.
 _COLLAPSE_FROM = 6
 
@@ -89,36 +98,6 @@ class Target:
     def kept_profile(self) -> ProfileText | None:
         """The profile text kept with each page parsed (None: cards are found automatically)."""
         return kept_profile(self.profile, self.profile_text)
-
-
-@dataclass(frozen=True, slots=True)
-class PageRange:
-    """``--pages A-B``: listing pages A to B, both included, counting the start URL as 1."""
-
-    first: int
-    last: int
-
-    @classmethod
-    def parse(cls, text: str) -> PageRange:
-        match = _RANGE.match(text)
-        if match is None or not 1 <= int(match[1]) <= int(match[2]) <= MAX_PAGE:
-            raise InputError(f"--pages {text!r}: expected A-B with 1 <= A <= B <= {MAX_PAGE:,}, e.g. 1-20")
-        return cls(int(match[1]), int(match[2]))
-
-    def __str__(self) -> str:
-        return f"{self.first}-{self.last}"
-
-
-@dataclass(slots=True)
-class _Pending:
-    """A fetch in flight, with the page state its conditional request was built from."""
-
-    url: str
-    state: PageState | None
-    future: Future[FetchResult]
-    #: the page parsed ahead in the worker process, and the profile it was read with
-    parsed: Task[ParsedPage] | None = None
-    profile: Profile | None = None
 
 
 @contextmanager
@@ -170,16 +149,16 @@ class Crawler:
         """
         debt = self.store.crawl_debt(self.target.start_url)
         walk, progress = Walk.up_to(1, max_pages), Progress.paying(debt)
-        run = CrawlRun(self.store, self.target.start_url, self.target.site, walk, progress, stop_after_known)
+        run = CrawlRun(self.target.start_url, self.target.site, walk, progress, stop_after_known)
         summary = RunSummary(owed_from=debt.owed_page if debt else None)
         url, page_no = self.target.start_url, 1
         while True:
             state = self.store.page_state(url)
             fetched = self.fetcher.fetch(url, **_validators(state))
-            report = self._store_page(page_no, fetched, state, then=run.settle)
+            report = self._store_page(page_no, fetched, state, run)
             summary.add(report)
             if run.walk.ended is not None:
-                return ended(summary, run.walk.ended, self._cap_advice(page_no, summary.pages, "crawl"))
+                return ended(summary, run.walk.ended, Capped(self.target.start_url, page_no, summary.pages))
             assert report.next_url is not None  # no next link ends the walk
             url = self._follow(url, report.next_url)
             page_no += 1
@@ -198,21 +177,10 @@ class Crawler:
         start = self.target.start_url
         run_id = self.store.open_backfill(start, str(pages) if pages else "all", utc_now(), restart=restart)
         summary = RunSummary()
-        done = self.store.backfill_done(run_id)
-        url: str | None
-        if done is not None:
-            page_no, url = done[0] + 1, done[2]
-            summary.resumed_at = page_no
-        elif pages is not None and pages.first > 1:
-            page_no, url = pages.first, self._locate(pages.first)
-        else:
-            page_no, url = 1, start
+        page_no, url, resumed = self._backfill_start(run_id, pages)
+        summary.resumed_at = page_no if resumed else None
         walk = Walk(pages.last, capped=False) if pages else Walk.up_to(page_no, None)
-        run = BackfillRun(self.store, run_id, walk)
-        limit = run.walk.limit
-        pattern: tuple[str, str] | None = None
-        guess = concurrency > 1
-        ahead: dict[int, _Pending] = {}
+        run = BackfillRun(run_id, walk)
         # Pages fetched ahead are parsed ahead too, in a worker process (started before the fetch
         # threads), while this thread stores the pages before them.
         worker = ParseWorker() if concurrency > 1 and parse_ahead_available() else None
@@ -222,47 +190,49 @@ class Crawler:
         ):
             if worker is not None:
                 worker.start()
+            ahead = FetchAhead(partial(self._submit, pool), concurrency, walk.limit, guessing=concurrency > 1)
             try:
-                while url is not None and page_no <= limit and run.walk.ended is None:
-                    if pattern is not None:
-                        for n in range(page_no + 1, min(page_no + concurrency, limit + 1)):
-                            if n not in ahead:
-                                ahead[n] = self._submit(pool, pattern[0] + str(n) + pattern[1])
-                    pending = ahead.pop(page_no, None)
-                    if pending is None or pending.url != url:
-                        if pending is not None:  # the pattern guessed wrong: stop guessing
-                            pattern, guess = None, False
-                            _drop(ahead)
-                        pending = self._submit(pool, url)
-                    if worker is not None:
-                        self._parse_ahead(worker, ahead.values())
-                    report = self._store_page(
-                        page_no, pending.future.result(), pending.state, then=run.settle, ahead=pending
-                    )
-                    summary.add(report)
-                    if run.walk.ended is None:
-                        assert report.next_url is not None  # no next link ends the walk
-                        if guess and pattern is None:
-                            pattern = _number_pattern(report.next_url, page_no + 1)
-                        url = self._follow(url, report.next_url)
-                        page_no += 1
+                page_no, url = self._backfill_pages(run, ahead, worker, page_no, url, summary)
             finally:
-                _drop(ahead)
+                ahead.drop()
         # a run resumed after its last page (or past its range) has nothing left to fetch
         ending = run.walk.ended or Ending(Stop.LAST if url is None else Stop.LIMIT)
         if ending.stop is not Stop.CAP:
             self.store.finish_backfill(run_id, utc_now())
-        return ended(summary, ending, self._cap_advice(page_no, summary.pages, "backfill"))
+        return ended(summary, ending, Capped(start, page_no, summary.pages))
 
-    def _cap_advice(self, page_no: int, pages: int, command: str) -> str:
-        """What to do when the default page cap ended a run of ``pages`` pages at ``page_no``."""
-        head = (
-            f"{self.target.start_url}: stopped at page {page_no}, after {pages} pages: the most "
-            f"one {command} fetches by default. The listing goes on; "
-        )
-        if command == "crawl":
-            return head + "give --max-pages N to read further, or archive every page with `archiver backfill`"
-        return head + f"run the same backfill again to carry on at page {page_no + 1}, or give --pages A-B"
+    def _backfill_start(self, run_id: int, pages: PageRange | None) -> tuple[int, str | None, bool]:
+        """The page a backfill starts at and its URL: after the last page an interrupted run
+        stored (True: resumed; None: that page was the last), else the range's first, else 1."""
+        done = self.store.backfill_done(run_id)
+        if done is not None:
+            return done[0] + 1, done[2], True
+        if pages is not None and pages.first > 1:
+            return pages.first, self._locate(pages.first), False
+        return 1, self.target.start_url, False
+
+    def _backfill_pages(
+        self,
+        run: BackfillRun,
+        ahead: FetchAhead,
+        worker: ParseWorker | None,
+        page_no: int,
+        url: str | None,
+        summary: RunSummary,
+    ) -> tuple[int, str | None]:
+        """Store pages from ``page_no`` until the walk ends; the page and URL it stopped at."""
+        while url is not None and page_no <= run.walk.limit and run.walk.ended is None:
+            pending = ahead.fetch(page_no, url)
+            if worker is not None:
+                self._parse_ahead(worker, ahead.fetches.values())
+            report = self._store_page(page_no, pending.future.result(), pending.state, run, pending)
+            summary.add(report)
+            if run.walk.ended is None:
+                assert report.next_url is not None  # no next link ends the walk
+                ahead.learn(report.next_url, page_no + 1)
+                url = self._follow(url, report.next_url)
+                page_no += 1
+        return page_no, url
 
     # -- one page ------------------------------------------------------------------------
 
@@ -271,11 +241,11 @@ class Crawler:
         page_no: int,
         fetched: FetchResult,
         state: PageState | None,
-        *,
-        then: Callable[[PageReport], None],
-        ahead: _Pending | None = None,
+        run: CrawlRun | BackfillRun,
+        ahead: Pending | None = None,
     ) -> PageReport:
-        """One page into the archive, in one transaction, with ``then``'s bookkeeping.
+        """One page into the archive, in one transaction with the run's bookkeeping (the page's
+        validators, and the crawl's debt or the backfill's progress).
 
         A 304, or a 200 whose bytes equal the last ones, is recorded as a capture and not parsed;
         its next link and cards (for the stop rules) come from the stored copy.
@@ -288,27 +258,41 @@ class Crawler:
         if parsed:
             assert fetched.body is not None
             page = self._parse(fetched, ahead)
-            self._check_layout(record, fetched.body, state, len(page.cards))
+            problem = self._layout_problem(record, state, len(page.cards))
+            if isinstance(problem, LayoutBrokenError):
+                # a broken page keeps its raw bytes (a fixed profile can re-parse it later) but
+                # not its validators, so the next run fetches and checks it again; nothing is
+                # marked as gone
+                ingest(self.store, record, fetched.body, [])
+            if problem is not None:
+                raise problem
             new_state = PageState(url, record.etag, record.last_modified, fetched.sha256, len(page.cards))
         else:
             assert state is not None
             page = self._stored_page(state)
             new_state = PageState(url, record.etag, record.last_modified, state.sha256, state.last_cards)
-        keys = card_keys(page.cards)
-        reports: list[PageReport] = []
-
-        def bookkeeping(result: CaptureResult) -> None:
+        with self.store.capture_transaction():
+            # not parsed: no cards, the page shows what it showed last time
+            result = store_capture(self.store, record, fetched.body, page.cards if parsed else None)
             self.store.save_page_state(site, new_state, result.capture_id)
-            reports.append(PageReport(page_no, url, fetched.status, parsed, result, page.next_url, keys))
-            then(reports[0])
-
-        # not parsed: no cards, the page shows what it showed last time
-        ingest(self.store, record, fetched.body, page.cards if parsed else None, then=bookkeeping)
+            report = PageReport(
+                page_no, url, fetched.status, parsed, result, page.next_url, card_keys(page.cards)
+            )
+            self._keep(run.settle(report))
         if self.on_page:
-            self.on_page(reports[0])
-        return reports[0]
+            self.on_page(report)
+        return report
 
-    def _parse_ahead(self, worker: ParseWorker, pending: Iterable[_Pending]) -> None:
+    def _keep(self, kept: Owed | BackfillPage) -> None:
+        """Write what a run remembers of the page just stored (in its capture transaction)."""
+        if isinstance(kept, BackfillPage):
+            self.store.add_backfill_page(kept.run_id, kept.page_no, kept.url, kept.next_url, kept.capture_id)
+        elif kept.debt is None:
+            self.store.clear_crawl_debt(kept.start_url)
+        else:
+            self.store.owe_crawl(kept.start_url, kept.site, kept.debt)
+
+    def _parse_ahead(self, worker: ParseWorker, pending: Iterable[Pending]) -> None:
         """Hand the pages fetched ahead to the worker, with the profile they will be read with.
 
         Only once that profile is known (given, or detected on an earlier page): detection
@@ -328,7 +312,7 @@ class Crawler:
                 continue  # the same bytes as last time: not parsed at all
             item.parsed, item.profile = worker.submit(_parse_page, fetched, profile), profile
 
-    def _parse(self, fetched: FetchResult, ahead: _Pending | None = None) -> ParsedPage:
+    def _parse(self, fetched: FetchResult, ahead: Pending | None = None) -> ParsedPage:
         """The page's cards: with the target's profile, else with the profile detected on an
         earlier page of this run, else (no such profile, or it finds no card) by detection.
 
@@ -355,39 +339,30 @@ class Crawler:
             self._detected = page.profile
         return page
 
-    def _check_layout(self, record: CaptureRecord, body: bytes, state: PageState | None, found: int) -> None:
+    def _layout_problem(
+        self, record: CaptureRecord, state: PageState | None, found: int
+    ) -> ArchiverError | None:
         """No cards, or under half of what the page gave before: the layout broke, say so.
 
         Detection on a page whose post list is gone may still find a few links (a sidebar's
-        recent posts); taking those for the page's posts would hide the breakage. A broken page
-        keeps its raw bytes (a fixed profile can re-parse it later) but not its validators, so the
-        next run fetches and checks it again. Nothing is marked as gone.
+        recent posts); taking those for the page's posts would hide the breakage. A page of a
+        site that never gave cards is no listing page at all (:class:`NoCardsFound`).
         """
         before = state.last_cards if state and state.last_cards else 0
         collapsed = before >= _COLLAPSE_FROM and found * 2 < before
         if found and not collapsed:
-            return
+            return None
         if before or self.store.site_had_cards(record.site):
-            ingest(self.store, record, body, [])
-            was = f"{before} cards" if before else "cards on other pages"
-            raise LayoutBrokenError(
-                f"{record.source}: LAYOUT BROKEN: the page gave {found} post cards where the site "
-                f"gave {was} before. Nothing was marked as gone. Check the page, then fix or pass "
-                "a --profile (see `archiver probe`) and run again"
-            )
+            return LayoutBrokenError(record.source, found, before)
         profile = self.target.profile
-        how = f"the profile's card selector {profile.card!r}" if profile else "automatic detection"
-        raise InputError(
-            f"{record.source}: no post cards found by {how}; is this a blog listing page? "
-            "Try `archiver probe` or pass --profile"
-        )
+        return NoCardsFound(record.source, profile.card if profile else None)
 
     # -- navigation ----------------------------------------------------------------------
 
-    def _submit(self, pool: ThreadPoolExecutor, url: str) -> _Pending:
+    def _submit(self, pool: ThreadPoolExecutor, url: str) -> Pending:
         """Start a fetch in a worker; the validators are read here, in the database's thread."""
         state = self.store.page_state(url)
-        return _Pending(url, state, pool.submit(self.fetcher.fetch, url, **_validators(state)))
+        return Pending(url, state, pool.submit(self.fetcher.fetch, url, **_validators(state)))
 
     def _stored_page(self, state: PageState) -> ParsedPage:
         """A page that was not parsed this time, as its stored copy shows it."""
@@ -405,10 +380,7 @@ class Crawler:
         """The next page to fetch, once it is checked to be a web URL on an allowed host."""
         check_url(next_url)
         if urlsplit(next_url).hostname not in self._hosts:
-            raise FetchError(
-                f"{url}: the next-page link leads to another host ({next_url}); not followed "
-                "(see --allow-redirect-host)"
-            )
+            raise OffHostLink(url, next_url)
         return next_url
 
     def _locate(self, page_no: int) -> str:
@@ -432,7 +404,7 @@ class Crawler:
                 raise InputError(
                     f"{self.target.start_url}: the listing has only {n} page(s); there is no page {page_no}"
                 )
-            pattern = _number_pattern(follow, n + 1)
+            pattern = number_pattern(follow, n + 1)
             if pattern is not None:
                 return pattern[0] + str(page_no) + pattern[1]
             url, n = follow, n + 1
@@ -469,21 +441,6 @@ def _validators(state: PageState | None) -> dict[str, str | None]:
     return {"etag": state.etag, "last_modified": state.last_modified}
 
 
-def _number_pattern(url: str, number: int) -> tuple[str, str] | None:
-    """Split ``url`` around the page number it carries (``/page/3/``, ``?page=3``), if it does.
-
-    Only the path and query are searched (never the host or port), and the last stand-alone
-    occurrence wins: ``/2024/page/3/`` is page 3.
-    """
-    parts = urlsplit(url)
-    head = len(f"{parts.scheme}://{parts.netloc}")
-    matches = list(re.finditer(rf"(?<!\d){number}(?!\d)", url[head:].split("#", maxsplit=1)[0]))
-    if not matches:
-        return None
-    at = head + matches[-1].start()
-    return url[:at], url[at + len(str(number)) :]
-
-
 def _parse_page(fetched: FetchResult, profile: Profile | None) -> ParsedPage:
     """One fetched page's cards (in the worker process when parsing ahead)."""
     assert fetched.body is not None
@@ -495,10 +452,3 @@ def _parse_page(fetched: FetchResult, profile: Profile | None) -> ParsedPage:
         profile=profile,
         header_charset=fetched.charset,
     )
-
-
-def _drop(ahead: dict[int, _Pending]) -> None:
-    """Forget fetches made ahead: queued ones are cancelled, running ones finish unread."""
-    for pending in ahead.values():
-        pending.future.cancel()
-    ahead.clear()

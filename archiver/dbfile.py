@@ -7,7 +7,6 @@ so that every SQLite failure anywhere reaches the user through one translation (
 from __future__ import annotations
 
 import os
-import shlex
 import sqlite3
 from pathlib import Path
 
@@ -74,14 +73,3 @@ def reading_uri(path: Path) -> str:
     if any(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-shm")):
         return f"{uri}?mode=ro"
     return f"{uri}?mode=ro&immutable=1"
-
-
-def unreadable_version(path: Path, version: int, current: int, *, has_tables: bool) -> str:
-    """Why a reading command refuses a file of an older schema version: it never upgrades one."""
-    if not has_tables:
-        return f"{path}: is empty, not an archiver archive (`archiver import` or `archiver crawl` make one)"
-    return (
-        f"{path}: made by an older archiver (schema {version}, this one reads {current}); "
-        "reading commands change nothing, so bring it up to date first: "
-        f"archiver migrate --db {shlex.quote(str(path))}"
-    )

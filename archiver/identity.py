@@ -79,21 +79,26 @@ def _marker_start(text: str, end: int) -> int | None:
         dots = _skip_back(text, end, ".".__eq__)
         return dots if end - dots >= 3 else None
     if last == "]":
-        inner = _skip_back(text, end - 1, str.isspace)
-        if text.endswith("…", 0, inner):
-            inner -= 1
-        elif text.endswith("...", 0, inner) and not text.endswith("....", 0, inner):
-            inner -= 3
-        else:
-            return None
-        opening = _skip_back(text, inner, str.isspace) - 1
-        return opening if opening >= 0 and text[opening] == "[" else None
+        return _bracket_start(text, end)
     if text[max(0, end - 4) : end].lower() == "more":
         gap = _skip_back(text, end - 4, str.isspace)
         if gap < end - 4 and text[max(0, gap - 4) : gap].lower() == "read":
             return gap - 4
         return None
     return next((end - len(p) for p in _MARKER_PHRASES if text.endswith(p, 0, end)), None)
+
+
+def _bracket_start(text: str, end: int) -> int | None:
+    """Where a bracketed marker (``[...]``, ``[…]``, spaces allowed inside) ending at ``end`` starts."""
+    inner = _skip_back(text, end - 1, str.isspace)
+    if text.endswith("…", 0, inner):
+        inner -= 1
+    elif text.endswith("...", 0, inner) and not text.endswith("....", 0, inner):
+        inner -= 3
+    else:
+        return None
+    opening = _skip_back(text, inner, str.isspace) - 1
+    return opening if opening >= 0 and text[opening] == "[" else None
 
 
 def canonical_url(url: str) -> str:
@@ -116,6 +121,23 @@ def canonical_url(url: str) -> str:
         ]
     )
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def site_of(url: str | None) -> str | None:
+    """The site a page URL belongs to, the scope of its posts' identity: the host (lowercased),
+    with the port when it is not the scheme's default, so that two blogs served on one host
+    from two ports are two sites (``127.0.0.1:8001``, ``127.0.0.1:8002``) while
+    ``https://Blog.example:443/`` is ``blog.example``. None for a URL without a host.
+    """
+    parts = urlsplit(url) if url else None
+    host = parts.hostname if parts else None
+    if parts is None or not host:
+        return None
+    port = parts.port
+    if port is None or port == DEFAULT_PORTS.get(parts.scheme.lower()):
+        return host.lower()
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets before a port
+    return f"{shown.lower()}:{port}"
 
 
 def _normalize_escapes(path: str) -> str:

@@ -2,8 +2,9 @@
 
 A directory imports its capture files in name order; the files are parsed ahead in a second
 process while this one stores (:mod:`archiver.ahead`). Each file goes through
-:func:`archiver.pipeline.ingest`. An import run is recorded with the files it stored, so running
-an interrupted import again carries it on instead of counting its first files twice.
+:func:`archiver.ingest.store_capture`, in a transaction that also records it with its import
+run: an import run is recorded with the files it stored, so running an interrupted import again
+carries it on instead of counting its first files twice.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from urllib.parse import urljoin
 
 from archiver import ahead
 from archiver.errors import ArchiverError, InputError
+from archiver.identity import site_of
+from archiver.ingest import CaptureResult, store_capture
 from archiver.models import Card, ProfileText
 from archiver.parse import (
     DEFAULT_CHROME_LINES,
@@ -27,8 +30,11 @@ from archiver.parse import (
     parsed_with,
     require_cards,
 )
-from archiver.pipeline import LOCAL_SITE, CaptureResult, ingest, iso_timestamp, site_of, utc_now
 from archiver.store import CaptureRecord, Store
+from archiver.times import iso_timestamp, utc_now
+
+#: Site name for captures that carry no URL (text captures imported without a site given).
+LOCAL_SITE = "local"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +54,7 @@ class ImportOptions:
 
 @dataclass(frozen=True, slots=True)
 class ImportFile:
-    """A file to import and the URL it was published at (when a --base-url says so)."""
+    """A file to import and the URL it was published at (when a base URL says so)."""
 
     path: Path
     kind: str
@@ -60,7 +66,7 @@ class ImportFile:
 def collect_files(paths: Iterable[Path], base_url: str | None) -> tuple[list[ImportFile], list[Path]]:
     """Expand directories (files in name order) and split captures from files that are not.
 
-    Inside a directory given with --base-url, each page's URL is the base joined with its
+    Inside a directory given with a base URL, each page's URL is the base joined with its
     relative path, so `page/2/index.html` resolves its links as `BASE/page/2/` would.
     """
     files: list[ImportFile] = []
@@ -93,7 +99,7 @@ class ReadCapture:
     record: CaptureRecord
     data: bytes
     cards: list[Card]
-    #: the time was given (--captured-at), not taken as "now"
+    #: the time was given (``captured_at``), not taken as "now"
     timed: bool = False
 
 
@@ -228,7 +234,10 @@ def import_files(
                 continue
             if not capture.timed:
                 record = _same_capture_again(store, record)
-            yield ingest(store, record, capture.data, capture.cards, then=run.noter(store, record))
+            with store.capture_transaction():
+                result = store_capture(store, record, capture.data, capture.cards)
+                run.note(store, record, result)
+            yield result
         if store is not None and run.run_id is not None:
             store.finish_import(run.run_id, utc_now())
         if store is not None:
@@ -241,7 +250,7 @@ def import_files(
 def _same_capture_again(store: Store, record: CaptureRecord) -> CaptureRecord:
     """A file imported again unchanged, with no time given, is the capture it repeats, taken when
     that was taken: importing an older file again after a newer one is never news (no revert),
-    only one more sighting. Given a time (--captured-at), it is a capture of that time."""
+    only one more sighting. Given a time (``captured_at``), it is a capture of that time."""
     previous = store.last_capture_of(record.source)
     if previous is None or previous.shown_at is None or previous.sha256 != record.sha256:
         return record
@@ -259,16 +268,13 @@ class _ImportRun:
     #: files (source -> sha256) an interrupted run of the same import stored already
     stored: dict[str, str] = field(default_factory=dict)
 
-    def noter(self, store: Store, record: CaptureRecord) -> Callable[[CaptureResult], None]:
-        """Bookkeeping that commits with the file's capture."""
-
-        def note(result: CaptureResult) -> None:
-            if self.run_id is None:
-                self.run_id = store.new_import(self.request, self.files, utc_now())
-            assert record.sha256 is not None
-            store.add_import_file(self.run_id, record.source, record.sha256, result.capture_id)
-
-        return note
+    def note(self, store: Store, record: CaptureRecord, result: CaptureResult) -> None:
+        """Inside the file's capture transaction: the run has stored it (the run is recorded
+        with its first file)."""
+        if self.run_id is None:
+            self.run_id = store.new_import(self.request, self.files, utc_now())
+        assert record.sha256 is not None
+        store.add_import_file(self.run_id, record.source, record.sha256, result.capture_id)
 
 
 def _import_request(files: Sequence[ImportFile], options: ImportOptions) -> str:

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from archiver.errors import InputError, ProfileError
+from archiver.errors import ProfileError, ProfileSiteUnclear, StoredProfileUnusable
+from archiver.ingest import apply_cards
 from archiver.models import ProfileText
 from archiver.parse import (
     DEFAULT_CHROME_LINES,
@@ -22,7 +23,6 @@ from archiver.parse import (
     read_profile_text,
     require_cards,
 )
-from archiver.pipeline import apply_cards
 from archiver.store import Store, StoredCapture
 
 #: How many hex digits of a profile's sha256 messages show: enough to tell a person's few
@@ -36,7 +36,7 @@ class ProfileUse:
 
     profile: ProfileText
     #: 'stored' (kept in the archive), 'file' (an older capture's file, read and now kept) or
-    #: 'given' (--profile)
+    #: 'given' (by the caller)
     source: str
 
     def describe(self) -> str:
@@ -117,10 +117,7 @@ def _check_one_site(store: Store) -> None:
     """A profile given without a site is for the archive's only site of HTML captures."""
     html_sites = {c.record.site for c in store.captures() if c.record.kind == "html"}
     if len(html_sites) > 1:
-        raise InputError(
-            f"the archive holds HTML captures of {len(html_sites)} sites "
-            f"({', '.join(sorted(html_sites))}); name the one the profile is for with --site"
-        )
+        raise ProfileSiteUnclear(tuple(sorted(html_sites)))
 
 
 class _Reader:
@@ -194,11 +191,8 @@ class _Reader:
             try:
                 self.files[name] = read_profile_text(Path(name))
             except ProfileError as exc:
-                raise InputError(
-                    f"capture {stored.capture_id} ({record.source}) was parsed with the profile "
-                    f"{name}, which the archive does not hold (it was archived before profiles "
-                    f"were stored) and which cannot be read now ({exc}); pass --profile FILE to "
-                    "re-parse it with that profile or another"
+                raise StoredProfileUnusable(
+                    stored.capture_id, record.source, name, str(exc), stored=False
                 ) from None
         return ProfileUse(self.files[name], "file")
 
@@ -213,9 +207,7 @@ class _Reader:
             try:
                 self.loaded[sha256] = profile_from_text(use.profile)
             except ProfileError as exc:
-                raise InputError(
-                    f"capture {stored.capture_id} ({stored.record.source}) was parsed with the "
-                    f"profile {use.describe()}, which does not load now ({exc}); pass --profile "
-                    "FILE to re-parse it with another"
+                raise StoredProfileUnusable(
+                    stored.capture_id, stored.record.source, use.describe(), str(exc), stored=True
                 ) from None
         return self.loaded[sha256]

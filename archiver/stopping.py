@@ -1,9 +1,9 @@
 """When a run down a listing's pages stops, and what a crawl that was cut short still owes.
 
 :class:`Walk` and :class:`Progress` decide, without I/O; :class:`CrawlRun` and
-:class:`BackfillRun` apply a decision inside the capture transaction of the page it was made on
-(the ``then`` hook of :func:`archiver.pipeline.ingest`), writing the crawl's debt or the
-backfill's progress with the page, so a kill at any moment keeps the two together or neither.
+:class:`BackfillRun` settle each stored page into what the run must remember (:class:`Owed`: the
+crawl's debt; :class:`BackfillPage`: the backfill's progress), which the crawler writes in the
+page's capture transaction, so a kill at any moment keeps the two together or neither.
 
 Why a crawl owes pages: an incremental crawl stops at the first page whose posts are all known,
 which is only right when everything below that page was archived before. A crawl that failed or
@@ -21,12 +21,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from archiver.ingest import CaptureResult
 from archiver.models import Card
-from archiver.pipeline import CaptureResult, utc_now
-from archiver.store import CrawlDebt, Store
+from archiver.store import CrawlDebt
+from archiver.times import utc_now
 
-#: Pages one crawl, or one ``backfill --all``, fetches at most unless --max-pages / --pages says
-#: otherwise. Big blogs list about 10,000 posts at 10 a page (WordPress's default): 1,000 pages,
+#: Pages one crawl, or one backfill of every page, fetches at most unless the run is given a page
+#: limit or range. Big blogs list about 10,000 posts at 10 a page (WordPress's default): 1,000 pages,
 #: some 17 minutes at the default 1 s delay. A listing longer than that is far more likely a
 #: pagination that never ends (a calendar, a next link that is new on every page) than a blog, and
 #: without a bound such a run fetches for ever. A run stopped here says so (exit status 4).
@@ -96,8 +97,8 @@ class RunSummary:
     resumed_at: int | None = None
     #: for a crawl that started owing pages: the page an earlier crawl was cut short at
     owed_from: int | None = None
-    #: set when the default page cap (not the user's limit) ended the run: what to do about it
-    capped: str | None = None
+    #: set when the default page cap (not the user's limit) ended the run while the listing went on
+    capped: Capped | None = None
 
     def add(self, report: PageReport) -> None:
         self.pages += 1
@@ -106,6 +107,16 @@ class RunSummary:
         self.new_entries += report.capture.new_entries
         self.new_versions += report.capture.new_versions
         self.enriched += report.capture.enriched
+
+
+@dataclass(frozen=True, slots=True)
+class Capped:
+    """Where the default page cap ended a run whose listing goes on."""
+
+    start_url: str
+    #: the page the run stopped at, and how many pages it stored
+    page_no: int
+    pages: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,19 +234,38 @@ class Progress:
         return CrawlDebt(owed_page, self.cards + unpaid, self.since if unpaid and self.since else now)
 
 
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """What a crawl owes once a page is stored: ``debt``, or nothing (None) when it ends there."""
+
+    start_url: str
+    site: str
+    debt: CrawlDebt | None
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillPage:
+    """A page a backfill stored, and where a resumed run carries on (None: nowhere)."""
+
+    run_id: int
+    page_no: int
+    url: str
+    next_url: str | None
+    capture_id: int
+
+
 @dataclass(slots=True)
 class CrawlRun:
-    """One crawl's stop rules and debt, settled inside each page's capture transaction."""
+    """One crawl's stop rules and debt, settled for each page it stores."""
 
-    store: Store
     start_url: str
     site: str
     walk: Walk
     progress: Progress
     stop_after_known: int
 
-    def settle(self, report: PageReport) -> None:
-        """Decide whether the crawl ends at this page, then write what it owes: nothing when it
+    def settle(self, report: PageReport) -> Owed:
+        """Decide whether the crawl ends at this page, and what it then owes: nothing when it
         ends here (known posts, the last page, a loop, the page limit), else every post above."""
         before = self.progress
         capture = report.capture
@@ -243,35 +273,32 @@ class CrawlRun:
         page = report.seen()
         known = self.progress.known_in_a_row >= self.stop_after_known and before.may_stop
         ending = self.walk.repeats(page) or (Ending(Stop.KNOWN) if known else None) or self.walk.end(page)
-        if ending is None:
-            self.store.owe_crawl(self.start_url, self.site, self.progress.debt(page.page_no + 1, utc_now()))
-        else:
-            self.store.clear_crawl_debt(self.start_url)
         self.walk.record(page, ending)
+        debt = self.progress.debt(page.page_no + 1, utc_now()) if ending is None else None
+        return Owed(self.start_url, self.site, debt)
 
 
 @dataclass(slots=True)
 class BackfillRun:
-    """One backfill's stop rules and progress, settled inside each page's capture transaction."""
+    """One backfill's stop rules and progress, settled for each page it stores."""
 
-    store: Store
     run_id: int
     walk: Walk
 
-    def settle(self, report: PageReport) -> None:
-        """Record the page as done, with where a resumed run carries on: nowhere once the
-        listing has ended here (no next link, or a loop)."""
+    def settle(self, report: PageReport) -> BackfillPage:
+        """The page as done, with where a resumed run carries on: nowhere once the listing has
+        ended here (no next link, or a loop)."""
         page = report.seen()
         ending = self.walk.repeats(page) or self.walk.end(page)
         next_url = None if ending is not None and ending.stop.listing_ended else page.next_url
-        self.store.add_backfill_page(self.run_id, page.page_no, page.url, next_url, report.capture.capture_id)
         self.walk.record(page, ending)
+        return BackfillPage(self.run_id, page.page_no, page.url, next_url, report.capture.capture_id)
 
 
-def ended(summary: RunSummary, ending: Ending, cap_advice: str) -> RunSummary:
-    """The summary of a run that ended so; ``cap_advice`` is kept only when the default cap
-    ended it, for the command to report (a listing cut off there must not look complete)."""
+def ended(summary: RunSummary, ending: Ending, where: Capped) -> RunSummary:
+    """The summary of a run that ended so; ``where`` it stopped is kept only when the default
+    cap ended it, for the command to report (a listing cut off there must not look complete)."""
     summary.stopped = str(ending)
     if ending.stop is Stop.CAP:
-        summary.capped = cap_advice
+        summary.capped = where
     return summary

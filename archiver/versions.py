@@ -5,7 +5,7 @@ saved copy imported today is placed where it belongs in time. It is a sighting o
 entry had then (or of the state that came right after, first seen earlier than known); a state
 never seen becomes a version between the versions before and after it, never the current one.
 
-Pure functions over the versions as stored; :mod:`archiver.pipeline` applies the outcome.
+Pure functions over the versions as stored; :mod:`archiver.plan` turns the outcome into a plan.
 """
 
 from __future__ import annotations

@@ -43,9 +43,9 @@ import pages  # noqa: E402
 from selectolax.lexbor import LexborHTMLParser  # noqa: E402
 
 from archiver.imports import ImportFile, ImportOptions, import_files  # noqa: E402
+from archiver.ingest import ingest  # noqa: E402
 from archiver.parse import parse_capture, require_cards  # noqa: E402
 from archiver.parse.profile import Profile  # noqa: E402
-from archiver.pipeline import ingest  # noqa: E402
 from archiver.store import CaptureRecord, Store  # noqa: E402
 
 SUMMARY: dict[str, str] = {}
@@ -133,7 +133,7 @@ def fmt_kb(kb: int) -> str:
 
 
 def archiver_import(store: Store, data: bytes, url: str, at: str, profile: Profile | None) -> int:
-    """What `archiver import`/`crawl` do with one page: parse, hash, store (pipeline.import_files)."""
+    """What `archiver import`/`crawl` do with one page: parse, hash, store (imports.import_files)."""
     page = require_cards(
         parse_capture(data, kind="html", source=url, base_url=url, profile=profile), url, profile
     )
@@ -150,7 +150,7 @@ def archiver_import(store: Store, data: bytes, url: str, at: str, profile: Profi
 
 
 def archiver_import_files(db: Path, files: list[ImportFile], profile: Profile) -> int:
-    """`archiver import FILE... --profile` (pipeline.import_files: read, parse, hash, store)."""
+    """`archiver import FILE... --profile` (imports.import_files: read, parse, hash, store)."""
     options = ImportOptions(profile=profile, site=pages.SITE_HOST)
     return sum(result.cards for result in import_files(lambda: Store(db), files, options))
 
@@ -533,7 +533,7 @@ def part_scale(cfg: Config, tmp: Path) -> None:
         return pages.CARDS_PER_PAGE + i * new_per
 
     def bulk(first: int, last: int) -> float:
-        """Captures first..last-1 through pipeline.ingest with ready cards (no HTML, no blob)."""
+        """Captures first..last-1 through ingest.ingest with ready cards (no HTML, no blob)."""
         with timed() as elapsed:
             for i in range(first, last):
                 _, shown = pages.front_posts(i, new_per_capture=new_per)

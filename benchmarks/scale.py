@@ -6,7 +6,7 @@ For each size (versions), benchmarks/scale_archive.py writes a synthetic archive
 then this measures, warm, the median of ``--repeat`` runs of:
 
 - an unchanged page: a listing URL that answered 304, recorded the way the crawler does
-  (:func:`archiver.pipeline.ingest` with no cards and ``repeats_capture_id`` = the URL's last
+  (:func:`archiver.ingest.ingest` with no cards and ``repeats_capture_id`` = the URL's last
   capture): its sightings copied, its versions counted as seen again;
 - a page with one new card: the front page's 20 known cards (read back from the archive, so they
   are recognised by permalink) and one new post on top, with its raw bytes;
@@ -47,8 +47,8 @@ sys.path.insert(0, str(HERE.parent))
 import scale_archive as generated  # noqa: E402
 
 from archiver.identity import canonical_url  # noqa: E402
+from archiver.ingest import ingest  # noqa: E402
 from archiver.models import Card, names_of  # noqa: E402
-from archiver.pipeline import ingest  # noqa: E402
 from archiver.store import CaptureRecord, Store  # noqa: E402
 
 README = (HERE.parent / "README.md").read_text(encoding="utf-8")

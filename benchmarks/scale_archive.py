@@ -1,6 +1,6 @@
 """A synthetic archive of any size, written with plain SQL: the data benchmarks/scale.py measures.
 
-Going through :func:`archiver.pipeline.ingest` costs about a millisecond per page, hours for ten
+Going through :func:`archiver.ingest.ingest` costs about a millisecond per page, hours for ten
 million versions; writing the rows directly takes minutes. The rows are what the pipeline would
 have written for this history, so the archive is consistent with schema.sql:
 

@@ -21,7 +21,7 @@ from archiver.dictionaries import (
     measures_previous,
 )
 from archiver.errors import StoreError
-from archiver.pipeline import ingest
+from archiver.ingest import ingest
 from archiver.store import CaptureRecord, Store
 from archiver.store._blobs import MAX_CACHED_DICTIONARIES
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from archiver.ingest import ingest
 from archiver.models import Card, json_list
-from archiver.pipeline import ingest
 from archiver.store import CaptureRecord, Store
 
 from conftest import ROOT, SITE, SITE_PROFILE, SITE_URL, Runner

@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from archiver.cli import app
+from archiver.cli._common import resolve_entry
 from archiver.errors import ArchiverError, InputError
 from archiver.models import ParsedPage
 from archiver.parse import load_profile, parse_capture
-from archiver.pipeline import resolve_entry
 from archiver.store import Store
 
 from conftest import SEEDS, SITE, SITE_PROFILE, SITE_URL, Result, Runner

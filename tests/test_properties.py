@@ -32,9 +32,9 @@ from archiver.identity import (
     same_text,
     text_key,
 )
+from archiver.ingest import ingest
 from archiver.models import Card
 from archiver.parse import parse_capture
-from archiver.pipeline import ingest
 from archiver.store import CaptureRecord, Store
 
 from conftest import SEEDS

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from archiver.ingest import ingest
 from archiver.models import Card, names_of
-from archiver.pipeline import ingest
 from archiver.store import CaptureRecord, PageState, Store
 
 from conftest import ROOT, SEEDS, SITE, SITE_PROFILE, SITE_URL, Runner

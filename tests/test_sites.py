@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.pipeline import site_of
+from archiver.identity import site_of
 
 from conftest import SITE, SITE_PROFILE, Runner
 from sitehttp import SiteServer, blog_page

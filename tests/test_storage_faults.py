@@ -26,7 +26,9 @@ from pathlib import Path
 
 import pytest
 
+from archiver.errors import StoreError
 from archiver.lock import lock_path, run_lock
+from archiver.store import Store
 
 from conftest import SEEDS, SITE, SITE_URL, Runner
 from helpers import archiver_process, dump
@@ -351,6 +353,11 @@ DAMAGED_ROWS = {
         3,
         "not zstd data",
     ),
+    "stored page not bytes": (
+        "UPDATE blob SET data = 'text' WHERE sha256 = (SELECT sha256 FROM capture WHERE id = 3)",
+        3,
+        "not bytes",
+    ),
     "stored page of other bytes": (
         "UPDATE blob SET data = (SELECT data FROM blob b WHERE b.sha256 <> blob.sha256 LIMIT 1)"
         " WHERE sha256 = (SELECT sha256 FROM capture WHERE id = 3)",
@@ -451,3 +458,30 @@ def test_a_bad_database_file_gives_one_message_and_is_left_alone(
         assert_one_clear_error(result, path, *words)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == listing
+
+
+# -- one place for SQLite's failures -----------------------------------------------------------
+
+
+def test_a_sqlite_failure_in_any_store_method_names_the_archive(tmp_path: Path) -> None:
+    """Not only the methods that expected a failure: any call into SQLite that fails is one
+    StoreError naming the file (the crawler reads page states and robots.txt outside a capture's
+    transaction, import and reparse read captures and versions), never an ``sqlite3`` exception
+    that the CLI reports as an internal error."""
+    db = tmp_path / "archive.db"
+    store = Store(db)
+    store.conn.close()  # from here every statement fails inside SQLite's module
+    calls: dict[str, Callable[[], object]] = {
+        "page_state": lambda: store.page_state("https://blog.example/"),
+        "robots_files": store.robots_files,
+        "site_had_cards": lambda: store.site_had_cards("blog.example"),
+        "last_capture_of": lambda: store.last_capture_of("page.html"),
+        "url_entries": lambda: store.url_entries("blog.example", ["https://blog.example/a"]),
+        "versions_of": lambda: store.versions_of(1),
+        "captures": lambda: list(store.captures()),
+        "keep_robots": lambda: store.keep_robots([]),
+    }
+    for name, call in calls.items():
+        with pytest.raises(StoreError) as failure:
+            call()
+        assert str(failure.value).startswith(f"{db}: "), name

@@ -15,8 +15,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from archiver.ingest import ingest
 from archiver.models import Card
-from archiver.pipeline import ingest
 from archiver.store import CaptureRecord, Store
 
 SITE = "blog.example"

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,7 +20,9 @@ from rich.table import Table
 from rich.text import Text
 from typer.exceptions import TyperException
 
-from archiver.errors import ArchiverError, Terminated, UsageError
+from archiver.cli._wording import worded
+from archiver.errors import ArchiverError, InputError, Terminated, UsageError
+from archiver.identity import canonical_url
 from archiver.models import Card, ProfileText
 from archiver.parse import Profile, profile_from_text, read_profile_text
 from archiver.store import Store
@@ -117,7 +118,7 @@ def _boundary(command: Callable[P, R], left: str) -> Callable[P, R]:
             with _sigterm_as_interrupt():
                 return command(*args, **kwargs)
         except ArchiverError as exc:
-            err.print(f"archiver: error: {shown(str(exc))}", markup=False)
+            err.print(f"archiver: error: {shown(worded(exc))}", markup=False)
             raise typer.Exit(exc.exit_code) from None
         except Terminated:
             err.print(f"archiver: terminated (SIGTERM){after}", markup=False)
@@ -171,14 +172,12 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 @contextmanager
 def open_store(db: Path, *, create: bool = True, read_only: bool = False) -> Iterator[Store]:
-    """The archive for one command; any SQLite failure in the block is one message naming it."""
+    """The archive for one command (the store words SQLite's failures itself)."""
     store = Store(db, create=create, read_only=read_only)
     try:
         yield store
         if not read_only:  # a run that ends well leaves the search index up to date
             store.index_pending()
-    except sqlite3.Error as exc:
-        raise store.error(exc) from None
     finally:
         store.close()
 
@@ -227,6 +226,22 @@ def check_base_url(value: str | None) -> str | None:
     if not absolute:
         raise UsageError(f"--base-url {value!r}: not an absolute http(s) URL (e.g. https://blog.example/)")
     return url
+
+
+def resolve_entry(store: Store, ref: str) -> int:
+    """An entry id from a number or a permalink (any spelling that canonicalises the same)."""
+    if ref.isascii() and ref.isdigit():  # not "²" or "١": int() refuses or misreads them
+        found = store.find_entry(entry_id=int(ref))
+    else:
+        try:
+            key = canonical_url(ref)
+        except ValueError:  # http://[::1, port 99999: no entry has such a permalink
+            key = None
+        found = store.find_entry(url_key=key) if key is not None else None
+    if found is None:
+        shown = ref.encode("utf-8", "backslashreplace").decode("utf-8")
+        raise InputError(f"no entry {shown!r} in {store.path} (give an entry id or a permalink)")
+    return found
 
 
 def read_profile(path: Path | None) -> tuple[Profile | None, ProfileText | None]:

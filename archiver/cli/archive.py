@@ -35,15 +35,18 @@ from archiver.cli._common import (
     read_profile,
     reports_errors,
     reports_errors_saying,
+    resolve_entry,
     shown,
 )
+from archiver.cli._wording import worded
 from archiver.errors import InputError, UsageError
 from archiver.imports import ImportFile, ImportOptions, collect_files, import_files
+from archiver.ingest import CaptureResult
 from archiver.lock import run_lock
 from archiver.parse import DEFAULT_CHROME_LINES, capture_kind, parse_capture
 from archiver.parse.decode import known_encoding
-from archiver.pipeline import CaptureResult, iso_timestamp, resolve_entry
 from archiver.store import Store
+from archiver.times import iso_timestamp
 
 #: File names listed when a directory import skips files that are not captures.
 _SKIPPED_NAMES_SHOWN = 3
@@ -205,7 +208,7 @@ def _check_captured_at(captured_at: str | None) -> None:
         try:
             iso_timestamp(captured_at)
         except InputError as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(worded(exc)) from None
 
 
 @reports_errors_saying(CHANGES_NOTHING)

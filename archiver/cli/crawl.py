@@ -24,6 +24,7 @@ from archiver.cli._common import (
     read_profile,
     reports_errors,
 )
+from archiver.cli._wording import cap_reached, worded
 from archiver.crawl import (
     MAX_PAGES_PER_RUN,
     Crawler,
@@ -33,7 +34,7 @@ from archiver.crawl import (
     Target,
     fetcher_for,
 )
-from archiver.errors import ArchiverError, PageCapReached, UsageError
+from archiver.errors import ArchiverError, UsageError
 from archiver.fetcher import (
     DEFAULT_MAX_BYTES,
     DEFAULT_USER_AGENT,
@@ -157,7 +158,7 @@ def crawl(
         )
         out.print(_summary_line(verb, target, summary), markup=False)
     if summary.capped:
-        raise PageCapReached(summary.capped)
+        raise cap_reached(summary.capped, "crawl")
 
 
 @reports_errors
@@ -206,7 +207,7 @@ def backfill(
     try:
         page_range = PageRange.parse(pages) if pages else None
     except ArchiverError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(worded(exc)) from None
     target = _target(url, profile)
     options = _fetch_options(
         delay, timeout, retries, max_bytes, user_agent, ignore_robots, allow_redirect_host
@@ -232,7 +233,7 @@ def backfill(
         verb = f"backfilled (resumed at page {summary.resumed_at})" if summary.resumed_at else "backfilled"
         out.print(_summary_line(verb, target, summary), markup=False)
     if summary.capped:
-        raise PageCapReached(summary.capped)
+        raise cap_reached(summary.capped, "backfill")
 
 
 def _target(url: str | None, profile_path: Path | None) -> Target:
@@ -244,7 +245,7 @@ def _target(url: str | None, profile_path: Path | None) -> Target:
     try:
         return Target(start, profile, profile_text)
     except ArchiverError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(worded(exc)) from None
 
 
 def check_user_agent(value: str) -> str:

@@ -81,6 +81,8 @@ def _decompressed(decompressor: zstandard.ZstdDecompressor, data: bytes, size: i
     allocated before the sha256 check could refuse the result. ValueError when it claims more
     (other bytes, fewer, are refused by the sha256 check).
     """
+    if not isinstance(data, bytes) or not isinstance(size, int):  # SQLite keeps any type anywhere
+        raise ValueError(f"its row holds {type(data).__name__} data of size {size!r}, not bytes and a size")
     claimed = zstandard.frame_content_size(data)
     if claimed > size:
         raise ValueError(f"its frame holds {claimed} bytes where its row says {size}")
@@ -235,10 +237,9 @@ class Blobs(Connection):
         """The bytes stored under ``sha256``; missing or damaged ones (not zstd, a dictionary
         missing or damaged, other bytes than the hash says) are a StoreError naming the captures
         that stored them."""
-        with self._errors():
-            row = self.conn.execute(
-                "SELECT data, dictionary_id, size FROM blob WHERE sha256 = ?", (sha256,)
-            ).fetchone()
+        row = self.conn.execute(
+            "SELECT data, dictionary_id, size FROM blob WHERE sha256 = ?", (sha256,)
+        ).fetchone()
         try:
             if row is None:
                 raise ValueError("it is missing")
@@ -252,8 +253,7 @@ class Blobs(Connection):
             if hashlib.sha256(data).hexdigest() == sha256:
                 return data
             problem = "its bytes do not have that sha256"
-        with self._errors():
-            users = [r[0] for r in self.conn.execute("SELECT id FROM capture WHERE sha256 = ?", (sha256,))]
+        users = [r[0] for r in self.conn.execute("SELECT id FROM capture WHERE sha256 = ?", (sha256,))]
         raise StoreError(
             f"{self.path}: the stored page of capture {', '.join(map(str, users)) or '(none)'} "
             f"(blob {sha256}) is damaged ({problem}); restore the archive from a backup"
@@ -261,20 +261,18 @@ class Blobs(Connection):
 
     def _codec_of(self, dictionary_id: int) -> _Codec:
         """A stored dictionary, loaded once per open store; ValueError saying how it is damaged."""
-        with self._errors():
-            found = self.conn.execute(
-                "SELECT sha256 FROM blob_dictionary WHERE id = ?", (dictionary_id,)
-            ).fetchone()
+        found = self.conn.execute(
+            "SELECT sha256 FROM blob_dictionary WHERE id = ?", (dictionary_id,)
+        ).fetchone()
         if found is None:
             raise ValueError(f"its dictionary {dictionary_id} is missing")
         digest = found[0]
         if digest in self._codecs:
             self._codecs.move_to_end(digest)
             return self._codecs[digest]
-        with self._errors():
-            stored, size = self.conn.execute(
-                "SELECT data, size FROM blob_dictionary WHERE id = ?", (dictionary_id,)
-            ).fetchone()
+        stored, size = self.conn.execute(
+            "SELECT data, size FROM blob_dictionary WHERE id = ?", (dictionary_id,)
+        ).fetchone()
         try:
             content = _decompressed(_decompressor, stored, size)
         except zstandard.ZstdError as exc:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from importlib import resources
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import sqlite_utils
 
-from archiver.dbfile import explain, reading_uri, unreadable_version
-from archiver.errors import StoreError
+from archiver.dbfile import explain, reading_uri
+from archiver.errors import OlderArchive, StoreError
 from archiver.store._migrations import SCHEMA_VERSION, step_functions, steps_after
 
 
@@ -31,6 +33,15 @@ class Connection:
     the file must be an archive already (reparse). ``read_only`` (the reading commands) opens an
     archive so that nothing is created or changed, not even a schema or SQLite's -wal and -shm.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every public method of every part of the store turns SQLite's failures into one
+        :class:`StoreError` naming the file (:meth:`_errors`): the one place they are worded, so
+        no caller sees an ``sqlite3`` exception, whatever the method and whenever it fails."""
+        super().__init_subclass__(**kwargs)
+        for name, member in list(vars(cls).items()):
+            if not name.startswith("_") and inspect.isfunction(member):
+                setattr(cls, name, _translating(member))
 
     def __init__(self, path: Path | str, *, create: bool = True, read_only: bool = False) -> None:
         self.path = Path(path)
@@ -76,8 +87,11 @@ class Connection:
             if tables and "entry_version" not in tables:
                 raise StoreError(f"{self.path}: is an SQLite database, but not an archiver archive")
             if self.read_only or not (tables or self.create):
+                if tables:
+                    raise OlderArchive(str(self.path), version, SCHEMA_VERSION)
                 raise StoreError(
-                    unreadable_version(self.path, version, SCHEMA_VERSION, has_tables=bool(tables))
+                    f"{self.path}: is empty, not an archiver archive (`archiver import` or "
+                    "`archiver crawl` make one)"
                 )
             self._create_schema(version, has_tables=bool(tables))
         if not self.read_only:
@@ -162,3 +176,27 @@ class Connection:
     def _forget_uncommitted(self) -> None:
         """Drop what the parts of the store remember of rows a rolled-back transaction wrote:
         an id or a key they knew may be written again with other content."""
+
+
+def _translating(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` with SQLite's failures turned into :class:`StoreError` (a generator's too,
+    while it is iterated). A plain ``try``: it wraps every call into the store."""
+    if inspect.isgeneratorfunction(method):
+
+        @functools.wraps(method)
+        def generator(self: Connection, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from method(self, *args, **kwargs)
+            except sqlite3.Error as exc:
+                raise self.error(exc) from None
+
+        return generator
+
+    @functools.wraps(method)
+    def translated(self: Connection, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise self.error(exc) from None
+
+    return translated

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from archiver.models import CARD_FIELDS, ProfileText
@@ -97,12 +98,11 @@ class Entries(Profiles):
 
     def captures(self) -> Iterator[StoredCapture]:
         """Every capture in the order it was archived; parsed_with is None where nothing was parsed."""
-        with self._errors():
-            rows = self.conn.execute(
-                "SELECT id, site, source, kind, captured_at, sha256, page_url, parsed_with, charset,"
-                " encoding, chrome_lines, repeats_capture_id, cards, http_status, profile_sha256"
-                " FROM capture ORDER BY id"
-            ).fetchall()
+        rows = self.conn.execute(
+            "SELECT id, site, source, kind, captured_at, sha256, page_url, parsed_with, charset,"
+            " encoding, chrome_lines, repeats_capture_id, cards, http_status, profile_sha256"
+            " FROM capture ORDER BY id"
+        ).fetchall()
         kept = self.profiles()
         for row in rows:
             with self._errors(f"capture {row[0]} ({row[2]})"):
@@ -157,6 +157,14 @@ class Entries(Profiles):
 
     _captures_since_indexed = 0
 
+    @contextmanager
+    def capture_transaction(self) -> Iterator[None]:
+        """The transaction of one capture: what it writes and its run's bookkeeping commit
+        together, and every :data:`INDEX_EVERY` captures the search index is brought up to date."""
+        with self.transaction():
+            yield
+        self.index_if_due()
+
     def index_if_due(self) -> None:
         """Count one stored capture; every :data:`INDEX_EVERY` bring the search index up to date."""
         self._captures_since_indexed += 1
@@ -167,9 +175,8 @@ class Entries(Profiles):
         """Index the posts whose text changed since the last time (entry_fts_pending), in one
         transaction; returns how many. Cheap when nothing waits."""
         self._captures_since_indexed = 0
-        with self._errors():
-            if not self.conn.execute("SELECT EXISTS (SELECT 1 FROM entry_fts_pending)").fetchone()[0]:
-                return 0
+        if not self.conn.execute("SELECT EXISTS (SELECT 1 FROM entry_fts_pending)").fetchone()[0]:
+            return 0
         with self.transaction():
             self.conn.execute(
                 "INSERT INTO entry_fts (entry_fts, rowid, title, excerpt)"

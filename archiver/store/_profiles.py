@@ -32,8 +32,7 @@ class Profiles(Connection):
 
     def profiles(self) -> dict[str, ProfileText]:
         """Every kept profile by sha256 (a few per archive: one per distinct text used)."""
-        with self._errors():
-            rows = self.conn.execute("SELECT sha256, name, toml FROM profile").fetchall()
+        rows = self.conn.execute("SELECT sha256, name, toml FROM profile").fetchall()
         return {row[0]: ProfileText(row[1], row[2], row[0]) for row in rows}
 
     def set_profile(self, capture_id: int, profile: ProfileText, parsed_with: str) -> None:

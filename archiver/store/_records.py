@@ -1,4 +1,4 @@
-"""The plain data the store reads and writes: what the pipeline and the crawler hand it."""
+"""The plain data the store reads and writes: what ingest and the crawler hand it."""
 
 from __future__ import annotations
 
@@ -51,9 +51,9 @@ class PreviousCapture:
     shown_at: str | None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class CurrentVersion:
-    """An entry's current version, as the pipeline needs it for comparison."""
+    """An entry's current version, as a capture's plan compares its cards with."""
 
     entry_id: int
     version_id: int

@@ -63,10 +63,9 @@ class Runs(Connection):
         )
 
     def crawl_debt(self, start_url: str) -> CrawlDebt | None:
-        with self._errors():
-            row = self.conn.execute(
-                "SELECT owed_page, known_cards, since FROM crawl_debt WHERE start_url = ?", (start_url,)
-            ).fetchone()
+        row = self.conn.execute(
+            "SELECT owed_page, known_cards, since FROM crawl_debt WHERE start_url = ?", (start_url,)
+        ).fetchone()
         return CrawlDebt(*row) if row else None
 
     def owe_crawl(self, start_url: str, site: str, debt: CrawlDebt) -> None:
@@ -110,12 +109,10 @@ class Runs(Connection):
 
     def backfill_done(self, run_id: int) -> tuple[int, str, str | None] | None:
         """(page_no, url, next_url) of the last page the run stored, None before its first page."""
-        with self._errors():
-            row = self.conn.execute(
-                "SELECT page_no, url, next_url FROM backfill_page WHERE run_id = ?"
-                " ORDER BY page_no DESC LIMIT 1",
-                (run_id,),
-            ).fetchone()
+        row = self.conn.execute(
+            "SELECT page_no, url, next_url FROM backfill_page WHERE run_id = ? ORDER BY page_no DESC LIMIT 1",
+            (run_id,),
+        ).fetchone()
         return (int(row[0]), row[1], row[2]) if row else None
 
     def add_backfill_page(
@@ -129,25 +126,22 @@ class Runs(Connection):
         )
 
     def finish_backfill(self, run_id: int, finished_at: str) -> None:
-        with self._errors():
-            self.conn.execute(
-                "UPDATE backfill_run SET finished_at = ?, outcome = 'done' WHERE id = ?",
-                (finished_at, run_id),
-            )
+        self.conn.execute(
+            "UPDATE backfill_run SET finished_at = ?, outcome = 'done' WHERE id = ?",
+            (finished_at, run_id),
+        )
 
     def unfinished_import(self, request: str) -> tuple[int | None, dict[str, str]]:
         """The unfinished import run asked for with the same ``request``, to carry on, with the
         files (source -> sha256) it stored; (None, {}) when there is none."""
-        with self._errors():
-            row = self.conn.execute(
-                "SELECT id FROM import_run WHERE request = ? AND finished_at IS NULL"
-                " ORDER BY id DESC LIMIT 1",
-                (request,),
-            ).fetchone()
-            if row is None:
-                return None, {}
-            stored = self.conn.execute("SELECT source, sha256 FROM import_file WHERE run_id = ?", (row[0],))
-            return int(row[0]), dict(stored.fetchall())
+        row = self.conn.execute(
+            "SELECT id FROM import_run WHERE request = ? AND finished_at IS NULL ORDER BY id DESC LIMIT 1",
+            (request,),
+        ).fetchone()
+        if row is None:
+            return None, {}
+        stored = self.conn.execute("SELECT source, sha256 FROM import_file WHERE run_id = ?", (row[0],))
+        return int(row[0]), dict(stored.fetchall())
 
     def new_import(self, request: str, files: int, started_at: str) -> int:
         """Inside the first file's capture transaction: a new import run."""
