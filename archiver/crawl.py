@@ -155,6 +155,8 @@ class Crawler:
         while True:
             state = self.store.page_state(url)
             fetched = self.fetcher.fetch(url, **_validators(state))
+            if page_no == 1:
+                summary.fresh_for = fetched.max_age
             report = self._store_page(page_no, fetched, state, run)
             summary.add(report)
             if run.walk.ended is not None:

@@ -113,6 +113,9 @@ class OlderArchive(StoreError):
 class FetchError(ArchiverError):
     """A page could not be fetched: network failure, server error, refused response."""
 
+    #: seconds the server asked to be left alone (Retry-After with a 429 or 5xx), when it said
+    retry_after: float | None = None
+
 
 class OffHostLink(FetchError):
     """A listing page's next link leads to a host the run may not fetch from."""

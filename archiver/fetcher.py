@@ -13,11 +13,9 @@ import hashlib
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import Message
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -30,10 +28,12 @@ from tenacity import (
 )
 
 from archiver import __version__
+from archiver import headers as http_headers
 from archiver.deadline import SYSTEM_CLOCK, Clock, DeadlineTransport
 from archiver.decompress import DecodingError, accept_encoding, decoded
 from archiver.errors import FetchError
 from archiver.models import RobotsFile
+from archiver.politeness import HostClock, RequestCount, host_and_port
 from archiver.robots import ROBOTS_MAX_BYTES, RobotsRules
 
 DEFAULT_USER_AGENT = f"archiver/{__version__} (blog listing archiver)"
@@ -88,6 +88,8 @@ class FetchResult:
     charset: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    #: Cache-Control max-age: seconds the server says the page stays as it is
+    max_age: float | None = None
 
     @property
     def not_modified(self) -> bool:
@@ -125,51 +127,6 @@ class _Transient(Exception):
         return f"{self.url}: {self.detail}"
 
 
-@dataclass(slots=True)
-class _HostClock:
-    """Spaces requests to each host: every caller reserves the next free slot, then sleeps.
-
-    With ``exclusive`` a caller also holds the host until its request is answered, and the
-    next one may start ``delay`` after that answer.
-    """
-
-    clock: Clock
-    _next: dict[str, float] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _turns: dict[str, threading.Lock] = field(default_factory=dict)
-
-    @contextmanager
-    def turn(self, host: str, delay: float, *, exclusive: bool) -> Iterator[None]:
-        """The block is one request to ``host``, made when politeness allows."""
-        if not exclusive:
-            self._wait(host, delay)
-            yield
-            return
-        with self._lock:
-            turn = self._turns.setdefault(host, threading.Lock())
-        with turn:
-            self._wait(host, delay)
-            try:
-                yield
-            finally:
-                with self._lock:
-                    self._next[host] = max(self._next[host], self.clock.monotonic() + delay)
-
-    def _wait(self, host: str, delay: float) -> None:
-        with self._lock:
-            now = self.clock.monotonic()
-            slot = max(now, self._next.get(host, now))
-            self._next[host] = slot + delay
-        if slot > now:
-            self.clock.sleep(slot - now)
-
-    def hold(self, host: str, seconds: float) -> None:
-        """The server asked for a pause (Retry-After): no request to it before then."""
-        with self._lock:
-            until = self.clock.monotonic() + seconds
-            self._next[host] = max(self._next.get(host, until), until)
-
-
 def _warn_on_stderr(message: str) -> None:
     print(f"archiver: warning: {message}", file=sys.stderr)
 
@@ -203,8 +160,8 @@ class Fetcher:
             transport=self._transport,
         )
         self._clock = clock
-        self._spacing = _HostClock(clock)
-        self._sent = _RequestCount()
+        self._spacing = HostClock(clock)
+        self._sent = RequestCount()
         self._robots = RobotsRules(self.options.user_agent, robots, on_warning)
         #: held while a robots.txt is read, so that each is read once however many threads ask
         self._robots_lock = threading.Lock()
@@ -251,7 +208,7 @@ class Fetcher:
         current = url
         for _ in range(_MAX_REDIRECTS + 1):
             exclusive = self.options.one_request_per_host
-            with self._spacing.turn(_host_and_port(current), self._host_delay(current), exclusive=exclusive):
+            with self._spacing.turn(host_and_port(current), self._host_delay(current), exclusive=exclusive):
                 self._sent.count += 1
                 answer = self._request(url, current, headers, max_bytes, html=html, cut=cut)
             if isinstance(answer, FetchResult):
@@ -310,10 +267,13 @@ class Fetcher:
         etag = response.headers.get("etag")
         last_modified = response.headers.get("last-modified")
         fetched_at = self._now().strftime("%Y-%m-%dT%H:%M:%SZ")
+        max_age = http_headers.max_age(response.headers.get("cache-control"))
         if status == 304:
-            return FetchResult(url, final, 304, fetched_at, etag=etag, last_modified=last_modified)
+            return FetchResult(
+                url, final, 304, fetched_at, etag=etag, last_modified=last_modified, max_age=max_age
+            )
         self._check_status(final, response)
-        media_type, charset = _content_type(response.headers.get("content-type"))
+        media_type, charset = http_headers.content_type(response.headers.get("content-type"))
         if html and media_type is not None and media_type not in _HTML_TYPES:
             raise FetchError(
                 f"{final}: not an HTML page (Content-Type: {media_type}); only HTML listing pages "
@@ -333,18 +293,23 @@ class Fetcher:
             charset=charset,
             etag=etag,
             last_modified=last_modified,
+            max_age=max_age,
         )
 
     def _check_status(self, url: str, response: httpx.Response) -> None:
         """Nothing for a 200; a retry (honouring Retry-After) for 429 and 5xx; else a refusal."""
         status = response.status_code
         if status == 429 or status >= 500:
-            retry_after = _retry_after(response.headers.get("retry-after"), self._now())
+            retry_after = http_headers.retry_after(response.headers.get("retry-after"), self._now())
             detail = f"HTTP {status} {response.reason_phrase}"
             if retry_after is not None and retry_after > MAX_RETRY_AFTER:
-                raise FetchError(f"{url}: {detail}; the server asks to wait {retry_after:g} s, try later")
+                too_long = FetchError(
+                    f"{url}: {detail}; the server asks to wait {retry_after:g} s, try later"
+                )
+                too_long.retry_after = retry_after
+                raise too_long
             if retry_after is not None:
-                self._spacing.hold(_host_and_port(url), retry_after)
+                self._spacing.hold(host_and_port(url), retry_after)
             raise _Transient(url, detail, retry_after)
         if status != 200:
             raise HTTPStatusError(f"{url}: HTTP {status} {response.reason_phrase}", status)
@@ -403,7 +368,9 @@ class Fetcher:
             tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
             if exc.unreachable:
                 raise UnreachableError(exc.url, f"{exc.detail} (gave up after {tries})") from None
-            raise FetchError(f"{exc} (gave up after {tries})") from None
+            failed = FetchError(f"{exc} (gave up after {tries})")
+            failed.retry_after = exc.retry_after
+            raise failed from None
 
     def _wait(self, state: RetryCallState) -> float:
         """Retry-After when the server sent one, else exponential backoff with full jitter."""
@@ -478,49 +445,9 @@ def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
-def _host_and_port(url: str) -> str:
-    """Whom politeness is owed to: a host, and each port of it (a server of its own)."""
-    parts = urlsplit(url)
-    return f"{(parts.hostname or '').lower()}:{parts.port or parts.scheme}"
-
-
-class _RequestCount(threading.local):
-    count = 0
-
-
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
-
-
-def _content_type(header: str | None) -> tuple[str | None, str | None]:
-    """Media type and charset of a Content-Type header (None, None when it is missing)."""
-    if not header:
-        return None, None
-    message = Message()
-    message["content-type"] = header
-    charset = message.get_param("charset")
-    return message.get_content_type(), charset if isinstance(charset, str) else None
-
-
-def _retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds from a Retry-After header: ASCII digits or an HTTP date (counted from ``now``);
-    anything else is ignored.
-
-    (``str.isdigit`` alone would take ``²`` and other Unicode digits that ``float`` refuses.)
-    """
-    if not value:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        return float(value)
-    try:
-        moment = parsedate_to_datetime(value)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return max(0.0, (moment - now).total_seconds())
-    except (TypeError, ValueError, OverflowError):
-        return None
 
 
 def _too_big(url: str, max_bytes: int, detail: str) -> str:

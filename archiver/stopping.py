@@ -99,6 +99,8 @@ class RunSummary:
     owed_from: int | None = None
     #: set when the default page cap (not the user's limit) ended the run while the listing went on
     capped: Capped | None = None
+    #: how long the server said page 1 stays as it is (Cache-Control max-age), if it said
+    fresh_for: float | None = None
 
     def add(self, report: PageReport) -> None:
         self.pages += 1
