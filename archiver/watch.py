@@ -18,14 +18,14 @@ from enum import StrEnum
 from pathlib import Path
 
 from archiver.crawl import Crawler, Target
-from archiver.errors import ArchiverError, InputError, LayoutBrokenError, StoreError
+from archiver.errors import ArchiverError, FetchError, InputError, LayoutBrokenError, StoreError
 from archiver.fetcher import Fetcher
 from archiver.models import ProfileText
 from archiver.parse import profile_from_text
-from archiver.pipeline import utc_now
 from archiver.stopping import RunSummary
 from archiver.store import CheckRecord, Store, WatchedSite
-from archiver.watchlist import ACTIVITY_WINDOW, interval_for, next_check, posts_under
+from archiver.times import utc_now
+from archiver.watchlist import ACTIVITY_WINDOW, MAX_INTERVAL, interval_for, next_check, posts_under
 
 #: Sites in flight by default: enough to hide network latency, few enough that one slow host
 #: does not hold a large share of the run.
@@ -54,6 +54,8 @@ class Checked:
     outcome: Outcome
     record: CheckRecord
     next_check_at: str
+    #: why it failed, for the command to word
+    error: ArchiverError | None = None
 
 
 @dataclass(slots=True)
@@ -108,6 +110,14 @@ def outcome_of(summary: RunSummary | None, error: ArchiverError | None) -> Outco
     return Outcome.UPDATED if changed else Outcome.UNCHANGED
 
 
+def _not_before(finished: datetime, done: _Done) -> datetime | None:
+    """The server's own word on when to come back: Retry-After on a failure, max-age on a page."""
+    wait = done.error.retry_after if isinstance(done.error, FetchError) else None
+    if done.summary is not None:
+        wait = done.summary.fresh_for
+    return finished + timedelta(seconds=min(wait, MAX_INTERVAL.total_seconds())) if wait else None
+
+
 def _record(done: _Done, outcome: Outcome, finished_at: str) -> CheckRecord:
     summary = done.summary or RunSummary()
     return CheckRecord(
@@ -156,7 +166,9 @@ class SiteChecker:
             self._close_stores()
         return report
 
-    def _check(self, site: WatchedSite, profile: ProfileText | None, on_start: Callable[[WatchedSite], None]) -> _Done:
+    def _check(
+        self, site: WatchedSite, profile: ProfileText | None, on_start: Callable[[WatchedSite], None]
+    ) -> _Done:
         """In a worker thread: one crawl of ``site``, its failure kept as data."""
         store = self._thread_store()
         check_id = store.begin_check(site.name, utc_now())
@@ -180,10 +192,9 @@ class SiteChecker:
         scope = Target(site.start_url).site
         recent = store.site_posts(scope, posts_under(site.start_url), since)
         interval = interval_for(timedelta(seconds=site.every_seconds), recent)
-        not_before = getattr(done.error, "not_before", None)
-        due = next_check(finished, interval, failures, not_before=not_before)
+        due = next_check(finished, interval, failures, not_before=_not_before(finished, done))
         record = _record(done, outcome, finished.strftime(_TIME_FORMAT))
-        checked = Checked(site, outcome, record, due.strftime(_TIME_FORMAT))
+        checked = Checked(site, outcome, record, due.strftime(_TIME_FORMAT), done.error)
         store.finish_check(done.check_id, site.name, record, checked.next_check_at)
         return checked
 
@@ -201,4 +212,3 @@ class SiteChecker:
             store.index_pending()
             store.close()
         self._opened.clear()
-

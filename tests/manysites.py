@@ -28,7 +28,7 @@ from types import TracebackType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sitehttp import blog_page  # noqa: E402
+from sitehttp import blog_page
 
 
 @dataclass
@@ -145,7 +145,10 @@ class ManySites:
                 arrived = time.monotonic()
                 lines = head.decode("latin-1").split("\r\n")
                 path = lines[0].split(" ")[1]
-                headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+                headers = {
+                    k.strip().lower(): v.strip()
+                    for k, _, v in (line.partition(":") for line in lines[1:] if line)
+                }
                 if self.latency:
                     await asyncio.sleep(self.latency)
                 status, body, extra = self._answer(port, path, headers.get("if-none-match"))
@@ -195,7 +198,8 @@ def main() -> None:
                     sites.publish(blog)
                 print("OK", flush=True)
             elif command[:1] == ["stats"]:
-                print(f"REQUESTS {len(sites.page_requests())} ROBOTS {len(sites.log) - len(sites.page_requests())}", flush=True)
+                pages = len(sites.page_requests())
+                print(f"REQUESTS {pages} ROBOTS {len(sites.log) - pages}", flush=True)
             elif command[:1] == ["reset"]:
                 sites.log.clear()
                 print("OK", flush=True)

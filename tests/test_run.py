@@ -6,6 +6,7 @@ all of them, logging when each request arrived and was answered.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import subprocess
@@ -14,10 +15,9 @@ import time
 from contextlib import closing
 from pathlib import Path
 
-import pytest
+from manysites import Blog, ManySites
 
 from conftest import ROOT, Runner
-from manysites import Blog, ManySites
 
 #: A blog under a path answers for it; five of them share one host:port in the politeness test.
 PATHS = ["/blogs/ada", "/blogs/bo", "/u/cy", "/u/di", "/~ed"]
@@ -76,7 +76,7 @@ def test_failing_blogs_are_recorded_and_never_stop_the_others(run: Runner, tmp_p
         result = run("run", "--db", db, "--delay", "0", "--retries", "0")
         assert result.exit_code == 1, result.stderr
         assert "checked 200 sites: 0 unchanged, 180 updated, 20 failed" in result.stdout
-        names = {blog.mode: [] for blog in blogs}
+        names: dict[str, list[str]] = {blog.mode: [] for blog in blogs}
         for blog in blogs:
             names[blog.mode].append(sites.url(blog).removeprefix("http://").rstrip("/"))
         failed_lines = [line for line in result.stderr.splitlines() if line.startswith("archiver: ")]
@@ -110,7 +110,9 @@ def test_failing_blogs_are_recorded_and_never_stop_the_others(run: Runner, tmp_p
     assert "LAYOUT BROKEN" in layout.stderr and "1 unchanged, 0 updated, 1 failed" in layout.stdout
 
 
-def test_never_two_requests_at_once_to_one_host_and_the_delay_between_them(run: Runner, tmp_path: Path) -> None:
+def test_never_two_requests_at_once_to_one_host_and_the_delay_between_them(
+    run: Runner, tmp_path: Path
+) -> None:
     blogs = [Blog(port_slot=0, prefix=prefix, posts=8) for prefix in PATHS]
     blogs += [Blog(port_slot=n, posts=8) for n in range(1, 16)]
     db, delay = tmp_path / "archive.db", 0.15
@@ -127,7 +129,7 @@ def test_never_two_requests_at_once_to_one_host_and_the_delay_between_them(run: 
     assert len(shared) >= 5 * 2  # robots.txt and two pages of each of the five blogs
     for requests in by_port.values():
         requests.sort()
-        for (_, answered), (arrived, _) in zip(requests, requests[1:], strict=False):
+        for (_, answered), (arrived, _) in itertools.pairwise(requests):
             assert arrived >= answered, "two requests to one host at once"
             assert arrived - answered >= delay * 0.9, "the delay between two requests was not kept"
     # the run overlapped hosts: it took less time than the requests one after another would
@@ -140,10 +142,25 @@ def test_two_runs_started_together_with_wait_run_one_after_the_other(run: Runner
     db = tmp_path / "archive.db"
     with ManySites(blogs, latency=0.05) as sites:
         _add(run, db, sites.start_urls(), tmp_path)
-        command = [sys.executable, "-m", "archiver", "run", "--db", str(db), "--wait", "60", "--force", "--delay", "0.2"]
+        command = [
+            sys.executable,
+            "-m",
+            "archiver",
+            "run",
+            "--db",
+            str(db),
+            "--wait",
+            "60",
+            "--force",
+            "--delay",
+            "0.2",
+        ]
         env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
         started = time.monotonic()
-        both = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
+        both = [
+            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            for _ in range(2)
+        ]
         outputs = [process.communicate(timeout=120) for process in both]
     assert [process.returncode for process in both] == [0, 0], outputs
     assert sorted("3 updated" in out for out, _ in outputs) == [False, True]  # the second found them known

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from archiver.cli._common import (
     DEFAULT_DB,
     DbOption,
     ProfileOption,
     QuietOption,
+    WaitOption,
     err,
     open_store,
     out,
@@ -107,6 +107,7 @@ def crawl(
     url: UrlArgument = None,
     profile: ProfileOption = None,
     db: DbOption = DEFAULT_DB,
+    wait: WaitOption = 0.0,
     max_pages: Annotated[
         int | None,
         typer.Option(
@@ -143,10 +144,10 @@ def crawl(
     Example: archiver crawl https://blog.example/ --db blog.db --quiet
     """
     target = _target(url, profile)
-    options = _fetch_options(
+    options = fetch_options(
         delay, timeout, retries, max_bytes, user_agent, ignore_robots, allow_redirect_host
     )
-    with run_lock(db), open_store(db) as store, fetcher_for(store, options) as fetcher:
+    with run_lock(db, wait), open_store(db) as store, fetcher_for(store, options) as fetcher:
         summary = Crawler(store, fetcher, target).crawl(
             max_pages=max_pages, stop_after_known=stop_after_known
         )
@@ -166,6 +167,7 @@ def backfill(
     url: UrlArgument = None,
     profile: ProfileOption = None,
     db: DbOption = DEFAULT_DB,
+    wait: WaitOption = 0.0,
     all_pages: Annotated[
         bool,
         typer.Option(
@@ -202,6 +204,14 @@ def backfill(
 
     Example: archiver backfill https://blog.example/ --all --concurrency 4 --db blog.db
     """
+    from rich.progress import (  # by the commands that show progress, not at every start
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     if all_pages and pages:
         raise UsageError("give --all or --pages A-B, not both")
     try:
@@ -209,14 +219,14 @@ def backfill(
     except ArchiverError as exc:
         raise UsageError(worded(exc)) from None
     target = _target(url, profile)
-    options = _fetch_options(
+    options = fetch_options(
         delay, timeout, retries, max_bytes, user_agent, ignore_robots, allow_redirect_host
     )
     total = page_range.last - page_range.first + 1 if page_range else None
     show_bar = not quiet and err.is_terminal
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with (
-        run_lock(db),
+        run_lock(db, wait),
         open_store(db) as store,
         fetcher_for(store, options) as fetcher,
         Progress(*columns, console=err, disable=not show_bar, transient=True) as progress,
@@ -259,7 +269,7 @@ def check_user_agent(value: str) -> str:
     return value
 
 
-def _fetch_options(
+def fetch_options(
     delay: float,
     timeout: float,
     retries: int,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -20,6 +21,7 @@ from archiver.cli._common import (
     reports_errors,
     shown,
 )
+from archiver.cli._wording import worded
 from archiver.cli.crawl import (
     DelayOption,
     IgnoreRobotsOption,
@@ -33,8 +35,16 @@ from archiver.cli.crawl import (
 from archiver.crawl import fetcher_for
 from archiver.fetcher import DEFAULT_MAX_BYTES, DEFAULT_USER_AGENT
 from archiver.lock import run_lock
-from archiver.pipeline import utc_now
-from archiver.watch import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Checked, Outcome, RunReport, SiteChecker, due_sites
+from archiver.times import utc_now
+from archiver.watch import (
+    DEFAULT_CONCURRENCY,
+    MAX_CONCURRENCY,
+    Checked,
+    Outcome,
+    RunReport,
+    SiteChecker,
+    due_sites,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -46,7 +56,9 @@ def run(
     db: ExistingDbOption = DEFAULT_DB,
     concurrency: Annotated[
         int,
-        typer.Option(min=1, max=MAX_CONCURRENCY, help="Sites checked at once (never two requests at once to one host)."),
+        typer.Option(
+            min=1, max=MAX_CONCURRENCY, help="Sites checked at once (never two requests at once to one host)."
+        ),
     ] = DEFAULT_CONCURRENCY,
     force: Annotated[
         bool, typer.Option("--force", help="Check every site now, whatever its schedule or backoff.")
@@ -77,14 +89,16 @@ def run(
 
     Example (crontab): */30 * * * * archiver run --db ~/blogs.db --quiet --wait 600
     """
-    options = fetch_options(delay, timeout, retries, max_bytes, user_agent, ignore_robots, allow_redirect_host)
+    asked = fetch_options(delay, timeout, retries, max_bytes, user_agent, ignore_robots, allow_redirect_host)
+    options = replace(asked, one_request_per_host=True)  # many blogs may share one host
     with run_lock(db, wait), open_store(db, create=False) as store:
         sites = due_sites(store.watched_sites(), utc_now(), force=force, names=site or ())
         with fetcher_for(store, options) as fetcher, _live_view(len(sites), quiet) as view:
             report = SiteChecker(db, fetcher, concurrency).run(store, sites, view.started, view.done)
     for checked in report.checked:
         if checked.outcome.failed:
-            err.print(f"archiver: {shown(checked.site.name)}: {shown(checked.record.error or '')}", markup=False)
+            assert checked.error is not None
+            err.print(f"archiver: {shown(checked.site.name)}: {shown(worded(checked.error))}", markup=False)
     if not quiet:
         out.print(_summary(report, len(sites)), markup=False)
     raise typer.Exit(report.exit_code)
@@ -143,7 +157,12 @@ def _live_view(total: int, quiet: bool) -> Iterator[_View]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     ) as progress:
         progress.add_task("sites", total=total)
         yield _View(total, progress)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import functools
 import inspect
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from importlib import resources
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils
 
 from archiver.dbfile import explain, reading_uri
 from archiver.errors import OlderArchive, StoreError
@@ -43,10 +45,17 @@ class Connection:
             if not name.startswith("_") and inspect.isfunction(member):
                 setattr(cls, name, _translating(member))
 
-    def __init__(self, path: Path | str, *, create: bool = True, read_only: bool = False) -> None:
+    def __init__(
+        self, path: Path | str, *, create: bool = True, read_only: bool = False, shared: bool = False
+    ) -> None:
+        """``shared``: one of several connections this process opens on the archive, one per
+        thread (`archiver run`): it may be closed by another thread than the one that used it,
+        and its write transactions take turns with theirs on a lock of this process instead of
+        meeting in SQLite's busy handler, which sleeps in steps of up to 100 ms."""
         self.path = Path(path)
         self.read_only = read_only
         self.create = create
+        self._writers: AbstractContextManager[object] = _writer_turn(self.path) if shared else nullcontext()
         if (read_only or not create) and not self.path.exists():
             raise StoreError(f"{self.path}: no such archive (run `archiver import` first)")
         if self.path.is_dir():
@@ -55,19 +64,28 @@ class Connection:
             if read_only:
                 conn = sqlite3.connect(reading_uri(self.path), uri=True, isolation_level=None, timeout=30)
             else:
-                conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+                conn = sqlite3.connect(
+                    self.path, isolation_level=None, timeout=30, check_same_thread=not shared
+                )
         except sqlite3.Error as exc:
             raise self.error(exc) from None
         self.conn = conn
-        # sqlite-utils for its query helpers only: it must not change the connection (it turns
-        # on recursive_triggers by default) nor run plugins installed beside archiver
-        self.db = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
         try:
             with self._errors():
                 self._open()
         except BaseException:
             conn.close()
             raise
+
+    @functools.cached_property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils over this connection, for the reading commands' queries: made when first
+        asked for, since a crawl never needs it and cron pays every import at every start. It
+        must not change the connection (it turns on recursive_triggers by default) nor run
+        plugins installed beside archiver."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn, recursive_triggers=False, execute_plugins=False)
 
     def _open(self) -> None:
         """Check the file is an archive this code knows; a writer brings an older one up to date."""
@@ -153,7 +171,7 @@ class Connection:
         itself on some errors, such as a full disk), and a failing rollback never hides the
         error that caused it.
         """
-        with self._errors():
+        with self._writers, self._errors():
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
@@ -176,6 +194,16 @@ class Connection:
     def _forget_uncommitted(self) -> None:
         """Drop what the parts of the store remember of rows a rolled-back transaction wrote:
         an id or a key they knew may be written again with other content."""
+
+
+#: One lock per archive file for the write transactions of this process's shared connections.
+_WRITER_TURNS: dict[Path, threading.Lock] = {}
+_WRITER_TURNS_LOCK = threading.Lock()
+
+
+def _writer_turn(path: Path) -> threading.Lock:
+    with _WRITER_TURNS_LOCK:
+        return _WRITER_TURNS.setdefault(path.resolve(), threading.Lock())
 
 
 def _translating(method: Callable[..., Any]) -> Callable[..., Any]:
