@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import Progress
 from rich.table import Table
 
 from archiver.cli._common import (
@@ -24,6 +23,7 @@ from archiver.cli._common import (
     ExistingDbOption,
     ProfileOption,
     QuietOption,
+    WaitOption,
     cards_table,
     cell,
     check_base_url,
@@ -75,6 +75,7 @@ def import_(
         typer.Argument(metavar="PATH", help="Capture files (.txt, .html, .htm) or directories."),
     ],
     db: DbOption = DEFAULT_DB,
+    wait: WaitOption = 0.0,
     profile: ProfileOption = None,
     base_url: BaseUrlOption = None,
     captured_at: Annotated[
@@ -111,6 +112,8 @@ def import_(
 
     Example: archiver import fixtures/seeds/ --db archive.db
     """
+    from rich.progress import Progress  # by the commands that show progress, not at every start
+
     base_url = check_base_url(base_url)
     _check_encoding(encoding)
     _check_captured_at(captured_at)
@@ -142,7 +145,7 @@ def import_(
             file beside it. Both are held until the import ends or fails.
             """
             store = held.enter_context(Store(db))
-            held.enter_context(run_lock(db))
+            held.enter_context(run_lock(db, wait))
             return store
 
         task = progress.add_task("importing", total=len(files))

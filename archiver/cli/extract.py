@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress
 
 from archiver.cli._common import (
     ALL_OR_NOTHING,
@@ -17,6 +16,7 @@ from archiver.cli._common import (
     ExistingDbOption,
     ProfileOption,
     QuietOption,
+    WaitOption,
     cards_table,
     check_base_url,
     err,
@@ -121,6 +121,7 @@ def _read_page(page: str, base_url: str | None, options: FetchOptions) -> tuple[
 @reports_errors_saying(ALL_OR_NOTHING)
 def reparse(
     db: ExistingDbOption = DEFAULT_DB,
+    wait: WaitOption = 0.0,
     profile: ProfileOption = None,
     site: Annotated[
         str | None, typer.Option("--site", help="Apply --profile to this site's HTML captures only.")
@@ -135,10 +136,12 @@ def reparse(
 
     Example: archiver reparse --profile blog.toml --site blog.example
     """
+    from rich.progress import Progress  # by the commands that show progress, not at every start
+
     if site is not None and profile is None:
         raise UsageError(f"--site {site!r} says which site --profile is for: give --profile too")
     chosen, chosen_text = read_profile(profile)
-    with open_store(db, create=False) as store, run_lock(db):
+    with open_store(db, create=False) as store, run_lock(db, wait):
         if site is not None:
             _check_site(store, site)
         total = store.stats()["captures"]
@@ -164,7 +167,7 @@ def reparse(
 
 
 @reports_errors_saying(ALL_OR_NOTHING)
-def migrate(db: ExistingDbOption = DEFAULT_DB, quiet: QuietOption = False) -> None:
+def migrate(db: ExistingDbOption = DEFAULT_DB, quiet: QuietOption = False, wait: WaitOption = 0.0) -> None:
     """Bring an archive made by an older archiver up to this one's schema.
 
     Writing commands (import, crawl, backfill, reparse) do this by themselves; reading commands
@@ -173,7 +176,7 @@ def migrate(db: ExistingDbOption = DEFAULT_DB, quiet: QuietOption = False) -> No
 
     Example: archiver migrate --db blog.db
     """
-    with run_lock(db), open_store(db, create=False) as store:
+    with run_lock(db, wait), open_store(db, create=False) as store:
         found = store.found_version
     if not quiet:
         said = (

@@ -28,9 +28,10 @@ from archiver.cli._common import (
     reports_errors_saying,
 )
 from archiver.errors import InputError, UsageError
+from archiver.identity import site_of
 from archiver.lock import run_lock
-from archiver.pipeline import site_of, utc_now
 from archiver.store import Store, WatchedSite
+from archiver.times import utc_now
 from archiver.watchlist import (
     DEFAULT_INTERVAL,
     checked_url,
