@@ -10,11 +10,6 @@ is the command line.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("archiver")
-except PackageNotFoundError:  # running from a checkout that was never installed
-    __version__ = "0.0.0"
+from archiver._version import __version__
 
 __all__ = ["__version__"]
