@@ -20,6 +20,8 @@ from typing import Any
 from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+#: the fixture site's address when its pages are imported as files
+SITE_URL = "http://blog.fixture.test/"
 
 # -- the command as its own process -----------------------------------------------------------
 
@@ -146,3 +148,25 @@ class FakeClock:
 
     def time(self) -> float:
         return self.start.timestamp() + self.now
+
+
+def readme_archive(run: Callable[..., Any], folder: Path) -> Path:
+    """The archive the README's SQL examples are run on: the text seeds and the fixture site,
+    imported twice with one excerpt edited (so there is history), and two watched blogs, one of
+    them failing (so the watch list's examples have rows)."""
+    from archiver.store import CheckRecord, Store
+
+    site, profile = ROOT / "fixtures" / "site", ROOT / "fixtures" / "site" / "profile.toml"
+    db = folder / "archive.db"
+    run("import", ROOT / "fixtures" / "seeds", "--db", db)
+    run("import", site, "--db", db, "--base-url", SITE_URL, "--profile", profile)
+    edited = folder / "index.html"
+    html = (site / "index.html").read_text(encoding="utf-8")
+    edited.write_text(html.replace("<p>", "<p>Updated: ", 1), encoding="utf-8")
+    run("import", edited, "--db", db, "--base-url", SITE_URL, "--profile", profile)
+    run("add", SITE_URL, "https://down.example/", "--db", db)
+    with Store(db) as store:
+        check = store.begin_check("down.example", "2026-12-01T10:00:00Z")
+        failed = CheckRecord("failed", "2026-12-01T10:00:01Z", requests=1, error="connection refused")
+        store.finish_check(check, "down.example", failed, "2026-12-01T12:00:00Z")
+    return db

@@ -30,7 +30,8 @@ from archiver.store import schema_sql
 from archiver.web.metadata import HIDDEN
 from archiver.web.schema_docs import describe, first_sentence
 
-from conftest import ROOT, SEEDS, SITE, SITE_PROFILE, SITE_URL, Result, Runner, archiver_process
+from conftest import ROOT, SEEDS, SITE, SITE_PROFILE, SITE_URL, Result, Runner
+from helpers import archiver_process
 
 pytest.importorskip("datasette", reason="archiver serve needs the web extra")
 from datasette.utils.testing import TestClient as DatasetteClient

@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from archiver.cli import app
 from archiver.cli.reference import reference
 
-from conftest import ROOT, SEEDS, SITE, SITE_URL, Runner
+from conftest import ROOT, SITE, SITE_URL, Runner
+from helpers import readme_archive
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 SQL_BLOCKS = re.findall(r"```sql\n(.*?)```", README, re.DOTALL)
@@ -41,14 +42,7 @@ def test_readme_has_three_example_queries() -> None:
 
 @pytest.mark.parametrize("query", SQL_BLOCKS)
 def test_readme_sql_runs(run: Runner, tmp_path: Path, query: str) -> None:
-    db = tmp_path / "archive.db"
-    run("import", SEEDS, "--db", db)
-    run("import", SITE, "--db", db, "--base-url", SITE_URL, "--profile", SITE / "profile.toml")
-    edited = tmp_path / "index.html"  # one post's excerpt edited, so there is history to show
-    html = (SITE / "index.html").read_text(encoding="utf-8")
-    edited.write_text(html.replace("<p>", "<p>Updated: ", 1), encoding="utf-8")
-    run("import", edited, "--db", db, "--base-url", SITE_URL, "--profile", SITE / "profile.toml")
-    with sqlite3.connect(db) as conn:
+    with sqlite3.connect(readme_archive(run, tmp_path)) as conn:
         rows = conn.execute(query).fetchall()
     assert rows
 

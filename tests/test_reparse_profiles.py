@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from archiver.store import SCHEMA_VERSION
+
 from conftest import FIXTURES, ROOT, SITE, SITE_PROFILE, SITE_URL, Runner
 from helpers import dump
 from sitehttp import SiteServer
@@ -188,7 +190,7 @@ def test_older_archives_upgrade_and_take_profiles(
         outcome = run(*command, "--db", db)
         assert outcome.exit_code == 0, (command, outcome.stderr)
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert conn.execute("SELECT count(*) FROM capture WHERE profile_sha256 IS NOT NULL").fetchone() == (
             0,
         )

@@ -23,7 +23,8 @@ from archiver.ingest import ingest
 from archiver.models import Card, names_of
 from archiver.store import CaptureRecord, PageState, Store
 
-from conftest import ROOT, SEEDS, SITE, SITE_PROFILE, SITE_URL, Runner
+from conftest import ROOT, SITE_URL, Runner
+from helpers import readme_archive
 
 #: The README's example queries, found as tests/test_docs.py finds them.
 SQL_BLOCKS = re.findall(r"```sql\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.DOTALL)
@@ -37,16 +38,8 @@ LATER = "2030-01-01T00:00:00Z"
 
 @pytest.fixture
 def archive(run: Runner, tmp_path: Path) -> Path:
-    """The archive tests/test_docs.py runs the README's examples on: text seeds and the fixture
-    site, imported twice with one excerpt edited (so there is history)."""
-    db = tmp_path / "archive.db"
-    run("import", SEEDS, "--db", db)
-    run("import", SITE, "--db", db, "--base-url", SITE_URL, "--profile", SITE_PROFILE)
-    edited = tmp_path / "index.html"
-    html = (SITE / "index.html").read_text(encoding="utf-8")
-    edited.write_text(html.replace("<p>", "<p>Updated: ", 1), encoding="utf-8")
-    run("import", edited, "--db", db, "--base-url", SITE_URL, "--profile", SITE_PROFILE)
-    return db
+    """The archive tests/test_docs.py runs the README's examples on."""
+    return readme_archive(run, tmp_path)
 
 
 def full_scans(conn: sqlite3.Connection, statement: str) -> list[str]:
