@@ -36,7 +36,14 @@ CRON_START_MS = 150.0
 @contextmanager
 def blogs(count: int, latency: float) -> Iterator[tuple[list[str], subprocess.Popen[str]]]:
     server = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "manysites.py"), "--blogs", str(count), "--latency", str(latency)],
+        [
+            sys.executable,
+            str(ROOT / "tests" / "manysites.py"),
+            "--blogs",
+            str(count),
+            "--latency",
+            str(latency),
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -65,11 +72,17 @@ def archiver(*args: str | Path) -> float:
     """Run `archiver ARGS` as cron would; its wall time in seconds."""
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "archiver", *map(str, args)], capture_output=True, text=True, env=ENV, check=False
+        [sys.executable, "-m", "archiver", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        check=False,
     )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
-        raise RuntimeError(f"archiver {' '.join(map(str, args))}: exit {done.returncode}: {done.stderr[-500:]}")
+        raise RuntimeError(
+            f"archiver {' '.join(map(str, args))}: exit {done.returncode}: {done.stderr[-500:]}"
+        )
     return elapsed
 
 
@@ -82,7 +95,9 @@ def page_requests(server: subprocess.Popen[str]) -> int:
     return int(ask(server, "stats").split()[1])
 
 
-def measure(count: int, latency: float, processes: int, tmp: Path, report: Callable[[str, str, bool | None], None]) -> None:
+def measure(
+    count: int, latency: float, processes: int, tmp: Path, report: Callable[[str, str, bool | None], None]
+) -> None:
     with blogs(count, latency) as (urls, server):
         listing = tmp / "blogs.txt"
         listing.write_text("\n".join(urls) + "\n", encoding="utf-8")
@@ -115,7 +130,9 @@ def measure(count: int, latency: float, processes: int, tmp: Path, report: Calla
         single = tmp / "single.db"
         archiver("add", urls[0], "--db", single, "--quiet")
         archiver("run", "--db", single, "--delay", "0", "--quiet")
-        starts = [archiver("run", "--db", single, "--delay", "0", "--force", "--quiet") * 1000 for _ in range(7)]
+        starts = [
+            archiver("run", "--db", single, "--delay", "0", "--force", "--quiet") * 1000 for _ in range(7)
+        ]
         cron = statistics.median(starts)
         report("cron_start_ms", f"{cron:.0f}", cron <= CRON_START_MS)
 

@@ -1,0 +1,134 @@
+"""Crash safety of `archiver run`: SIGKILL it at random moments, run it again, compare.
+
+30 blogs on 127.0.0.1 (tests/manysites.py; five of them under paths of one host:port, the others
+a port each; 4-16 posts, 5 a page). One uninterrupted `archiver run` over their watch list is the
+reference. Each trial copies the archive as it was after `archiver add`, starts `archiver run`,
+kills it with SIGKILL after a random time (uniform over the reference run's duration), checks
+``PRAGMA integrity_check``, then runs `archiver run` again until it exits 0. The archive must then
+hold exactly the reference's entries and versions (every field, per site), and every watched site
+a finished check.
+
+    python benchmarks/kill_run.py --trials 20       # the figures in RELIABILITY.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import closing
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from manysites import Blog, ManySites  # noqa: E402
+
+ENV = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+PATHS = ["/blogs/ada", "/blogs/bo", "/u/cy", "/u/di", "/~ed"]
+#: A run that has not finished after this long is stuck: the trial fails.
+RUN_LIMIT_SECONDS = 120
+
+
+def blogs() -> list[Blog]:
+    shared = [Blog(port_slot=0, prefix=prefix, posts=6 + n) for n, prefix in enumerate(PATHS)]
+    return shared + [Blog(port_slot=n, posts=4 + n % 13) for n in range(1, 26)]
+
+
+def archiver(*args: str | Path) -> list[str]:
+    return [sys.executable, "-m", "archiver", *map(str, args)]
+
+
+def posts(db: Path) -> list[tuple[object, ...]]:
+    """Every version of every entry, by site and key: what a run must have archived."""
+    with closing(sqlite3.connect(db)) as conn:
+        return conn.execute(
+            "SELECT e.site, e.key, v.version, v.title, v.url, v.categories, v.tags, v.date, v.excerpt"
+            " FROM entry e JOIN entry_version v ON v.entry_id = e.id ORDER BY 1, 2, 3"
+        ).fetchall()
+
+
+def check_after_kill(db: Path) -> str:
+    with closing(sqlite3.connect(db)) as conn:
+        verdict = str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+    return "" if verdict == "ok" else f"integrity_check: {verdict}"
+
+
+def unfinished_sites(db: Path) -> int:
+    with closing(sqlite3.connect(db)) as conn:
+        return int(
+            conn.execute(
+                "SELECT count(*) FROM site WHERE last_check_at IS NULL"
+                " OR last_outcome NOT IN ('updated', 'unchanged')"
+            ).fetchone()[0]
+        )
+
+
+def trial(
+    number: int, rng: random.Random, added: Path, work: Path, span: float, reference: list[object]
+) -> str:
+    db = work / f"trial-{number}.db"
+    shutil.copy(added, db)
+    run = archiver("run", "--db", db, "--delay", "0", "--quiet")
+    process = subprocess.Popen(run, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(rng.uniform(0, span))
+    process.send_signal(signal.SIGKILL)
+    process.wait(30)
+    problem = check_after_kill(db)
+    if problem:
+        return problem
+    again = subprocess.run(
+        run, env=ENV, capture_output=True, text=True, timeout=RUN_LIMIT_SECONDS, check=False
+    )
+    if again.returncode != 0:
+        return f"the run after the kill exited {again.returncode}: {again.stderr[-300:]}"
+    if posts(db) != reference:
+        return "the archive differs from the uninterrupted run's"
+    if unfinished_sites(db):
+        return f"{unfinished_sites(db)} sites have no finished check"
+    return ""
+
+
+def run_trials(trials: int, seed: int, work: Path) -> tuple[int, list[str]]:
+    """Runs the trials; (how many passed, what failed)."""
+    rng = random.Random(seed)
+    with ManySites(blogs(), latency=0.01) as sites:
+        listing = work / "blogs.txt"
+        listing.write_text("\n".join(sites.start_urls()) + "\n", encoding="utf-8")
+        added = work / "added.db"
+        subprocess.run(archiver("add", "--from", listing, "--db", added, "--quiet"), env=ENV, check=True)
+        reference_db = work / "reference.db"
+        shutil.copy(added, reference_db)
+        started = time.monotonic()
+        subprocess.run(archiver("run", "--db", reference_db, "--delay", "0", "--quiet"), env=ENV, check=True)
+        span = time.monotonic() - started
+        reference: list[object] = list(posts(reference_db))
+        failures = []
+        for number in range(trials):
+            problem = trial(number, rng, added, work, span, reference)
+            if problem:
+                failures.append(f"trial {number}: {problem}")
+    return trials - len(failures), failures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="archiver-kill-run-") as name:
+        passed, failures = run_trials(args.trials, args.seed, Path(name))
+    for failure in failures:
+        print(failure)
+    print(f"archiver run killed at random moments: {passed}/{args.trials} trials passed")
+    return 0 if not failures else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
