@@ -44,6 +44,7 @@ def _load_trials(name: str) -> ModuleType:
 
 kill_migrate = _load_trials("kill_migrate")
 kill_trials = _load_trials("kill_trials")
+kill_run = _load_trials("kill_run")
 #: Copies of the old archives' posts in the suite's upgrade trials: about 3,000 entries, an
 #: upgrade of a few tenths of a second (its transaction then spills pages to the -wal file).
 MIGRATE_COPIES = 25
@@ -165,3 +166,15 @@ def test_migrate_killed_mid_transaction_leaves_the_old_archive(tmp_path: Path, f
     again = subprocess.run(kill_migrate.migrate_command(db), check=False, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     assert kill_migrate.digest(db) == reference.indexed
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_archiver_run_killed_at_random_moments_ends_as_an_uninterrupted_run(tmp_path: Path) -> None:
+    """Each trial kills `archiver run` over 30 blogs, runs it again, and compares every entry
+    and version, per site, with an uninterrupted run's (benchmarks/kill_run.py)."""
+    trials = int(os.environ.get("KILL_RUN_TRIALS", "4"))
+    moments: list[int] = []
+    passed, failures = kill_run.run_trials(trials, int(os.environ.get("KILL_SEED", "7")), tmp_path, moments)
+    assert failures == []
+    assert passed == trials == len(moments)
