@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 
@@ -336,3 +337,28 @@ def test_a_damaged_frame_claiming_more_than_its_row_is_refused_before_it_is_deco
         conn.execute("UPDATE blob SET data = ?, dictionary_id = NULL", (bomb,))
     with Store(db) as store, pytest.raises(StoreError, match=r"capture 1 .*its frame holds 67108864 bytes"):
         store.get_blob(hashlib.sha256(data).hexdigest())
+
+
+def test_stores_in_threads_of_one_process_read_and_write_blobs_intact(tmp_path: Path) -> None:
+    """zstandard's compressors must never be used by two threads at once: `archiver run` opens a
+    store a thread, so no store may share one with another."""
+    db = tmp_path / "archive.db"
+    rng = random.Random(5)
+    pages = {}
+    with Store(db) as store, store.transaction():
+        for n in range(120):
+            data = ("<p>" + " ".join(f"{rng.random():.12f}" for _ in range(3000)) + f"</p>{n}").encode()
+            sha = hashlib.sha256(data).hexdigest()
+            store.put_blob(sha, data, site=f"site{n % 7}.example", page=f"https://site{n % 7}.example/{n}")
+            pages[sha] = data
+    stores = [Store(db, create=False, shared=True) for _ in range(6)]
+    assert len({id(store._decompressor) for store in stores}) == len(stores)
+
+    def read_all(store: Store) -> int:
+        return sum(store.get_blob(sha) == data for sha, data in pages.items())
+
+    with ThreadPoolExecutor(len(stores)) as pool:
+        for _ in range(3):
+            assert list(pool.map(read_all, stores)) == [len(pages)] * len(stores)
+    for store in stores:
+        store.close()

@@ -34,8 +34,6 @@ _ZSTD_LEVEL = 3
 #: for 8% less time spent storing each capture, the storing process being what an hourly import
 #: waits for. A page the dictionary helps little (another page of a backfill) gets level 3.
 _FAST_LEVEL = 1
-_compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
-_decompressor = zstandard.ZstdDecompressor()
 
 #: Dictionaries whose compressor and decompressor an open store keeps ready, newest used last.
 #: Each holds its dictionary (at most MAX_DICTIONARY_BYTES, usually one 50-200 KB page) and
@@ -112,6 +110,17 @@ class Blobs(Connection):
     """The tables of raw bytes: blob and blob_dictionary."""
 
     @cached_property
+    def _compressor(self) -> zstandard.ZstdCompressor:
+        """Plain zstd for this connection alone: zstandard's compressors and decompressors must
+        never be used by two threads at once, and a store is used by one thread at a time
+        (`archiver run` opens one a thread), so none is shared between stores."""
+        return zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
+
+    @cached_property
+    def _decompressor(self) -> zstandard.ZstdDecompressor:
+        return zstandard.ZstdDecompressor()
+
+    @cached_property
     def _codecs(self) -> OrderedDict[str, _Codec]:
         """Loaded dictionaries by the sha256 of their bytes: an id may be reused after a rollback,
         the bytes' hash names one dictionary for good."""
@@ -140,15 +149,15 @@ class Blobs(Connection):
         head = data[:MAX_DICTIONARY_BYTES]
         dictionary = candidate.dictionary
         if dictionary is None:
-            alone = _compressor.compress(data)
-            new = alone if len(head) == len(data) else _compressor.compress(head)
+            alone = self._compressor.compress(data)
+            new = alone if len(head) == len(data) else self._compressor.compress(head)
             sizes = PageSizes(size=len(data), plain=len(alone), new_dictionary=len(new))
             return self._apply(choose_dictionary(sizes), site, data, candidate, b"", alone)
         with_dictionary = dictionary.codec.fast.compress(data)
         expected = dictionary.codec.expected_plain(len(data))
         plain = None
         if measures_plain(len(with_dictionary), expected):  # it helps little: at its best, then
-            plain = _compressor.compress(data)
+            plain = self._compressor.compress(data)
             with_dictionary = dictionary.codec.compressor.compress(data)
         new_dictionary = dictionary.codec.expected_plain(len(head))
         with_previous = None
@@ -182,10 +191,12 @@ class Blobs(Connection):
             return with_dictionary, candidate.dictionary.id
         if choice is Choice.NEW:
             head = data[:MAX_DICTIONARY_BYTES]
-            stored = plain if plain is not None and len(head) == len(data) else _compressor.compress(head)
+            stored = (
+                plain if plain is not None and len(head) == len(data) else self._compressor.compress(head)
+            )
             made = self._new_dictionary(site, head, stored)
             return made.codec.fast.compress(data), made.id
-        return plain if plain is not None else _compressor.compress(data), None
+        return plain if plain is not None else self._compressor.compress(data), None
 
     def _candidate(self, site: str, page: str) -> _Candidate:
         """The dictionary the page's last capture used (else the site's newest), how many of
@@ -243,7 +254,7 @@ class Blobs(Connection):
         try:
             if row is None:
                 raise ValueError("it is missing")
-            decompressor = _decompressor if row[1] is None else self._codec_of(row[1]).decompressor
+            decompressor = self._decompressor if row[1] is None else self._codec_of(row[1]).decompressor
             data = _decompressed(decompressor, row[0], row[2])
         except zstandard.ZstdError as exc:
             problem = f"not zstd data: {exc}"
@@ -274,7 +285,7 @@ class Blobs(Connection):
             "SELECT data, size FROM blob_dictionary WHERE id = ?", (dictionary_id,)
         ).fetchone()
         try:
-            content = _decompressed(_decompressor, stored, size)
+            content = _decompressed(self._decompressor, stored, size)
         except zstandard.ZstdError as exc:
             raise ValueError(f"its dictionary {dictionary_id} is damaged: not zstd data: {exc}") from None
         except ValueError as exc:
