@@ -145,6 +145,8 @@ CREATE INDEX IF NOT EXISTS entry_key ON entry (key);
 CREATE INDEX IF NOT EXISTS entry_text_key ON entry (site, key) WHERE key_kind = 'text';
 -- the newest posts first: ORDER BY first_seen_at DESC
 CREATE INDEX IF NOT EXISTS entry_first_seen ON entry (first_seen_at);
+-- one site's posts, and those new since a time: what `archiver run` and `archiver sites` count
+CREATE INDEX IF NOT EXISTS entry_site_first_seen ON entry (site, first_seen_at);
 
 -- Versions of an entry. A field a card does not show never erases a value; a field seen
 -- for the first time is filled into the current version; only a contradiction makes a new version.
@@ -299,7 +301,10 @@ CREATE TABLE IF NOT EXISTS page (
     last_modified   TEXT,                      -- sent back as If-Modified-Since
     sha256          TEXT,                      -- last body seen: identical bytes are not re-parsed
     last_cards      INTEGER,                   -- cards the last parsed body gave (layout check)
-    last_capture_id INTEGER REFERENCES capture (id)  -- the page's last capture
+    last_capture_id INTEGER REFERENCES capture (id),  -- the page's last capture
+    next_url        TEXT,                      -- the next-page link the last parsed body gave
+    cards_key       TEXT                       -- digest of its cards, for the loop check; NULL:
+                                               -- not kept (then an unchanged page is re-parsed)
 );
 
 -- Progress of `archiver backfill`, so that a run that was killed carries on where it stopped.
@@ -393,15 +398,16 @@ CREATE TABLE IF NOT EXISTS site (
     last_error      TEXT                       -- the last failed check's message
 );
 
--- One row per check of a site by `archiver run`: what it did. Rows older than a few months may be
--- thinned; the site row keeps the counts that matter. A site's last checks:
+-- One row per finished check of a site by `archiver run`: what it did (a check cut short by a
+-- kill leaves none; the site stays due). The site row keeps what matters of the latest. A site's
+-- last checks:
 --   SELECT * FROM site_check WHERE site = ? ORDER BY id DESC LIMIT 10;
 CREATE TABLE IF NOT EXISTS site_check (
     id           INTEGER PRIMARY KEY,          -- checks are numbered in the order they started
     site         TEXT NOT NULL REFERENCES site (name),  -- the site checked
     started_at   TEXT NOT NULL,                -- when the check began
-    finished_at  TEXT,                         -- when it ended; NULL: the run was killed first
-    outcome      TEXT,                         -- as site.last_outcome; NULL: the run was killed first
+    finished_at  TEXT NOT NULL,                -- when it ended
+    outcome      TEXT NOT NULL,                -- as site.last_outcome
     pages        INTEGER NOT NULL DEFAULT 0,   -- listing pages stored (304s included)
     requests     INTEGER NOT NULL DEFAULT 0,   -- HTTP requests sent, robots.txt and retries included
     new_entries  INTEGER NOT NULL DEFAULT 0,   -- posts seen for the first time

@@ -39,7 +39,7 @@ from archiver.errors import (
 from archiver.fetcher import Fetcher, FetchOptions, FetchResult, check_url
 from archiver.identity import site_of
 from archiver.ingest import ingest, store_capture
-from archiver.models import ParsedPage, ProfileText
+from archiver.models import Card, ParsedPage, ProfileText
 from archiver.pagination import FetchAhead, PageRange, Pending, number_pattern
 from archiver.parse import Profile, kept_profile, parse_capture, parsed_with
 from archiver.stopping import (
@@ -268,18 +268,22 @@ class Crawler:
                 ingest(self.store, record, fetched.body, [])
             if problem is not None:
                 raise problem
-            new_state = PageState(url, record.etag, record.last_modified, fetched.sha256, len(page.cards))
+            cards: list[Card] | None = page.cards
+            found: int | None
+            next_url, keys = page.next_url, card_keys(page.cards)
+            sha256, found = fetched.sha256, len(page.cards)
         else:
             assert state is not None
-            page = self._stored_page(state)
-            new_state = PageState(url, record.etag, record.last_modified, state.sha256, state.last_cards)
+            cards = None  # not parsed: the page shows what it showed last time
+            next_url, keys = self._stored_facts(state)
+            sha256, found = state.sha256, state.last_cards
+        new_state = PageState(
+            url, record.etag, record.last_modified, sha256, found, next_url=next_url, cards_key=keys
+        )
         with self.store.capture_transaction():
-            # not parsed: no cards, the page shows what it showed last time
-            result = store_capture(self.store, record, fetched.body, page.cards if parsed else None)
+            result = store_capture(self.store, record, fetched.body, cards)
             self.store.save_page_state(site, new_state, result.capture_id)
-            report = PageReport(
-                page_no, url, fetched.status, parsed, result, page.next_url, card_keys(page.cards)
-            )
+            report = PageReport(page_no, url, fetched.status, parsed, result, next_url, keys)
             self._keep(run.settle(report))
         if self.on_page:
             self.on_page(report)
@@ -366,6 +370,14 @@ class Crawler:
         state = self.store.page_state(url)
         return Pending(url, state, pool.submit(self.fetcher.fetch, url, **_validators(state)))
 
+    def _stored_facts(self, state: PageState) -> tuple[str | None, str]:
+        """The next link and cards key of a page that was not parsed this time: as kept with
+        its state, or (a state kept before they were) as its stored copy shows them."""
+        if state.cards_key is not None:
+            return state.next_url, state.cards_key
+        page = self._stored_page(state)
+        return page.next_url, card_keys(page.cards)
+
     def _stored_page(self, state: PageState) -> ParsedPage:
         """A page that was not parsed this time, as its stored copy shows it."""
         if state.sha256 is None:
@@ -398,7 +410,7 @@ class Crawler:
             if fetched.not_modified:
                 if state is None:
                     raise FetchError(f"{url}: answered 304 Not Modified to a request without validators")
-                next_url = self._stored_page(state).next_url
+                next_url = self._stored_facts(state)[0]
             else:
                 next_url = _parse_page(fetched, self.target.profile).next_url
             follow = self._follow(url, next_url) if next_url is not None else None

@@ -17,6 +17,7 @@ deleted in between only makes the crawl look one page further, never less).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -49,9 +50,14 @@ class Stop(StrEnum):
         return self in (Stop.LAST, Stop.LOOP)
 
 
-def card_keys(cards: Sequence[Card]) -> frozenset[str]:
-    """What a page shows, for the loop check: each card's permalink, or its text when it has none."""
-    return frozenset(card.url or f"{card.title or ''}\n{card.excerpt or ''}" for card in cards)
+def card_keys(cards: Sequence[Card]) -> str:
+    """What a page shows, for the loop check: a digest of the set of its cards' permalinks (or
+    texts, for cards with none); "" for a page of no cards. Short enough to keep with the page,
+    so that an unchanged page need not be parsed again to tell."""
+    if not cards:
+        return ""
+    keys = sorted({card.url or f"{card.title or ''}\n{card.excerpt or ''}" for card in cards})
+    return hashlib.sha256("\x00".join(keys).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 @dataclass(slots=True)
@@ -68,7 +74,7 @@ class PageReport:
     #: the page's next link (for a page not parsed, its stored copy's): None on the last page
     next_url: str | None = None
     #: :func:`archiver.stopping.card_keys` of the page's cards, for the loop check
-    keys: frozenset[str] = frozenset()
+    keys: str = ""
 
     @property
     def known(self) -> bool:
@@ -130,7 +136,7 @@ class Seen:
     #: the next-page link as the page gives it (None on the last page)
     next_url: str | None
     #: :func:`card_keys` of the page; empty when nothing is known of its cards
-    keys: frozenset[str]
+    keys: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +161,7 @@ class Walk:
     capped: bool
     urls: set[str] = field(default_factory=set)
     #: card keys -> the first page of this run that showed them
-    shown: dict[frozenset[str], int] = field(default_factory=dict)
+    shown: dict[str, int] = field(default_factory=dict)
     ended: Ending | None = None
 
     @classmethod

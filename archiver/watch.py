@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -79,7 +79,7 @@ class RunReport:
 class _Done:
     """What a worker found: the crawl's summary or its failure, and what it cost."""
 
-    check_id: int
+    started_at: str
     summary: RunSummary | None
     error: ArchiverError | None
     requests: int
@@ -122,6 +122,7 @@ def _record(done: _Done, outcome: Outcome, finished_at: str) -> CheckRecord:
     summary = done.summary or RunSummary()
     return CheckRecord(
         outcome=str(outcome),
+        started_at=done.started_at,
         finished_at=finished_at,
         pages=summary.pages,
         requests=done.requests,
@@ -159,7 +160,7 @@ class SiteChecker:
                     for site in sites
                 }
                 for future in as_completed(futures):
-                    checked = self._finish(store, futures[future], future.result())
+                    checked = future.result()
                     report.checked.append(checked)
                     on_done(checked)
         finally:
@@ -168,23 +169,25 @@ class SiteChecker:
 
     def _check(
         self, site: WatchedSite, profile: ProfileText | None, on_start: Callable[[WatchedSite], None]
-    ) -> _Done:
-        """In a worker thread: one crawl of ``site``, its failure kept as data."""
+    ) -> Checked:
+        """In a worker thread: one crawl of ``site`` through this thread's connection, its
+        failure kept as data, and its record written."""
         store = self._thread_store()
-        check_id = store.begin_check(site.name, utc_now())
+        started = utc_now()
         on_start(site)
         sent_before = self.fetcher.requests_sent()
         try:
             target = Target(site.start_url, profile_from_text(profile) if profile else None, profile)
-            summary = Crawler(store, self.fetcher, target).crawl()
+            done = _Done(started, Crawler(store, self.fetcher, target).crawl(), None, 0)
         except StoreError:
             raise  # the archive itself failed: no other site can be stored either
         except ArchiverError as exc:
-            return _Done(check_id, None, exc, self.fetcher.requests_sent() - sent_before)
-        return _Done(check_id, summary, None, self.fetcher.requests_sent() - sent_before)
+            done = _Done(started, None, exc, 0)
+        done = replace(done, requests=self.fetcher.requests_sent() - sent_before)
+        return self._finish(store, site, done)
 
     def _finish(self, store: Store, site: WatchedSite, done: _Done) -> Checked:
-        """In the run's thread: the check's outcome and the site's next check, recorded."""
+        """The check's outcome and the site's next check, recorded in one transaction."""
         finished = datetime.now(UTC)
         outcome = outcome_of(done.summary, done.error)
         failures = site.failures + 1 if outcome.failed else 0
@@ -195,7 +198,7 @@ class SiteChecker:
         due = next_check(finished, interval, failures, not_before=_not_before(finished, done))
         record = _record(done, outcome, finished.strftime(_TIME_FORMAT))
         checked = Checked(site, outcome, record, due.strftime(_TIME_FORMAT), done.error)
-        store.finish_check(done.check_id, site.name, record, checked.next_check_at)
+        store.record_check(site.name, record, checked.next_check_at)
         return checked
 
     def _thread_store(self) -> Store:

@@ -166,7 +166,8 @@ def readme_archive(run: Callable[..., Any], folder: Path) -> Path:
     run("import", edited, "--db", db, "--base-url", SITE_URL, "--profile", profile)
     run("add", SITE_URL, "https://down.example/", "--db", db)
     with Store(db) as store:
-        check = store.begin_check("down.example", "2026-12-01T10:00:00Z")
-        failed = CheckRecord("failed", "2026-12-01T10:00:01Z", requests=1, error="connection refused")
-        store.finish_check(check, "down.example", failed, "2026-12-01T12:00:00Z")
+        failed = CheckRecord(
+            "failed", "2026-12-01T10:00:00Z", "2026-12-01T10:00:01Z", requests=1, error="connection refused"
+        )
+        store.record_check("down.example", failed, "2026-12-01T12:00:00Z")
     return db

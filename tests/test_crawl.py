@@ -11,10 +11,14 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from archiver import crawl as crawl_module
 from archiver.fetcher import Fetcher
+from archiver.models import ParsedPage
+from archiver.parse import parse_capture
 
 from conftest import SITE, SITE_PROFILE, Runner
 from helpers import ARCHIVER_ENV, FakeClock, archiver_command, captured, entries
@@ -126,6 +130,35 @@ def test_second_crawl_is_one_304_and_adds_nothing(run: Runner, site: SiteServer,
     assert site.log[log].header("If-None-Match")
     assert captured(db)[-1] == (site.url, 304)
     assert entries(db) == before
+
+
+def test_an_unchanged_page_is_not_parsed_again(
+    run: Runner, site: SiteServer, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 304 needs only the page's next link and cards key, kept with its state when it was
+    parsed; a state kept before they were (an upgraded archive) is parsed once and then kept."""
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    parsed: list[str] = []
+
+    def counting(*args: Any, **kwargs: Any) -> ParsedPage:
+        parsed.append(str(kwargs.get("source")))
+        return parse_capture(*args, **kwargs)
+
+    monkeypatch.setattr(crawl_module, "parse_capture", counting)
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    assert parsed == []
+    with sqlite3.connect(db) as conn:
+        kept = conn.execute("SELECT next_url, cards_key FROM page WHERE url = ?", (site.url,)).fetchone()
+        assert kept[0].endswith("/page/2/") and len(kept[1]) == 32
+        conn.execute("UPDATE page SET next_url = NULL, cards_key = NULL")
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    assert parsed == [site.url]
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    assert parsed == [site.url]
+    with sqlite3.connect(db) as conn:
+        assert (
+            conn.execute("SELECT next_url, cards_key FROM page WHERE url = ?", (site.url,)).fetchone() == kept
+        )
 
 
 def age_robots(db: Path, hours: int) -> None:

@@ -115,12 +115,14 @@ def test_sites_shows_each_site_s_health(run: Runner, db: Path) -> None:
     assert run("add", "https://blog.example/", "https://down.example/", "--db", db).exit_code == 0
     with Store(db) as store:
         for outcome, error in (("failed", "503 Service Unavailable"), ("failed", "connection refused")):
-            check = store.begin_check("down.example", "2026-12-01T10:00:00Z")
-            record = CheckRecord(outcome, "2026-12-01T10:00:05Z", requests=1, error=error)
-            store.finish_check(check, "down.example", record, "2026-12-01T12:00:00Z")
-        check = store.begin_check("blog.example", "2026-12-01T10:00:00Z")
-        done = CheckRecord("updated", "2026-12-01T10:00:03Z", pages=2, requests=3, new_entries=5)
-        store.finish_check(check, "blog.example", done, "2026-12-01T11:00:00Z")
+            record = CheckRecord(
+                outcome, "2026-12-01T10:00:00Z", "2026-12-01T10:00:05Z", requests=1, error=error
+            )
+            store.record_check("down.example", record, "2026-12-01T12:00:00Z")
+        done = CheckRecord(
+            "updated", "2026-12-01T10:00:00Z", "2026-12-01T10:00:03Z", pages=2, requests=3, new_entries=5
+        )
+        store.record_check("blog.example", done, "2026-12-01T11:00:00Z")
     health = {s["site"]: s for s in _sites(run, db)}
     assert health["down.example"]["failures"] == 2
     assert health["down.example"]["last_error"] == "connection refused"

@@ -106,6 +106,9 @@ MIGRATIONS: dict[int, Step] = {
             # one column a line so each has its description: schema.sql makes them anew
             "DROP VIEW IF EXISTS current_entries",
             "DROP VIEW IF EXISTS version_history",
+            # what an unchanged page showed, kept so it is not parsed again (filled when parsed)
+            "ALTER TABLE page ADD COLUMN next_url TEXT",
+            "ALTER TABLE page ADD COLUMN cards_key TEXT",
         )
     ),
 }

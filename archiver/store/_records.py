@@ -87,6 +87,10 @@ class PageState:
     last_cards: int | None
     #: the capture that last saved this state (a 304 re-sees what that capture saw)
     last_capture_id: int | None = None
+    #: the page's next link and :func:`~archiver.stopping.card_keys` when it was last parsed, so
+    #: that an unchanged page is not parsed again; ``cards_key`` None: not kept (an older row)
+    next_url: str | None = None
+    cards_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ class Runs(Connection):
 
     def page_state(self, url: str) -> PageState | None:
         row = self.conn.execute(
-            "SELECT url, etag, last_modified, sha256, last_cards, last_capture_id FROM page WHERE url = ?",
+            "SELECT url, etag, last_modified, sha256, last_cards, last_capture_id, next_url, cards_key"
+            " FROM page WHERE url = ?",
             (url,),
         ).fetchone()
         return PageState(*row) if row else None
@@ -46,11 +47,12 @@ class Runs(Connection):
 
     def save_page_state(self, site: str, state: PageState, capture_id: int) -> None:
         self.conn.execute(
-            "INSERT INTO page (url, site, etag, last_modified, sha256, last_cards, last_capture_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET"
+            "INSERT INTO page (url, site, etag, last_modified, sha256, last_cards, last_capture_id,"
+            " next_url, cards_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET"
             " etag = excluded.etag, last_modified = excluded.last_modified,"
             " sha256 = excluded.sha256, last_cards = excluded.last_cards,"
-            " last_capture_id = excluded.last_capture_id",
+            " last_capture_id = excluded.last_capture_id, next_url = excluded.next_url,"
+            " cards_key = excluded.cards_key",
             (
                 state.url,
                 site,
@@ -59,6 +61,8 @@ class Runs(Connection):
                 state.sha256,
                 state.last_cards,
                 capture_id,
+                state.next_url,
+                state.cards_key,
             ),
         )
 

@@ -39,6 +39,7 @@ class CheckRecord:
     """What one check of a site did, written when it ends."""
 
     outcome: str
+    started_at: str
     finished_at: str
     pages: int = 0
     requests: int = 0
@@ -54,7 +55,7 @@ class Sites(Profiles):
         self, name: str, start_url: str, profile: ProfileText | None, every_seconds: int, now: str
     ) -> bool:
         """Add a site, or update the one with this start URL (enabling it again); True if new."""
-        with self._errors(), self.transaction():
+        with self.transaction():
             if profile is not None:
                 self.put_profile(profile)
             known = self.conn.execute("SELECT name FROM site WHERE start_url = ?", (start_url,)).fetchone()
@@ -80,14 +81,13 @@ class Sites(Profiles):
 
     def remove_site(self, name: str) -> bool:
         """Stop checking a site (its entries and checks stay); False if no such site is watched."""
-        with self._errors(), self.transaction():
+        with self.transaction():
             changed = self.conn.execute("UPDATE site SET enabled = 0 WHERE name = ? AND enabled", (name,))
             return changed.rowcount > 0
 
     def watched_sites(self, *, enabled_only: bool = True) -> list[WatchedSite]:
         where = " WHERE enabled" if enabled_only else ""
-        with self._errors():
-            rows = self.conn.execute(f"SELECT {_SITE_COLUMNS} FROM site{where} ORDER BY name").fetchall()
+        rows = self.conn.execute(f"SELECT {_SITE_COLUMNS} FROM site{where} ORDER BY name").fetchall()
         return [
             WatchedSite(**{**dict(zip(_FIELDS, row, strict=True)), "enabled": bool(row[4])}) for row in rows
         ]
@@ -97,32 +97,27 @@ class Sites(Profiles):
         identity scope (capture.site), and for a blog under a path only the posts whose
         permalink starts with ``under``."""
         since_sql, args = (" AND first_seen_at >= ?", [since]) if since else ("", [])
-        with self._errors():
-            if under is None:
-                query = f"SELECT count(*) FROM entry WHERE site = ?{since_sql}"
-                return int(self.conn.execute(query, [scope, *args]).fetchone()[0])
-            query = (
-                "SELECT count(*) FROM entry WHERE key >= ? AND key < ? AND site = ?"
-                f" AND key_kind = 'url'{since_sql}"
-            )
-            bounds = [under, under + _AFTER_EVERY_KEY]
-            return int(self.conn.execute(query, [*bounds, scope, *args]).fetchone()[0])
+        if under is None:
+            query = f"SELECT count(*) FROM entry WHERE site = ?{since_sql}"
+            return int(self.conn.execute(query, [scope, *args]).fetchone()[0])
+        query = (
+            "SELECT count(*) FROM entry WHERE key >= ? AND key < ? AND site = ?"
+            f" AND key_kind = 'url'{since_sql}"
+        )
+        bounds = [under, under + _AFTER_EVERY_KEY]
+        return int(self.conn.execute(query, [*bounds, scope, *args]).fetchone()[0])
 
-    def begin_check(self, site: str, started_at: str) -> int:
-        with self._errors(), self.transaction():
-            cursor = self.conn.execute(
-                "INSERT INTO site_check (site, started_at) VALUES (?, ?)", (site, started_at)
-            )
-            return int(cursor.lastrowid or 0)
-
-    def finish_check(self, check_id: int, site: str, record: CheckRecord, next_check_at: str) -> None:
-        """Write a check's record and the site's health in one transaction."""
+    def record_check(self, site: str, record: CheckRecord, next_check_at: str) -> None:
+        """A finished check of ``site`` and the site's health after it, in one transaction (a
+        check cut short by a kill leaves no row, and the site stays due)."""
         failed = record.outcome in ("failed", "layout_broken")
-        with self._errors(), self.transaction():
+        with self.transaction():
             self.conn.execute(
-                "UPDATE site_check SET finished_at = ?, outcome = ?, pages = ?, requests = ?,"
-                " new_entries = ?, new_versions = ?, error = ? WHERE id = ?",
+                "INSERT INTO site_check (site, started_at, finished_at, outcome, pages, requests,"
+                " new_entries, new_versions, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
+                    site,
+                    record.started_at,
                     record.finished_at,
                     record.outcome,
                     record.pages,
@@ -130,7 +125,6 @@ class Sites(Profiles):
                     record.new_entries,
                     record.new_versions,
                     record.error,
-                    check_id,
                 ),
             )
             self.conn.execute(
