@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Annotated
@@ -35,6 +36,7 @@ from archiver.cli.crawl import (
 from archiver.crawl import fetcher_for
 from archiver.fetcher import DEFAULT_MAX_BYTES, DEFAULT_USER_AGENT
 from archiver.lock import run_lock
+from archiver.store import WatchedSite
 from archiver.times import utc_now
 from archiver.watch import (
     DEFAULT_CONCURRENCY,
@@ -117,52 +119,40 @@ def _summary(report: RunReport, due: int) -> str:
 
 
 class _View:
-    """What a terminal shows while the run goes on: sites done, in flight and failed."""
+    """What a terminal shows while the run goes on: sites done, in flight and failed. Told from
+    the worker threads, so its counts change under a lock."""
 
-    def __init__(self, total: int, progress: object | None) -> None:
-        self.total = total
-        self.progress = progress
-        self.in_flight = 0
-        self.failed = 0
-        self.finished = 0
+    def __init__(self, show: Callable[[str, int], None] | None = None) -> None:
+        self._show = show
+        self._lock = threading.Lock()
+        self.in_flight = self.failed = self.finished = 0
 
-    def started(self, _site: object) -> None:
-        self.in_flight += 1
-        self._show()
+    def started(self, _site: WatchedSite) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self._update()
 
     def done(self, checked: Checked) -> None:
-        self.in_flight -= 1
-        self.finished += 1
-        self.failed += checked.outcome.failed
-        self._show()
+        with self._lock:
+            self.in_flight -= 1
+            self.finished += 1
+            self.failed += checked.outcome.failed
+            self._update()
 
-    def _show(self) -> None:
-        if self.progress is not None:
-            from rich.progress import Progress
-
-            assert isinstance(self.progress, Progress)
-            self.progress.update(
-                self.progress.task_ids[0],
-                completed=self.finished,
-                description=f"sites: {self.in_flight} in flight, {self.failed} failed",
-            )
+    def _update(self) -> None:
+        if self._show is not None:
+            self._show(f"sites: {self.in_flight} in flight, {self.failed} failed", self.finished)
 
 
 @contextmanager
 def _live_view(total: int, quiet: bool) -> Iterator[_View]:
     """A live view on a terminal; nothing (and no import of rich's progress) for cron."""
     if quiet or not sys.stderr.isatty() or not total:
-        yield _View(total, None)
+        yield _View()
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
-        progress.add_task("sites", total=total)
-        yield _View(total, progress)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("sites", total=total)
+        yield _View(lambda description, done: progress.update(task, completed=done, description=description))
