@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from archiver.cli._common import out
+
 from conftest import SITE, SITE_URL, Runner
 
 EVIL = "Evil \x1b]0;pwned\x07 title \x1b[2J\x9b31m\x7f\x01 [bold]loud[/bold] [/nope]"
@@ -54,7 +56,9 @@ def _no_raw_controls(text: str) -> None:
 def test_table_and_plain_output_show_control_characters_escaped(
     run: Runner, db: Path, evil_archive: Path, command: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("COLUMNS", "400")  # wide tables: a title is not folded across lines
+    # wide tables: a title is not folded across lines (set on the console itself: it read the
+    # terminal's width, or COLUMNS, when it was made)
+    monkeypatch.setattr(out, "_width", 400)
     args = [str(evil_archive) if arg == "PAGE" else arg for arg in command]
     result = run(*args, *(["--db", db] if args[0] in ("search", "history") else []))
     assert result.exit_code == 0, result.stderr
