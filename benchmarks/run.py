@@ -627,7 +627,7 @@ def part_sites(cfg: Config, tmp: Path) -> None:
 
     count = 100 if cfg.quick else 1000
     out(
-        f"== 5. sites: {count} blogs on 127.0.0.1 ports, +20 ms per response, `archiver run` vs a process each"
+        f"== 5. sites: {count} blogs on 127.0.0.1 ports, +20 ms a response, `archiver run` vs a process each"
     )
     figures = {}
 
