@@ -626,9 +626,7 @@ def part_sites(cfg: Config, tmp: Path) -> None:
     import sites
 
     count = 100 if cfg.quick else 1000
-    out(
-        f"== 5. sites: {count} blogs on 127.0.0.1 ports, +20 ms a response, `archiver run` vs a process each"
-    )
+    out(f"== 5. sites: {count} blogs on 127.0.0.1 ports, +20 ms a response, `archiver run` vs a process each")
     figures = {}
 
     def report(name: str, value: str, ok: bool | None) -> None:
