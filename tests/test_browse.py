@@ -26,7 +26,7 @@ from selectolax.lexbor import LexborHTMLParser
 from typer.testing import CliRunner
 
 from archiver.cli import app
-from archiver.store import schema_sql
+from archiver.store import CheckRecord, Store, schema_sql
 from archiver.web.metadata import HIDDEN
 from archiver.web.schema_docs import describe, first_sentence
 
@@ -62,6 +62,13 @@ def build_archive(run: Runner, folder: Path) -> Path:
         common = ["--base-url", SITE_URL, "--profile", SITE_PROFILE] if args[0] != SEEDS else []
         result = run("import", *args, *common, "--db", db)
         assert result.exit_code == 0, result.stderr
+    result = run("add", SITE_URL, "https://down.example/", "--db", db)
+    assert result.exit_code == 0, result.stderr
+    with Store(db) as store:
+        failed = CheckRecord(
+            "failed", "2026-12-01T10:00:00Z", "2026-12-01T10:00:01Z", requests=1, error="connection refused"
+        )
+        store.record_check("down.example", failed, "2026-12-01T12:00:00Z")
     return db
 
 
@@ -195,6 +202,10 @@ def test_canned_queries_answer_what_people_ask(client: DatasetteClient, archive:
     per_month = _json(client, "/archive/posts_per_month.json?_shape=objects")["rows"]
     assert sum(row["posts"] for row in per_month) == total
     assert all(re.fullmatch(r"\d{4}-\d{2}", row["month"]) for row in per_month)
+    failing = _json(client, "/archive/failing_sites.json?_shape=objects")["rows"]
+    assert [(row["name"], row["failures"], row["last_error"]) for row in failing] == [
+        ("down.example", 1, "connection refused")
+    ]
     new = _json(client, "/archive/new_this_week.json?_shape=objects&_size=max")["rows"]
     assert len(new) == recent > 0  # the seeds are imported at the time of the test
 

@@ -77,6 +77,15 @@ from entry
 group by site, month
 order by month desc, site""",
     },
+    "failing_sites": {
+        "title": "Blogs failing now",
+        "description": "Watched blogs whose last checks failed (archiver run), the longest failing"
+        " first, with the last error and when each is tried again.",
+        "sql": """select name, failures, last_error, last_check_at, last_success_at, next_check_at, start_url
+from site
+where enabled and failures > 0
+order by failures desc, name""",
+    },
     "search": {
         "title": "Search the posts",
         "description": "Posts whose current title or excerpt holds the text (any 3 or more"
