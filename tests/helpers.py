@@ -11,6 +11,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime
@@ -171,3 +172,25 @@ def readme_archive(run: Callable[..., Any], folder: Path) -> Path:
         )
         store.record_check("down.example", failed, "2026-12-01T12:00:00Z")
     return db
+
+
+#: How long a Datasette server may take to start answering (it imports a lot; the machine may be busy).
+DATASETTE_START_SECONDS = 30
+
+
+def wait_for_datasette(process: subprocess.Popen[Any], url: str) -> None:
+    """Return once the Datasette started as ``process`` answers at ``url``; fail if it exits or
+    does not answer within :data:`DATASETTE_START_SECONDS`."""
+    import httpx
+
+    deadline = time.monotonic() + DATASETTE_START_SECONDS
+    while True:
+        assert process.poll() is None, (
+            f"the server exited: {process.stderr.read() if process.stderr else ''!r}"
+        )
+        assert time.monotonic() < deadline, "the server did not answer in time"
+        try:
+            if httpx.get(f"{url}/-/versions.json", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)

@@ -14,7 +14,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -31,7 +30,7 @@ from archiver.web.metadata import HIDDEN
 from archiver.web.schema_docs import describe, first_sentence
 
 from conftest import ROOT, SEEDS, SITE, SITE_PROFILE, SITE_URL, Result, Runner
-from helpers import archiver_process
+from helpers import archiver_process, wait_for_datasette
 
 pytest.importorskip("datasette", reason="archiver serve needs the web extra")
 from datasette.utils.testing import TestClient as DatasetteClient
@@ -43,7 +42,6 @@ OLD_TITLE = "OadTR:用 Transformer 做在线动作检测"
 NEW_TITLE = "OadTR:在线动作检测,修订版"
 #: A substring of OLD_TITLE's neighbours: any 3 or more characters are searched for.
 CHINESE_SUBSTRING = "注意力"
-SERVE_START_SECONDS = 30
 
 
 def build_archive(run: Runner, folder: Path) -> Path:
@@ -269,15 +267,7 @@ def serving(db: Path, port: int) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + SERVE_START_SECONDS
-        while True:
-            assert process.poll() is None, f"archiver serve exited: {process.stderr.read()!r}"  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "archiver serve did not answer in time"
-            try:
-                if httpx.get(f"{url}/-/versions.json", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_for_datasette(process, url)
         yield url
         process.terminate()  # how a service manager stops it: one line, exit 143
         assert process.wait(timeout=30) == 143

@@ -14,7 +14,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -32,9 +31,8 @@ from archiver.cli import app
 from archiver.store import Store
 
 from conftest import SEEDS, SITE, SITE_PROFILE, SITE_URL
+from helpers import wait_for_datasette
 
-#: How long Datasette may take to start answering (it imports a lot; the machine may be busy).
-DATASETTE_START_SECONDS = 30
 CHINESE_WORD = "注意力"
 ENGLISH_WORD = "attention"
 COMMA_CATEGORY = "Vision, Language"
@@ -109,15 +107,7 @@ def datasette(archive: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + DATASETTE_START_SECONDS
-        while True:
-            assert process.poll() is None, f"datasette exited: {process.stderr.read()!r}"  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "datasette did not answer in time"
-            try:
-                if httpx.get(f"{url}/-/versions.json", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_for_datasette(process, url)
         assert httpx.get(f"{url}/-/plugins.json", timeout=10).json() == []  # Datasette as shipped
         yield url
     finally:
