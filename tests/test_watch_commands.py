@@ -134,3 +134,10 @@ def test_sites_shows_each_site_s_health(run: Runner, db: Path) -> None:
     assert table.exit_code == 0
     line = next(line for line in table.stdout.splitlines() if line.startswith("down.example"))
     assert "connection refused" in line and " 2 " in line
+
+
+def test_run_and_sites_without_watched_blogs_say_how_to_add_them(run: Runner, db: Path) -> None:
+    assert run("import", SITE, "--base-url", SITE_URL, "--db", db).exit_code == 0
+    for command in ("run", "sites"):
+        result = run(command, "--db", db)
+        assert result.exit_code == 0 and "no sites are watched; add some with `archiver add URL`" in result.stdout

@@ -48,7 +48,9 @@ def serve(
     try:
         from archiver.web import server
     except ImportError as exc:
-        raise InputError(f"archiver serve needs Datasette ({exc.name} is missing): {WEB_EXTRA}") from None
+        raise InputError(
+            f"archiver serve needs the web extra, Datasette ({exc.name} is missing): {WEB_EXTRA}"
+        ) from None
     sock = server.listening_socket(host, port)
     datasette = server.build(db)
     host_shown = f"[{host}]" if ":" in host else host

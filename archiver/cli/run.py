@@ -33,6 +33,7 @@ from archiver.cli.crawl import (
     UserAgentOption,
     fetch_options,
 )
+from archiver.cli.sites import NOTHING_WATCHED
 from archiver.crawl import fetcher_for
 from archiver.fetcher import DEFAULT_MAX_BYTES, DEFAULT_USER_AGENT
 from archiver.lock import run_lock
@@ -94,7 +95,8 @@ def run(
     asked = fetch_options(delay, timeout, retries, max_bytes, user_agent, ignore_robots, allow_redirect_host)
     options = replace(asked, one_request_per_host=True)  # many blogs may share one host
     with run_lock(db, wait), open_store(db, create=False) as store:
-        sites = due_sites(store.watched_sites(), utc_now(), force=force, names=site or ())
+        watched = store.watched_sites()
+        sites = due_sites(watched, utc_now(), force=force, names=site or ())
         with fetcher_for(store, options) as fetcher, _live_view(len(sites), quiet) as view:
             report = SiteChecker(db, fetcher, concurrency).run(store, sites, view.started, view.done)
     for checked in report.checked:
@@ -102,7 +104,7 @@ def run(
             assert checked.error is not None
             err.print(f"archiver: {shown(checked.site.name)}: {shown(worded(checked.error))}", markup=False)
     if not quiet:
-        out.print(_summary(report, len(sites)), markup=False)
+        out.print(_summary(report, len(sites)) if watched else f"{db}: {NOTHING_WATCHED}", markup=False)
     raise typer.Exit(report.exit_code)
 
 

@@ -42,6 +42,7 @@ from archiver.watchlist import (
     site_name,
 )
 
+NOTHING_WATCHED = "no sites are watched; add some with `archiver add URL`"
 #: How far back `sites` counts new posts.
 NEW_POSTS_WINDOW = timedelta(days=7)
 #: `sites` on a pipe or in a log: wide enough for a site, two times and the figures.
@@ -144,7 +145,7 @@ def sites(
         sys.stdout.write(json_line(health).rstrip("\n") + "\n")
         return
     if not health:
-        out.print(f"{db}: no sites are watched; add some with `archiver add URL`", markup=False)
+        out.print(f"{db}: {NOTHING_WATCHED}", markup=False)
         return
     wide = out if out.is_terminal else Console(highlight=False, width=SITES_TABLE_WIDTH)
     wide.print(_health_table(health))
