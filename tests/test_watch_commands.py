@@ -140,4 +140,7 @@ def test_run_and_sites_without_watched_blogs_say_how_to_add_them(run: Runner, db
     assert run("import", SITE, "--base-url", SITE_URL, "--db", db).exit_code == 0
     for command in ("run", "sites"):
         result = run(command, "--db", db)
-        assert result.exit_code == 0 and "no sites are watched; add some with `archiver add URL`" in result.stdout
+        assert (
+            result.exit_code == 0
+            and "no sites are watched; add some with `archiver add URL`" in result.stdout
+        )
