@@ -55,6 +55,28 @@ class NoCardsFound(InputError):
         return f"the profile's card selector {self.card_selector!r}"
 
 
+class CardsNotMatched(InputError):
+    """A capture being imported or re-parsed gave no card: by the profile's card selector, or
+    (``card_selector`` None) by detection."""
+
+    def __init__(self, source: str, card_selector: str | None) -> None:
+        self.source, self.card_selector = source, card_selector
+        if card_selector is not None:
+            said = f"the profile's card selector {card_selector!r} matched no post card"
+        else:
+            said = "no post cards found (is this a blog listing page?)"
+        super().__init__(f"{source}: {said}")
+
+
+class NotUtf8(InputError):
+    """A text capture that is not UTF-8, with the encoding it looks like (None: no guess)."""
+
+    def __init__(self, source: str, at_byte: int, looks_like: str | None) -> None:
+        self.source, self.at_byte, self.looks_like = source, at_byte, looks_like
+        guess = f"; it looks like {looks_like}" if looks_like else ""
+        super().__init__(f"{source}: not valid UTF-8 at byte {at_byte}{guess}")
+
+
 class UsageError(ArchiverError):
     """Options that contradict each other, or a required value missing: exit 2, as click does."""
 
@@ -115,6 +137,38 @@ class FetchError(ArchiverError):
 
     #: seconds the server asked to be left alone (Retry-After with a 429 or 5xx), when it said
     retry_after: float | None = None
+
+
+class OffHostRedirect(FetchError):
+    """A page redirects to a host the run may not fetch from."""
+
+    def __init__(self, url: str, target: str, host: str) -> None:
+        self.url, self.target, self.host = url, target, host
+        super().__init__(f"{url}: redirects to another host ({target}); refused")
+
+
+class RobotsDisallowed(FetchError):
+    """robots.txt disallows the page for the run's user agent."""
+
+    def __init__(self, url: str, robots_url: str, user_agent: str) -> None:
+        self.url, self.robots_url, self.user_agent = url, robots_url, user_agent
+        super().__init__(f"{url}: disallowed by {robots_url} for {user_agent!r}")
+
+
+class RobotsUnreadable(FetchError):
+    """The robots.txt of a page's host could not be read, so whether it may be fetched is unknown."""
+
+    def __init__(self, url: str, failure: str) -> None:
+        self.url, self.failure = url, failure
+        super().__init__(f"{failure}; cannot tell whether {url} may be fetched")
+
+
+class TooLarge(FetchError):
+    """A response over the size limit."""
+
+    def __init__(self, url: str, detail: str, limit: int) -> None:
+        self.url, self.detail, self.limit = url, detail, limit
+        super().__init__(f"{url}: response too large ({detail}; the limit is {limit:,} bytes)")
 
 
 class OffHostLink(FetchError):

@@ -31,7 +31,7 @@ from archiver import __version__
 from archiver import headers as http_headers
 from archiver.deadline import SYSTEM_CLOCK, Clock, DeadlineTransport
 from archiver.decompress import DecodingError, accept_encoding, decoded
-from archiver.errors import FetchError
+from archiver.errors import FetchError, OffHostRedirect, RobotsDisallowed, RobotsUnreadable, TooLarge
 from archiver.models import RobotsFile
 from archiver.politeness import HostClock, RequestCount, host_and_port
 from archiver.robots import ROBOTS_MAX_BYTES, RobotsRules
@@ -216,10 +216,7 @@ class Fetcher:
             target = answer
             check_url(target, what=f"{current}: redirect to")
             if _host(target) not in allowed:
-                raise FetchError(
-                    f"{current}: redirects to another host ({target}); refused. "
-                    f"Pass --allow-redirect-host {_host(target)} to follow it"
-                )
+                raise OffHostRedirect(current, target, _host(target))
             if html:
                 self._check_robots(target)
             current = target
@@ -281,7 +278,7 @@ class Fetcher:
             )
         declared = response.headers.get("content-length", "")
         if not cut and declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
-            raise FetchError(_too_big(final, max_bytes, f"Content-Length is {int(declared):,} bytes"))
+            raise TooLarge(final, f"Content-Length is {int(declared):,} bytes", max_bytes)
         body = self._read_body(final, response, max_bytes, deadline, cut=cut)
         return FetchResult(
             url,
@@ -331,7 +328,7 @@ class Fetcher:
         while piece := reader.read(_READ_PIECE):
             if size + len(piece) > max_bytes:
                 if not cut:
-                    raise FetchError(_too_big(url, max_bytes, "the body passed it while downloading"))
+                    raise TooLarge(url, "the body passed it while downloading", max_bytes)
                 chunks.append(piece[: max_bytes - size])
                 break
             size += len(piece)
@@ -393,10 +390,7 @@ class Fetcher:
             return
         self._read_robots(url)
         if not self._robots.allows(_origin(url), url):
-            raise FetchError(
-                f"{url}: disallowed by {_origin(url)}/robots.txt for {self.options.user_agent!r}; "
-                "pass --ignore-robots only if you may archive it anyway"
-            )
+            raise RobotsDisallowed(url, f"{_origin(url)}/robots.txt", self.options.user_agent)
 
     def _read_robots(self, url: str) -> None:
         """Read the robots.txt of ``url``'s host, unless this run (or a recent one) has.
@@ -422,9 +416,7 @@ class Fetcher:
             except UnreachableError as exc:
                 raise UnreachableError(url, exc.detail) from None
             except FetchError as exc:
-                raise FetchError(
-                    f"{exc}; cannot tell whether {url} may be fetched (--ignore-robots skips the check)"
-                ) from None
+                raise RobotsUnreadable(url, str(exc)) from None
             else:
                 self._robots.add(origin, result.body or b"")
 
@@ -450,10 +442,6 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _too_big(url: str, max_bytes: int, detail: str) -> str:
-    return f"{url}: response too large ({detail}; the limit is {max_bytes:,} bytes, see --max-bytes)"
-
-
 def allowed_hosts(hosts: Iterable[str]) -> frozenset[str]:
-    """``--allow-redirect-host`` values as the lower-case host names redirects are compared with."""
+    """Hosts redirects may lead to, as the lower-case host names redirects are compared with."""
     return frozenset(h.strip().lower() for h in hosts if h.strip())

@@ -16,12 +16,18 @@ from archiver.crawl import PageRange
 from archiver.errors import (
     ArchiverError,
     BadValue,
+    CardsNotMatched,
     LayoutBrokenError,
     NoCardsFound,
+    NotUtf8,
     OffHostLink,
+    OffHostRedirect,
     OlderArchive,
     ProfileSiteUnclear,
+    RobotsDisallowed,
+    RobotsUnreadable,
     StoredProfileUnusable,
+    TooLarge,
 )
 from archiver.stopping import Capped
 from archiver.times import iso_timestamp
@@ -30,6 +36,44 @@ PAGE = "https://blog.example/page/2/"
 
 #: Each error, and the line the CLI printed for it before the library stopped naming options.
 WORDED: list[tuple[ArchiverError, str]] = [
+    (
+        OffHostRedirect(PAGE, "http://mirror.example/page/2/", "mirror.example"),
+        f"{PAGE}: redirects to another host (http://mirror.example/page/2/); refused. Pass "
+        "--allow-redirect-host mirror.example to follow it",
+    ),
+    (
+        RobotsDisallowed(PAGE, "https://blog.example/robots.txt", "archiver/0.1.0"),
+        f"{PAGE}: disallowed by https://blog.example/robots.txt for 'archiver/0.1.0'; pass "
+        "--ignore-robots only if you may archive it anyway",
+    ),
+    (
+        RobotsUnreadable(PAGE, "https://blog.example/robots.txt: HTTP 503"),
+        f"https://blog.example/robots.txt: HTTP 503; cannot tell whether {PAGE} may be fetched "
+        "(--ignore-robots skips the check)",
+    ),
+    (
+        TooLarge(PAGE, "Content-Length is 1,000,000 bytes", 50_000),
+        f"{PAGE}: response too large (Content-Length is 1,000,000 bytes; the limit is 50,000 bytes, "
+        "see --max-bytes)",
+    ),
+    (
+        CardsNotMatched("saved/index.html", "article.post"),
+        "saved/index.html: the profile's card selector 'article.post' matched no post card; check "
+        "the selector with `archiver probe` or run without --profile",
+    ),
+    (
+        CardsNotMatched("saved/index.html", None),
+        "saved/index.html: no post cards found (is this a blog listing page?); try `archiver probe` "
+        "or pass --profile with a card selector",
+    ),
+    (
+        NotUtf8("notes.txt", 17, "gbk"),
+        "notes.txt: not valid UTF-8 at byte 17; it looks like gbk: pass --encoding gbk",
+    ),
+    (
+        NotUtf8("notes.txt", 17, None),
+        "notes.txt: not valid UTF-8 at byte 17; pass --encoding NAME to read it in another encoding",
+    ),
     (
         BadValue("captured_at", "yesterday", "not an ISO 8601 time (e.g. 2026-01-11T08:00:00Z)"),
         "--captured-at 'yesterday': not an ISO 8601 time (e.g. 2026-01-11T08:00:00Z)",

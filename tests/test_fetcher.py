@@ -23,7 +23,8 @@ import httpx
 import pytest
 import zstandard
 
-from archiver.errors import FetchError
+from archiver.cli._wording import worded
+from archiver.errors import FetchError, OffHostRedirect, RobotsDisallowed, TooLarge
 from archiver.fetcher import MAX_RETRY_AFTER, Fetcher, FetchOptions, HTTPStatusError, UnreachableError
 from archiver.robots import MAX_CRAWL_DELAY, ROBOTS_MAX_BYTES
 
@@ -392,8 +393,9 @@ def test_robots_txt_is_honoured_unless_ignored(mock: MockSite) -> None:
     mock.serve("/robots.txt", robots("User-agent: *\nDisallow: /page/3/\n"))
     with mock.fetcher() as f:
         f.fetch(BLOG + "page/2/")
-        with pytest.raises(FetchError, match=r"/page/3/: disallowed by .*robots\.txt.*--ignore-robots"):
+        with pytest.raises(RobotsDisallowed, match=r"/page/3/: disallowed by .*robots\.txt") as refused:
             f.fetch(BLOG + "page/3/")
+    assert worded(refused.value).endswith("; pass --ignore-robots only if you may archive it anyway")
     assert mock.paths().count("/robots.txt") == 1  # read once per run
     assert "/page/3/" not in mock.paths()
     with mock.fetcher(obey_robots=False) as f:
@@ -454,9 +456,10 @@ def test_off_site_redirect_is_refused_unless_allowed(mock: MockSite) -> None:
     mock.serve("/old/", reply(302, content_type=None, headers={"Location": elsewhere}))
     with (
         mock.fetcher() as f,
-        pytest.raises(FetchError, match=r"another host.*--allow-redirect-host mirror\.example"),
+        pytest.raises(OffHostRedirect, match=r"another host \(http://mirror\.example/page/2/\)") as refused,
     ):
         f.fetch(BLOG + "old/")
+    assert worded(refused.value).endswith("refused. Pass --allow-redirect-host mirror.example to follow it")
     assert [str(r.path) for r in mock.pages()] == ["/old/"]
     with mock.fetcher(redirect_hosts=frozenset({"mirror.example"})) as f:
         assert f.fetch(BLOG + "old/").final_url == elsewhere
@@ -498,10 +501,11 @@ def test_a_declared_length_over_the_cap_is_refused_unread(mock: MockSite) -> Non
     mock.serve("/", lambda: httpx.Response(200, headers={"Content-Length": "1000000"}, stream=Stream(body())))
     with (
         mock.fetcher(max_bytes=50_000, obey_robots=False) as f,
-        pytest.raises(FetchError, match=r"too large \(Content-Length is 1,000,000 bytes.*--max-bytes"),
+        pytest.raises(TooLarge, match=r"too large \(Content-Length is 1,000,000 bytes") as refused,
     ):
         f.fetch(BLOG)
     assert read == []
+    assert worded(refused.value).endswith("the limit is 50,000 bytes, see --max-bytes)")
 
 
 def test_a_body_without_length_is_cut_off_as_it_passes_the_cap(mock: MockSite) -> None:
@@ -515,9 +519,10 @@ def test_a_body_without_length_is_cut_off_as_it_passes_the_cap(mock: MockSite) -
     mock.serve("/", lambda: httpx.Response(200, stream=Stream(body())))
     with (
         mock.fetcher(max_bytes=50_000, obey_robots=False) as f,
-        pytest.raises(FetchError, match=r"too large \(the body passed it while downloading.*--max-bytes"),
+        pytest.raises(TooLarge, match=r"too large \(the body passed it while downloading") as refused,
     ):
         f.fetch(BLOG)
+    assert refused.value.limit == 50_000
     assert 5 <= len(read) <= 20  # stopped within a read piece past 50 kB
 
 

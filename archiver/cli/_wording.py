@@ -12,13 +12,19 @@ import shlex
 from archiver.errors import (
     ArchiverError,
     BadValue,
+    CardsNotMatched,
     LayoutBrokenError,
     NoCardsFound,
+    NotUtf8,
     OffHostLink,
+    OffHostRedirect,
     OlderArchive,
     PageCapReached,
     ProfileSiteUnclear,
+    RobotsDisallowed,
+    RobotsUnreadable,
     StoredProfileUnusable,
+    TooLarge,
 )
 from archiver.stopping import Capped
 
@@ -43,6 +49,35 @@ def worded(error: ArchiverError) -> str:
         )
     if isinstance(error, OffHostLink):
         return f"{error} (see --allow-redirect-host)"
+    return _fetch_or_input_worded(error)
+
+
+def _fetch_or_input_worded(error: ArchiverError) -> str:
+    """The words of the fetch and capture errors whose remedy is an option."""
+    if isinstance(error, OffHostRedirect):
+        return f"{error}. Pass --allow-redirect-host {error.host} to follow it"
+    if isinstance(error, RobotsDisallowed):
+        return f"{error}; pass --ignore-robots only if you may archive it anyway"
+    if isinstance(error, RobotsUnreadable):
+        return f"{error} (--ignore-robots skips the check)"
+    if isinstance(error, TooLarge):
+        return (
+            f"{error.url}: response too large ({error.detail}; the limit is {error.limit:,} bytes, "
+            "see --max-bytes)"
+        )
+    if isinstance(error, CardsNotMatched):
+        if error.card_selector is not None:
+            return f"{error}; check the selector with `archiver probe` or run without --profile"
+        return f"{error}; try `archiver probe` or pass --profile with a card selector"
+    if isinstance(error, NotUtf8):
+        if error.looks_like:
+            return f"{error}: pass --encoding {error.looks_like}"
+        return f"{error}; pass --encoding NAME to read it in another encoding"
+    return _profile_or_archive_worded(error)
+
+
+def _profile_or_archive_worded(error: ArchiverError) -> str:
+    """The words of the profile and archive errors whose remedy is an option or a command."""
     if isinstance(error, ProfileSiteUnclear):
         return f"{error} with --site"
     if isinstance(error, OlderArchive):

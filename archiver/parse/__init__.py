@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import PurePath
 
-from archiver.errors import InputError
+from archiver.errors import CardsNotMatched, InputError
 from archiver.models import ParsedPage
 from archiver.parse.decode import decode_html_utf8, decode_text_capture, looks_binary
 from archiver.parse.html import parse_html
@@ -71,12 +71,4 @@ def require_cards(page: ParsedPage, source: str, profile: Profile | None) -> Par
     """A capture that gives no card is an error for imports: say which rule found nothing."""
     if page.cards:
         return page
-    if profile is not None:
-        raise InputError(
-            f"{source}: the profile's card selector {profile.card!r} matched no post card; "
-            "check the selector with `archiver probe` or run without --profile"
-        )
-    raise InputError(
-        f"{source}: no post cards found (is this a blog listing page?); "
-        "try `archiver probe` or pass --profile with a card selector"
-    )
+    raise CardsNotMatched(source, profile.card if profile is not None else None)

@@ -16,7 +16,7 @@ from contextlib import suppress
 
 from charset_normalizer import from_bytes
 
-from archiver.errors import InputError
+from archiver.errors import InputError, NotUtf8
 from archiver.parse.encodings import label_of, text_codec
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-:.]+)""", re.IGNORECASE)
@@ -68,13 +68,7 @@ def decode_text_capture(data: bytes, source: str, encoding: str | None = None) -
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         guess = from_bytes(data[:65536]).best()
-        label = label_of(guess.encoding) if guess else None
-        advice = (
-            f"it looks like {label}: pass --encoding {label}"
-            if label
-            else "pass --encoding NAME to read it in another encoding"
-        )
-        raise InputError(f"{source}: not valid UTF-8 at byte {exc.start}; {advice}") from None
+        raise NotUtf8(source, exc.start, label_of(guess.encoding) if guess else None) from None
 
 
 def decode_html(
