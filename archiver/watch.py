@@ -191,15 +191,24 @@ class SiteChecker:
         finished = datetime.now(UTC)
         outcome = outcome_of(done.summary, done.error)
         failures = site.failures + 1 if outcome.failed else 0
-        since = (finished - ACTIVITY_WINDOW).strftime(_TIME_FORMAT)
-        scope = Target(site.start_url).site
-        recent = store.site_posts(scope, posts_under(site.start_url), since)
-        interval = interval_for(timedelta(seconds=site.every_seconds), recent)
+        asked = timedelta(seconds=site.every_seconds)
+        interval = asked if outcome.failed else self._adapted(store, site, asked, finished)
         due = next_check(finished, interval, failures, not_before=_not_before(finished, done))
         record = _record(done, outcome, finished.strftime(_TIME_FORMAT))
         checked = Checked(site, outcome, record, due.strftime(_TIME_FORMAT), done.error)
         store.record_check(site.name, record, checked.next_check_at)
         return checked
+
+    @staticmethod
+    def _adapted(store: Store, site: WatchedSite, asked: timedelta, now: datetime) -> timedelta:
+        """The interval after a success: by the posts the site dated within the activity
+        window (their own dates, so a first crawl's backlog counts as what it is); a site that
+        shows no dates keeps the interval asked for."""
+        scope, under = Target(site.start_url).site, posts_under(site.start_url)
+        if not store.site_posts(scope, under, dated_since="0000"):
+            return asked
+        window_start = (now - ACTIVITY_WINDOW).strftime("%Y-%m-%d")
+        return interval_for(asked, store.site_posts(scope, under, dated_since=window_start))
 
     def _thread_store(self) -> Store:
         store: Store | None = getattr(self._local, "store", None)

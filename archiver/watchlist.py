@@ -123,7 +123,8 @@ def _opml_urls(text: str, source: str) -> list[tuple[int, str]]:
 
 
 def interval_for(every: timedelta, new_posts: int) -> timedelta:
-    """How often to check a site that showed ``new_posts`` in the last :data:`ACTIVITY_WINDOW`:
+    """How often to check a site whose posts dated within the last :data:`ACTIVITY_WINDOW`
+    number ``new_posts``:
     the window's usual gap between two posts, divided by :data:`CHECKS_PER_POST`, kept between
     the interval asked for and :data:`MAX_INTERVAL`. A quiet blog drifts towards a check a day;
     a busy one stays at the interval asked for."""

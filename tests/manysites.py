@@ -41,6 +41,8 @@ class Blog:
     per_page: int = 5
     #: "ok", "503" (every page), "no-cards" (page 1 shows no post) or "refuse" (port closed)
     mode: str = "ok"
+    #: the Retry-After its 503s send, in seconds
+    retry_after: int = 120
 
     def page(self, number: int) -> bytes | None:
         pages = -(-self.posts // self.per_page)
@@ -60,6 +62,7 @@ class Logged:
     port: int
     path: str
     arrived: float
+    #: when the answer was handed to the socket (the client may start its delay once it has it)
     answered: float
     status: int
 
@@ -153,9 +156,10 @@ class ManySites:
                     await asyncio.sleep(self.latency)
                 status, body, extra = self._answer(port, path, headers.get("if-none-match"))
                 response = [f"HTTP/1.1 {status} X", f"Content-Length: {len(body)}", *extra, "", ""]
+                answered = time.monotonic()  # the client cannot have the answer before this
                 writer.write("\r\n".join(response).encode("latin-1") + body)
                 await writer.drain()
-                self.log.append(Logged(port, path, arrived, time.monotonic(), status))
+                self.log.append(Logged(port, path, arrived, answered, status))
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
         finally:
@@ -167,7 +171,7 @@ class ManySites:
             if path == "/robots.txt" or not path.startswith(blog.prefix + "/"):
                 continue
             if blog.mode == "503":
-                return 503, b"busy", ["Retry-After: 120"]
+                return 503, b"busy", [f"Retry-After: {blog.retry_after}"]
             rest = path[len(blog.prefix) :]
             number = 1 if rest == "/" else int(rest.split("/")[2]) if rest.startswith("/page/") else 0
             body = blog.page(number)

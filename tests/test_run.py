@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from contextlib import closing
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from manysites import Blog, ManySites
@@ -108,6 +109,41 @@ def test_failing_blogs_are_recorded_and_never_stop_the_others(run: Runner, tmp_p
         layout = run("run", "--db", broken, "--delay", "0", "--force")
     assert layout.exit_code == 3, layout.stderr
     assert "LAYOUT BROKEN" in layout.stderr and "1 unchanged, 0 updated, 1 failed" in layout.stdout
+
+
+def test_a_server_s_retry_after_and_a_failing_site_s_backoff_set_its_next_check(
+    run: Runner, tmp_path: Path
+) -> None:
+    """Checked every minute, a site answering 503 with Retry-After: 3600 is next due an hour
+    later (the server's word), one answering with Retry-After: 1 after two minutes (its backoff)."""
+    blogs = [Blog(port_slot=0, mode="503", retry_after=3600), Blog(port_slot=1, mode="503", retry_after=1)]
+    db = tmp_path / "archive.db"
+    with ManySites(blogs) as sites:
+        for blog in blogs:
+            assert run("add", sites.url(blog), "--every", "1m", "--db", db).exit_code == 0
+        assert run("run", "--db", db, "--delay", "0", "--retries", "0").exit_code == 1
+        health = _health(run, db)
+    waits = {}
+    for blog in blogs:
+        site = health[sites.url(blog).removeprefix("http://").rstrip("/")]
+        last = datetime.fromisoformat(str(site["last_check"]))
+        waits[blog.retry_after] = datetime.fromisoformat(str(site["next_check"])) - last
+    hour, backoff = waits[3600], waits[1]
+    assert timedelta(minutes=59) <= hour <= timedelta(minutes=61)
+    assert timedelta(minutes=2) <= backoff <= timedelta(minutes=2.5)
+
+
+def test_a_blog_with_no_post_dated_in_30_days_is_checked_once_a_day(run: Runner, tmp_path: Path) -> None:
+    """The fixture blog's posts are dated 2025: after a successful check, a blog asked to be
+    checked every hour is next due a day later (its dates, not its first crawl's backlog)."""
+    db = tmp_path / "archive.db"
+    with ManySites([Blog(port_slot=0)]) as sites:
+        assert run("add", *sites.start_urls(), "--every", "1h", "--db", db).exit_code == 0
+        assert run("run", "--db", db, "--delay", "0").exit_code == 0
+        (site,) = _health(run, db).values()
+    wait = datetime.fromisoformat(str(site["next_check"])) - datetime.fromisoformat(str(site["last_check"]))
+    assert wait == timedelta(days=1)
+    assert site["new_7d"] == site["entries"] == 12  # all first seen now, yet none dated recently
 
 
 def test_never_two_requests_at_once_to_one_host_and_the_delay_between_them(

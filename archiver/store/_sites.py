@@ -92,11 +92,18 @@ class Sites(Profiles):
             WatchedSite(**{**dict(zip(_FIELDS, row, strict=True)), "enabled": bool(row[4])}) for row in rows
         ]
 
-    def site_posts(self, scope: str, under: str | None, since: str | None = None) -> int:
-        """The posts archived from a site (first seen at ``since`` or later): those of its
-        identity scope (capture.site), and for a blog under a path only the posts whose
-        permalink starts with ``under``."""
-        since_sql, args = (" AND first_seen_at >= ?", [since]) if since else ("", [])
+    def site_posts(
+        self, scope: str, under: str | None, since: str | None = None, *, dated_since: str | None = None
+    ) -> int:
+        """The posts archived from a site: those of its identity scope (capture.site), and for a
+        blog under a path only the posts whose permalink starts with ``under``; with ``since``
+        only those first seen then or later, with ``dated_since`` (a day) only those whose
+        date is that day or later."""
+        since_sql, args = ("", [])
+        if since:
+            since_sql, args = " AND first_seen_at >= ?", [since]
+        elif dated_since:
+            since_sql, args = " AND date >= ?", [dated_since]
         if under is None:
             query = f"SELECT count(*) FROM entry WHERE site = ?{since_sql}"
             return int(self.conn.execute(query, [scope, *args]).fetchone()[0])
