@@ -58,18 +58,34 @@ class SystemClock:
 SYSTEM_CLOCK = SystemClock()
 
 
+class _Pool(httpcore.ConnectionPool):
+    """httpx's connection pool, whose verifying TLS context (the CA bundle loaded) is made on
+    its first https connection, once: a cron run over http-only blogs never pays for it."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(ssl_context=None, **options)
+        self._tls_lock = threading.Lock()
+
+    def create_connection(self, origin: httpcore.Origin) -> httpcore.ConnectionInterface:
+        if origin.scheme == b"https" and self._ssl_context is None:
+            with self._tls_lock:
+                if self._ssl_context is None:
+                    self._ssl_context = httpx.create_ssl_context()
+        return super().create_connection(origin)
+
+
 class DeadlineTransport(httpx.HTTPTransport):
     """httpx's own transport, with every socket operation bounded by :meth:`until`'s deadline."""
 
     def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
         """``clock``: what the deadlines given to :meth:`until` are measured on."""
-        ssl_context = httpx.create_ssl_context()
-        super().__init__(verify=ssl_context)
+        # the pool httpx builds here is replaced below, so its TLS context is never used: an
+        # unverified one costs nothing, where a verifying one loads the CA bundle (about 25 ms)
+        super().__init__(verify=False)
         self._backend = _DeadlineBackend(clock)
         # httpx offers no way to choose httpcore's network backend: replace the pool it built with
         # the same pool (httpx's defaults) over ours.
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl_context,
+        self._pool = _Pool(
             max_connections=_LIMITS.max_connections,
             max_keepalive_connections=_LIMITS.max_keepalive_connections,
             keepalive_expiry=_LIMITS.keepalive_expiry,

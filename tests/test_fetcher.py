@@ -19,11 +19,13 @@ from datetime import timedelta
 from email.utils import format_datetime, formatdate
 from typing import Any
 
+import httpcore
 import httpx
 import pytest
 import zstandard
 
 from archiver.cli._wording import worded
+from archiver.deadline import DeadlineTransport
 from archiver.errors import FetchError, OffHostRedirect, RobotsDisallowed, TooLarge
 from archiver.fetcher import MAX_RETRY_AFTER, Fetcher, FetchOptions, HTTPStatusError, UnreachableError
 from archiver.robots import MAX_CRAWL_DELAY, ROBOTS_MAX_BYTES
@@ -606,3 +608,24 @@ def test_a_body_that_cannot_be_decoded_is_refused(
         f.fetch(BLOG)
     assert str(caught.value).startswith("http://blog.example/: response could not be decompressed: ")
     assert message in str(caught.value)
+
+
+def test_an_http_only_run_never_loads_the_ca_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A verifying TLS context costs about 25 ms at every cron start: it is made on the first
+    https connection, once, and never for a run over http-only blogs."""
+    made: list[object] = []
+    real = httpx.create_ssl_context
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counted)
+    transport = DeadlineTransport()
+    with SiteServer(SITE) as site, Fetcher(FetchOptions(delay=0), transport=transport) as fetcher:
+        assert fetcher.fetch(site.url).status == 200
+    assert made == []
+    pool = transport._pool
+    for _ in range(2):
+        pool.create_connection(httpcore.Origin(b"https", b"blog.example", 443))
+    assert len(made) == 1 and made[0].verify_mode.name == "CERT_REQUIRED"  # type: ignore[attr-defined]
