@@ -13,8 +13,10 @@ from __future__ import annotations
 import codecs
 import re
 from contextlib import suppress
+from typing import TYPE_CHECKING
 
-from charset_normalizer import from_bytes
+if TYPE_CHECKING:
+    from charset_normalizer import CharsetMatch
 
 from archiver.errors import InputError, NotUtf8
 from archiver.parse.encodings import label_of, text_codec
@@ -67,7 +69,7 @@ def decode_text_capture(data: bytes, source: str, encoding: str | None = None) -
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        guess = from_bytes(data[:65536]).best()
+        guess = _guess(data)
         raise NotUtf8(source, exc.start, label_of(guess.encoding) if guess else None) from None
 
 
@@ -143,8 +145,16 @@ def _mostly_wrong(text: str) -> bool:
 
 def _detected(data: bytes) -> str | None:
     """The text encoding charset-normalizer finds in the page's first 64 KiB, if any."""
-    guess = from_bytes(data[:65536]).best()
+    guess = _guess(data)
     return text_codec(guess.encoding) if guess else None
+
+
+def _guess(data: bytes) -> CharsetMatch | None:
+    """charset-normalizer's best guess from the first 64 KiB. Imported here, on the rare page
+    that needs a guess, so that a run of well-labelled pages never loads it."""
+    from charset_normalizer import from_bytes
+
+    return from_bytes(data[:65536]).best()
 
 
 def _meta_charset(data: bytes) -> str | None:
