@@ -33,6 +33,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from manysites import Blog, ManySites  # noqa: E402
 
+from helpers import entries  # noqa: E402
+
 ENV = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
 PATHS = ["/blogs/ada", "/blogs/bo", "/u/cy", "/u/di", "/~ed"]
 #: A run that has not finished after this long is stuck: the trial fails.
@@ -46,15 +48,6 @@ def blogs() -> list[Blog]:
 
 def archiver(*args: str | Path) -> list[str]:
     return [sys.executable, "-m", "archiver", *map(str, args)]
-
-
-def posts(db: Path) -> list[tuple[object, ...]]:
-    """Every version of every entry, by site and key: what a run must have archived."""
-    with closing(sqlite3.connect(db)) as conn:
-        return conn.execute(
-            "SELECT e.site, e.key, v.version, v.title, v.url, v.categories, v.tags, v.date, v.excerpt"
-            " FROM entry e JOIN entry_version v ON v.entry_id = e.id ORDER BY 1, 2, 3"
-        ).fetchall()
 
 
 def check_after_kill(db: Path) -> str:
@@ -103,7 +96,7 @@ def trial(
     )
     if again.returncode != 0:
         return f"the run after the kill exited {again.returncode}: {again.stderr[-300:]}"
-    if posts(db) != reference:
+    if entries(db) != reference:
         return "the archive differs from the uninterrupted run's"
     if unfinished_sites(db):
         return f"{unfinished_sites(db)} sites have no finished check"
@@ -128,7 +121,7 @@ def run_trials(trials: int, seed: int, work: Path, moments: list[int]) -> tuple[
             check=True,
         )
         span = time.monotonic() - started
-        reference: list[object] = list(posts(reference_db))
+        reference: list[object] = list(entries(reference_db))
         failures = []
         for number in range(trials):
             problem = trial(number, rng, added, work, span, reference, moments)
