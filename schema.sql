@@ -19,7 +19,8 @@
 --   sighting       which version each card of each capture showed, in page order
 --   entry_fts      full-text index of the posts' titles and excerpts (entry_fts_pending: what it
 --                  has not caught up with yet)
---   current_entries, version_history   the views most queries want, with entry
+--   event          what happened to each post, one row per event: new, changed, gone, reappeared
+--   current_entries, version_history, ledger   the views most queries want, with entry
 --
 -- Times are ISO 8601 UTC text ('2026-01-11T08:00:00Z'), so they sort and compare as text.
 
@@ -135,7 +136,9 @@ CREATE TABLE IF NOT EXISTS entry (
     date               TEXT,                -- 'YYYY-MM-DD'; NULL when not shown or not readable
     date_text          TEXT,                -- the date as shown, when it is not a day
     excerpt            TEXT,                -- the summary the listing shows
-    first_seen_at      TEXT                 -- when any card of the post was first seen
+    first_seen_at      TEXT,                -- when any card of the post was first seen
+    gone_at            TEXT                 -- when it was found gone from its listing (see event);
+                                            -- NULL while it is listed
 );
 -- one post per permalink and site; what a capture looks its cards up by (with key_kind = 'url')
 CREATE UNIQUE INDEX IF NOT EXISTS entry_url_key ON entry (site, key) WHERE key_kind = 'url';
@@ -251,7 +254,8 @@ SELECT e.id            AS entry_id,           -- the post's number (entry.id)
        v.version,                             -- how many versions the entry has
        v.id            AS version_id,         -- its current version (entry_version.id)
        e.first_seen_at,
-       v.last_seen_at
+       v.last_seen_at,
+       e.gone_at                              -- when it was found gone; NULL while listed
 FROM entry e
 JOIN entry_version v ON v.id = e.current_version_id;
 
@@ -292,6 +296,62 @@ CREATE TABLE IF NOT EXISTS sighting (
 -- the captures that showed a version: to split a version when an old copy shows a state
 -- between its sightings
 CREATE INDEX IF NOT EXISTS sighting_version ON sighting (version_id);
+
+-- What happened to the posts, one row per event, in the order archiver learned of them:
+--   new         a post seen for the first time
+--   changed     a card contradicted the post's current version: a new version (fields says how)
+--   gone        the post left its listing: a later capture of a page showed the posts it stood
+--               between next to each other without it, and no other page of that run showed it
+--               ('dropped'); or a complete backfill did not find it ('missing'). Never inferred
+--               from a page that failed, broke the layout check, or was not reached
+--   reappeared  a post that was gone was seen again
+-- `at` is the time of the capture that showed it, so events of an imported old copy are dated
+-- when the copy was taken. A version placed in history by an old copy imported late (not
+-- a change seen now) records no event. Browse it through the ledger view below.
+CREATE TABLE IF NOT EXISTS event (
+    id         INTEGER PRIMARY KEY,            -- events are numbered in the order they were recorded
+    entry_id   INTEGER NOT NULL REFERENCES entry (id),  -- the post
+    site       TEXT NOT NULL,                  -- its site (entry.site)
+    kind       TEXT NOT NULL CHECK (kind IN ('new', 'changed', 'gone', 'reappeared')),
+    at         TEXT NOT NULL,                  -- when: the time of the capture below
+    capture_id INTEGER NOT NULL REFERENCES capture (id),  -- the capture that showed the post (for
+                                               -- 'gone': that showed it missing)
+    fields     TEXT,                           -- 'changed': JSON {"title": ["old", "new"]}, one
+                                               -- key per field that changed
+    how        TEXT CHECK (how IN ('dropped', 'missing')),  -- 'gone': how it was found gone
+    verified   TEXT CHECK (verified IN ('deleted', 'unlisted'))  -- 'gone', with --verify-gone: its
+                                               -- permalink answered 404/410 ('deleted') or 200
+                                               -- ('unlisted': still online, off the listing)
+);
+-- the newest events first, and those since a time: `archiver changes --since`, the feeds
+CREATE INDEX IF NOT EXISTS event_at ON event (at);
+-- one post's events
+CREATE INDEX IF NOT EXISTS event_entry ON event (entry_id);
+-- the events of one run (its captures), for its notification
+CREATE INDEX IF NOT EXISTS event_capture ON event (capture_id);
+
+-- The ledger: every event with its post's permalink and current title, newest first. Posts
+-- that went this month, and titles that changed:
+--   SELECT at, site, title, url, verified FROM ledger WHERE kind = 'gone' AND at >= date('now', 'start of month');
+--   SELECT at, url, fields ->> '$.title[0]' AS was, fields ->> '$.title[1]' AS now
+--   FROM ledger WHERE kind = 'changed' AND fields ->> '$.title' IS NOT NULL;
+CREATE VIEW IF NOT EXISTS ledger AS
+SELECT ev.id,
+       ev.at,                                  -- when it happened (the capture's time)
+       ev.kind,                                -- 'new', 'changed', 'gone' or 'reappeared'
+       ev.site,
+       ev.entry_id,                            -- the post (entry.id)
+       e.url,                                  -- its permalink; NULL for a post shown without one
+       e.title,                                -- its current title
+       ev.fields,                              -- 'changed': {"field": ["old", "new"]}
+       ev.how,                                 -- 'gone': 'dropped' or 'missing'
+       ev.verified,                            -- 'gone': 'deleted', 'unlisted' or NULL (not checked)
+       ev.capture_id,
+       c.source                                -- the page or file that showed it
+FROM event ev
+JOIN entry e ON e.id = ev.entry_id
+JOIN capture c ON c.id = ev.capture_id
+ORDER BY ev.at DESC, ev.id DESC;
 
 -- Conditional-request state and layout health per listing page URL, kept by `archiver crawl`.
 CREATE TABLE IF NOT EXISTS page (

@@ -66,6 +66,7 @@ def store_capture(
         result = CaptureResult(record.source, capture_id, cards=seen)
     else:
         result = _applied(store, record, capture_id, plan)
+    store.mark_reappeared(capture_id, record.captured_at)
     store.finish_capture(capture_id, result.cards, result.new_entries, result.new_versions)
     return result
 

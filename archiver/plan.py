@@ -110,6 +110,8 @@ class NewVersion:
     seen_at: str
     #: the capture it was seen in: None for the one being applied (a copy keeps its original's)
     capture_id: int | None = None
+    #: a new current version: the fields of the version it replaces (the ledger's old values)
+    replaced: Fields | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,6 +350,7 @@ class _Planner:
             digest(outcome.fields),
             outcome.changed,
             self.at,
+            replaced=current.fields,
         )
         self.new_versions.append(version)
         return version.ref

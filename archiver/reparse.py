@@ -81,6 +81,7 @@ def reparse(
     given = ProfileUse(profile_text or profile_text_of(profile), "given") if profile is not None else None
     reader = _Reader(store, profile, given, site, result.profiles)
     with store.transaction():
+        gone = store.gone_marks()
         store.forget_entries()
         last_of_source: dict[str, tuple[int, str | None]] = {}
         captures = list(store.captures())
@@ -97,6 +98,8 @@ def reparse(
                 again = taken.get(record.repeats_capture_id) if record.repeats_capture_id else None
                 result.cards += reader.apply(stored, again)
                 result.captures += 1
+            store.mark_reappeared(stored.capture_id, record.captured_at)
+            store.replay_gone(stored.capture_id, gone.get(stored.capture_id, ()))
             if on_capture:
                 on_capture(stored.capture_id)
     after = store.stats()

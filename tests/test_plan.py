@@ -61,7 +61,9 @@ def test_a_changed_card_makes_the_next_version_of_its_entry() -> None:
     seen = Card(title="A, revised", url=URL, excerpt="text")
     current = _current(7, 70, stored)
     plan = _planned([seen], Known(urls={canonical_url(URL): current}))
-    version = NewVersion(New(1), 7, 2, seen.fields(), digest(seen.fields()), ("title",), AT)
+    version = NewVersion(
+        New(1), 7, 2, seen.fields(), digest(seen.fields()), ("title",), AT, replaced=stored.fields()
+    )
     assert plan == Plan(new_versions=(version,), sightings=(Sighting(New(1), fields_shown(seen.fields())),))
     assert plan.versions_made == 1
 

@@ -23,6 +23,9 @@ OLD_ARCHIVES = [
 ]
 #: schema 3 (categories as JSON, dictionaries, profiles; imports, a crawl with a 304)
 SCHEMA3_ARCHIVE = ROOT / "tests" / "fixtures" / "archive-schema3.db"
+#: schema 4 (schema 3's archive upgraded, then a watched site: a run, a crawl that changed a
+#: title, an unchanged run and a failed one)
+SCHEMA4_ARCHIVE = ROOT / "tests" / "fixtures" / "archive-schema4.db"
 Rows = list[tuple[object, ...]]
 
 
@@ -105,7 +108,7 @@ def test_an_old_archive_upgrades_with_everything_in_it(tmp_path: Path, old: Path
         found = sorted(row["entry_id"] for row in store.search("注意力", limit=1000))
     assert [(entry_id,) for entry_id in found] == before["search"]
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         conn.execute("INSERT INTO entry_fts (entry_fts) VALUES ('integrity-check')")  # raises if not
         assert conn.execute("SELECT count(*) FROM entry_fts_pending").fetchone()[0] == 0
@@ -156,19 +159,60 @@ def test_a_schema3_archive_upgrades_with_every_row_unchanged(tmp_path: Path) -> 
     after = _every_row(db)
     dated = [row for row in after["current_entries"] if row[7]]
     assert dated and all(row[10] == str(row[7])[:4] for row in dated)
-    assert [row[:10] + row[11:] for row in after.pop("current_entries")] == before.pop("current_entries")
-    assert {name: after.pop(name) for name in set(after) - set(before)} == {"site": [], "site_check": []}
+    # schema 5 adds gone_at last (NULL: nothing was found gone), and the ledger
+    assert {row[-1] for row in after["current_entries"]} == {None}
+    assert [row[:10] + row[11:-1] for row in after.pop("current_entries")] == before.pop("current_entries")
+    assert {row[-1] for row in after["entry"]} == {None}
+    assert [row[:-1] for row in after.pop("entry")] == before.pop("entry")
+    added = {name: after.pop(name) for name in set(after) - set(before)}
+    assert (added["site"], added["site_check"]) == ([], [])
+    assert len(added["event"]) == len(after["entry_version"])
     # a page's next link and cards key are kept from its next parse on; NULL until then
     assert [row[-2:] for row in after["page"]] == [(None, None)] * len(before["page"])
     assert [row[:-2] for row in after.pop("page")] == before.pop("page")
     assert after == before
     assert len(found) >= 1
     with closing(sqlite3.connect(db)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-@pytest.mark.parametrize("old", [*OLD_ARCHIVES, SCHEMA3_ARCHIVE], ids=lambda path: path.stem)
+def test_a_schema4_archive_upgrades_with_its_history_in_the_ledger(tmp_path: Path) -> None:
+    """Version 5 added the ledger (table event, view ledger) and entry.gone_at: every stored row
+    stays as it was, and the ledger starts with the history the archive holds: a 'new' event per
+    post and a 'changed' event, with old and new values, per later version."""
+    db = tmp_path / "old.db"
+    shutil.copy(SCHEMA4_ARCHIVE, db)
+    before = _every_row(db)
+    assert before["site"] and len(before["site_check"]) == 3
+    with Store(db) as store:
+        assert store.found_version == 4
+        events = store.events()
+    after = _every_row(db)
+    for table in ("entry", "current_entries"):
+        assert {row[-1] for row in after[table]} == {None}
+        assert [row[:-1] for row in after.pop(table)] == before.pop(table)
+    added = {name: after.pop(name) for name in set(after) - set(before)}
+    assert after == before
+    assert set(added) == {"event", "ledger"} and len(added["ledger"]) == len(events)
+    versions = before["entry_version"]
+    assert sorted(e.kind for e in events) == sorted("new" if v[2] == 1 else "changed" for v in versions)
+    [changed] = [e for e in events if e.kind == "changed"]
+    assert changed.fields == {
+        "title": ["OadTR:用 Transformer 做在线动作检测", "OadTR: 用 Transformer 做在线动作检测 (修订)"]
+    }
+    assert changed.title == "OadTR: 用 Transformer 做在线动作检测 (修订)"
+    first_seen = {(v[1], v[2]): v[11] for v in versions}
+    assert all(e.at == first_seen[e.entry_id, 1] for e in events if e.kind == "new")
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+@pytest.mark.parametrize(
+    "old", [*OLD_ARCHIVES, SCHEMA3_ARCHIVE, SCHEMA4_ARCHIVE], ids=lambda path: path.stem
+)
 def test_every_command_works_on_an_upgraded_archive(run: Runner, tmp_path: Path, old: Path) -> None:
     db = tmp_path / "old.db"
     shutil.copy(old, db)

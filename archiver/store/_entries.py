@@ -145,6 +145,7 @@ class Entries(Profiles):
         for statement in (
             "DELETE FROM sighting",
             "DELETE FROM possible_duplicate",
+            "DELETE FROM event",
             "UPDATE entry SET current_version_id = NULL",
             "INSERT INTO entry_fts (entry_fts) VALUES ('delete-all')",
             "DELETE FROM entry_fts_pending",

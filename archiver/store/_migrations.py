@@ -13,18 +13,26 @@ in ``user_version``, which every release since 0.1.0 reads, so the steps are a p
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from archiver.identity import digest
+from archiver.ledger import differences
 from archiver.models import CARD_FIELDS, json_list
 
 #: Bumped whenever schema.sql changes in a way an existing file must be migrated for.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _FIELDS_V3 = "title, url, categories, tags, coalesce(date, date_text), excerpt"
+
+
+def _fields_json(table: str) -> str:
+    """A version's card fields as one JSON object, for :func:`_differences` in SQL."""
+    pairs = ", ".join(f"'{name}', {table}.{name}" for name in CARD_FIELDS)
+    return f"json_object({pairs})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +119,25 @@ MIGRATIONS: dict[int, Step] = {
             "ALTER TABLE page ADD COLUMN cards_key TEXT",
         )
     ),
+    5: Step(
+        (
+            # a post found gone from its listing (table event); current_entries shows it
+            "ALTER TABLE entry ADD COLUMN gone_at TEXT",
+            "DROP VIEW IF EXISTS current_entries",
+        ),
+        after=(
+            # the ledger starts with the history the archive already holds: each entry's first
+            # version is its 'new' event, every later one a 'changed' event, at the time it was
+            # first seen; nothing was ever inferred gone before
+            "INSERT INTO event (entry_id, site, kind, at, capture_id, fields)"
+            " SELECT v.entry_id, e.site, CASE WHEN v.version = 1 THEN 'new' ELSE 'changed' END,"
+            f" v.first_seen_at, v.first_capture_id, CASE WHEN v.version > 1 THEN"
+            f" archiver_differences(v.changed, {_fields_json('p')}, {_fields_json('v')}) END"
+            " FROM entry_version v JOIN entry e ON e.id = v.entry_id"
+            " LEFT JOIN entry_version p ON p.entry_id = v.entry_id AND p.version = v.version - 1"
+            " ORDER BY v.first_seen_at, v.id",
+        ),
+    ),
 }
 
 
@@ -126,11 +153,13 @@ def step_functions(conn: sqlite3.Connection) -> Iterator[None]:
     """The SQL functions the steps call, defined on ``conn`` while they run."""
     conn.create_function("archiver_names", 1, _names_as_json, deterministic=True)
     conn.create_function("archiver_digest", len(CARD_FIELDS), _digest, deterministic=True)
+    conn.create_function("archiver_differences", 3, _differences, deterministic=True)
     try:
         yield
     finally:
         conn.create_function("archiver_names", 1, None)
         conn.create_function("archiver_digest", len(CARD_FIELDS), None)
+        conn.create_function("archiver_differences", 3, None)
 
 
 def _names_as_json(joined: str | None) -> str | None:
@@ -143,3 +172,8 @@ def _names_as_json(joined: str | None) -> str | None:
 
 def _digest(*values: str | None) -> str:
     return digest(dict(zip(CARD_FIELDS, values, strict=True)))
+
+
+def _differences(changed: str | None, before: str, after: str) -> str:
+    """A stored version's change as an event's ``fields`` (:func:`archiver.ledger.differences`)."""
+    return differences(json.loads(changed or "[]"), json.loads(before), json.loads(after))

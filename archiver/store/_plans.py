@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from archiver.store._entries import Entries
+from archiver.ledger import differences
+from archiver.store._events import EventRow, Events
 
 if TYPE_CHECKING:  # the plan's types are plain data; archiver.plan reads the store's records
     from archiver.plan import New, NewVersion, Placed, Plan, VersionRef
 
 
-class Plans(Entries):
+class Plans(Events):
     """Writes a :class:`archiver.plan.Plan`, and reads the later sightings one needs."""
 
     def sightings_since(
@@ -31,7 +32,8 @@ class Plans(Entries):
 
     def apply_plan(self, plan: Plan, site: str, capture_id: int, at: str) -> dict[New, int]:
         """Write what ``plan`` decided for capture ``capture_id`` of ``site``, taken at ``at``
-        (inside its transaction); the ids the rows it made were given."""
+        (inside its transaction), with its events (new posts, changed ones); the ids the rows it
+        made were given."""
         made: dict[New, int] = {}
         for entry in plan.new_entries:
             made[entry.entry] = self.new_entry(site, entry.key_kind, entry.key, entry.seen_at)
@@ -48,6 +50,7 @@ class Plans(Entries):
             self.add_possible_duplicates(made[duplicate.entry], duplicate.similar, capture_id)
         self.mark_seen(plan.seen_again, capture_id, at)
         self.add_sightings(capture_id, [(_resolved(s.version, made), s.fields) for s in plan.sightings])
+        self.record_events(_events(plan, made, site, capture_id))
         return made
 
     def _add(self, version: NewVersion, capture_id: int, *, current: bool) -> int:
@@ -80,6 +83,27 @@ class Plans(Entries):
             self.set_current(version.entry_id, _resolved(placed.current, made))
         if placed.follower is not None:
             self.set_changed(*placed.follower)
+
+
+def _events(plan: Plan, made: dict[New, int], site: str, capture_id: int) -> list[EventRow]:
+    """The ledger rows of a plan: a 'new' event per entry it made, a 'changed' event per new
+    current version (a version placed in history is not news)."""
+    rows: list[EventRow] = [
+        (made[entry.entry], site, "new", entry.seen_at, capture_id, None) for entry in plan.new_entries
+    ]
+    rows.extend(
+        (
+            version.entry_id,
+            site,
+            "changed",
+            version.seen_at,
+            capture_id,
+            differences(version.changed, version.replaced, version.fields),
+        )
+        for version in plan.new_versions
+        if version.replaced is not None
+    )
+    return rows
 
 
 def _resolved(ref: VersionRef, made: dict[New, int]) -> int:
