@@ -312,7 +312,7 @@ CREATE TABLE IF NOT EXISTS event (
     id         INTEGER PRIMARY KEY,            -- events are numbered in the order they were recorded
     entry_id   INTEGER NOT NULL REFERENCES entry (id),  -- the post
     site       TEXT NOT NULL,                  -- its site (entry.site)
-    kind       TEXT NOT NULL CHECK (kind IN ('new', 'changed', 'gone', 'reappeared')),
+    kind       TEXT NOT NULL CHECK (kind IN ('new', 'changed', 'gone', 'reappeared')),  -- see above
     at         TEXT NOT NULL,                  -- when: the time of the capture below
     capture_id INTEGER NOT NULL REFERENCES capture (id),  -- the capture that showed the post (for
                                                -- 'gone': that showed it missing)

@@ -37,6 +37,7 @@ from archiver.errors import (
     OffHostLink,
 )
 from archiver.fetcher import Fetcher, FetchOptions, FetchResult, check_url
+from archiver.gone import GoneFinder
 from archiver.identity import site_of
 from archiver.ingest import ingest, store_capture
 from archiver.models import Card, ParsedPage, ProfileText
@@ -127,11 +128,17 @@ class Crawler:
         fetcher: Fetcher,
         target: Target,
         on_page: Callable[[PageReport], None] | None = None,
+        *,
+        verify_gone: bool = False,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
         self.target = target
         self.on_page = on_page
+        #: fetch the permalink of each post found gone, to tell deleted from unlisted
+        self.verify_gone = verify_gone
+        #: what this run's pages showed, for finding the posts that left the listing
+        self._gone = GoneFinder(store, fetcher, verify=verify_gone)
         self._hosts = {urlsplit(target.start_url).hostname, *fetcher.options.redirect_hosts}
         #: with no profile given: the one detection inferred on a page of this run, tried first
         #: on the next pages (detecting costs more than extracting); None to detect every page
@@ -152,6 +159,7 @@ class Crawler:
         run = CrawlRun(self.target.start_url, self.target.site, walk, progress, stop_after_known)
         summary = RunSummary(owed_from=debt.owed_page if debt else None)
         url, page_no = self.target.start_url, 1
+        self._gone = GoneFinder(self.store, self.fetcher, verify=self.verify_gone)
         while True:
             state = self.store.page_state(url)
             fetched = self.fetcher.fetch(url, **_validators(state))
@@ -160,6 +168,7 @@ class Crawler:
             report = self._store_page(page_no, fetched, state, run)
             summary.add(report)
             if run.walk.ended is not None:
+                summary.gone = self._gone.record(run.walk.ended.stop, complete=False)
                 return ended(summary, run.walk.ended, Capped(self.target.start_url, page_no, summary.pages))
             assert report.next_url is not None  # no next link ends the walk
             url = self._follow(url, report.next_url)
@@ -181,6 +190,7 @@ class Crawler:
         summary = RunSummary()
         page_no, url, resumed = self._backfill_start(run_id, pages)
         summary.resumed_at = page_no if resumed else None
+        self._gone = GoneFinder(self.store, self.fetcher, verify=self.verify_gone)
         walk = Walk(pages.last, capped=False) if pages else Walk.up_to(page_no, None)
         run = BackfillRun(run_id, walk)
         # Pages fetched ahead are parsed ahead too, in a worker process (started before the fetch
@@ -201,6 +211,8 @@ class Crawler:
         ending = run.walk.ended or Ending(Stop.LAST if url is None else Stop.LIMIT)
         if ending.stop is not Stop.CAP:
             self.store.finish_backfill(run_id, utc_now())
+        # only a run that fetched every page from page 1 in one go shows the whole listing
+        summary.gone = self._gone.record(ending.stop, complete=pages is None and not resumed)
         return ended(summary, ending, Capped(start, page_no, summary.pages))
 
     def _backfill_start(self, run_id: int, pages: PageRange | None) -> tuple[int, str | None, bool]:
@@ -285,6 +297,7 @@ class Crawler:
             self.store.save_page_state(site, new_state, result.capture_id)
             report = PageReport(page_no, url, fetched.status, parsed, result, next_url, keys)
             self._keep(run.settle(report))
+        self._gone.page(state, result.capture_id, url, keys)
         if self.on_page:
             self.on_page(report)
         return report

@@ -197,6 +197,18 @@ class Fetcher:
         self._check_robots(url)
         return self._retrying(lambda: self._get(url, headers, self.options.max_bytes, html=True))
 
+    def status_of(self, url: str) -> int | None:
+        """What a page answers one polite GET (retried when transient) with: 200, or the status
+        of a refusal (404, 410...); None when no answer says anything (network failure,
+        robots.txt disallows it, not an HTML page)."""
+        try:
+            self.fetch(url)
+        except HTTPStatusError as exc:
+            return exc.status
+        except FetchError:
+            return None
+        return 200
+
     # -- one attempt ---------------------------------------------------------------------
 
     def _get(

@@ -22,6 +22,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from archiver.errors import InputError
+from archiver.watchlist import duration_of
 
 #: The kinds of event, as the ``event.kind`` column and ``archiver changes --kind`` spell them.
 KINDS = ("new", "changed", "gone", "reappeared")
@@ -119,3 +123,23 @@ def verdict(status: int | None) -> str | None:
     if status in (404, 410):
         return "deleted"
     return "unlisted" if status == 200 else None
+
+
+def since_time(text: str, now: datetime) -> str:
+    """``--since``: a duration back from ``now`` (``1h``, ``1d``, ``2w``) or an ISO 8601 date or
+    time (``2026-11-01``, ``2026-11-01T08:00:00Z``; without a zone, UTC), as the archive's time
+    text."""
+    duration = duration_of(text)
+    if duration is not None:
+        moment = now - duration
+    else:
+        try:
+            moment = datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise InputError(
+                f"{text!r}: not a duration or a date; write it like 1h, 1d, 2w, 2026-11-01 or "
+                "2026-11-01T08:00:00Z"
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -107,6 +107,8 @@ class RunSummary:
     capped: Capped | None = None
     #: how long the server said page 1 stays as it is (Cache-Control max-age), if it said
     fresh_for: float | None = None
+    #: posts the run found gone from the listing
+    gone: int = 0
 
     def add(self, report: PageReport) -> None:
         self.pages += 1

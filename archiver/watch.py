@@ -135,10 +135,18 @@ def _record(done: _Done, outcome: Outcome, finished_at: str) -> CheckRecord:
 class SiteChecker:
     """Checks sites of the archive ``db`` with one shared fetcher, ``concurrency`` at a time."""
 
-    def __init__(self, db: Path, fetcher: Fetcher, concurrency: int = DEFAULT_CONCURRENCY) -> None:
+    def __init__(
+        self,
+        db: Path,
+        fetcher: Fetcher,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        *,
+        verify_gone: bool = False,
+    ) -> None:
         self.db = db
         self.fetcher = fetcher
         self.concurrency = concurrency
+        self.verify_gone = verify_gone
         self._local = threading.local()
         self._opened: list[Store] = []
         self._opening = threading.Lock()
@@ -178,7 +186,9 @@ class SiteChecker:
         sent_before = self.fetcher.requests_sent()
         try:
             target = Target(site.start_url, profile_from_text(profile) if profile else None, profile)
-            done = _Done(started, Crawler(store, self.fetcher, target).crawl(), None, 0)
+            done = _Done(
+                started, Crawler(store, self.fetcher, target, verify_gone=self.verify_gone).crawl(), None, 0
+            )
         except StoreError:
             raise  # the archive itself failed: no other site can be stored either
         except ArchiverError as exc:

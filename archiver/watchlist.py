@@ -37,12 +37,17 @@ _INDEX_FILES = re.compile(r"/(index|default)\.(html?|php|aspx?)$", re.IGNORECASE
 _OPML_START = re.compile(r"^\s*(<\?xml|<opml)", re.IGNORECASE)
 
 
-def parse_duration(text: str) -> timedelta:
-    """``30m``, ``1h``, ``6h``, ``1d``, ``1w`` (or ``90s``) as a timedelta within the limits."""
+def duration_of(text: str) -> timedelta | None:
+    """``30m``, ``1h``, ``6h``, ``1d``, ``1w`` (or ``90s``) as a timedelta; None if it is not one."""
     match = _DURATION.match(text)
-    if not match:
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)]) if match else None
+
+
+def parse_duration(text: str) -> timedelta:
+    """A check interval: :func:`duration_of` within the limits."""
+    duration = duration_of(text)
+    if duration is None:
         raise InputError(f"{text!r}: not a duration; write it like 30m, 1h, 6h or 1d")
-    duration = timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
     if not MIN_INTERVAL <= duration <= timedelta(days=7):
         raise InputError(f"{text!r}: a site is checked at most every minute and at least every week")
     return duration

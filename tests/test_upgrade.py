@@ -210,9 +210,7 @@ def test_a_schema4_archive_upgrades_with_its_history_in_the_ledger(tmp_path: Pat
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
 
 
-@pytest.mark.parametrize(
-    "old", [*OLD_ARCHIVES, SCHEMA3_ARCHIVE, SCHEMA4_ARCHIVE], ids=lambda path: path.stem
-)
+@pytest.mark.parametrize("old", [*OLD_ARCHIVES, SCHEMA3_ARCHIVE, SCHEMA4_ARCHIVE], ids=lambda path: path.stem)
 def test_every_command_works_on_an_upgraded_archive(run: Runner, tmp_path: Path, old: Path) -> None:
     db = tmp_path / "old.db"
     shutil.copy(old, db)

@@ -87,6 +87,13 @@ UserAgentOption = Annotated[str, typer.Option("--user-agent", help="User-Agent h
 IgnoreRobotsOption = Annotated[
     bool, typer.Option("--ignore-robots", help="Fetch pages that robots.txt disallows.")
 ]
+VerifyGoneOption = Annotated[
+    bool,
+    typer.Option(
+        "--verify-gone",
+        help="Fetch the permalink of each post found gone, once: 404/410 records it deleted, 200 unlisted.",
+    ),
+]
 RedirectHostOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -124,6 +131,7 @@ def crawl(
             help="Stop after this many pages in a row whose cards are all known and unchanged.",
         ),
     ] = 1,
+    verify_gone: VerifyGoneOption = False,
     quiet: QuietOption = False,
     delay: DelayOption = 1.0,
     timeout: TimeoutOption = 30.0,
@@ -148,7 +156,7 @@ def crawl(
         delay, timeout, retries, max_bytes, user_agent, ignore_robots, allow_redirect_host
     )
     with run_lock(db, wait), open_store(db) as store, fetcher_for(store, options) as fetcher:
-        summary = Crawler(store, fetcher, target).crawl(
+        summary = Crawler(store, fetcher, target, verify_gone=verify_gone).crawl(
             max_pages=max_pages, stop_after_known=stop_after_known
         )
     if not quiet:
@@ -187,6 +195,7 @@ def backfill(
     restart: Annotated[
         bool, typer.Option("--restart", help="Start over instead of carrying on an interrupted backfill.")
     ] = False,
+    verify_gone: VerifyGoneOption = False,
     quiet: QuietOption = False,
     delay: DelayOption = 1.0,
     timeout: TimeoutOption = 30.0,
@@ -236,9 +245,8 @@ def backfill(
         def advance(report: PageReport) -> None:
             progress.update(task, advance=1, description=f"page {report.page_no}")
 
-        summary = Crawler(store, fetcher, target, on_page=advance).backfill(
-            page_range, concurrency=concurrency, restart=restart
-        )
+        crawler = Crawler(store, fetcher, target, on_page=advance, verify_gone=verify_gone)
+        summary = crawler.backfill(page_range, concurrency=concurrency, restart=restart)
     if not quiet:
         verb = f"backfilled (resumed at page {summary.resumed_at})" if summary.resumed_at else "backfilled"
         out.print(_summary_line(verb, target, summary), markup=False)
@@ -295,4 +303,5 @@ def _summary_line(verb: str, target: Target, summary: RunSummary) -> str:
         f"({summary.unchanged} unchanged, "
         f"stopped {summary.stopped}): {summary.cards} cards seen, {summary.new_entries} new "
         f"entries, {summary.new_versions} new versions, {summary.enriched} enriched"
+        + (f", {summary.gone} gone" if summary.gone else "")
     )

@@ -31,6 +31,7 @@ from archiver.cli.crawl import (
     RetriesOption,
     TimeoutOption,
     UserAgentOption,
+    VerifyGoneOption,
     fetch_options,
 )
 from archiver.cli.sites import NOTHING_WATCHED
@@ -71,6 +72,7 @@ def run(
         typer.Option("--site", metavar="SITE", help="Check only this site, due or not (repeatable)."),
     ] = None,
     wait: WaitOption = 0.0,
+    verify_gone: VerifyGoneOption = False,
     quiet: QuietOption = False,
     delay: DelayOption = 1.0,
     timeout: TimeoutOption = 30.0,
@@ -98,7 +100,9 @@ def run(
         watched = store.watched_sites()
         sites = due_sites(watched, utc_now(), force=force, names=site or ())
         with fetcher_for(store, options) as fetcher, _live_view(len(sites), quiet) as view:
-            report = SiteChecker(db, fetcher, concurrency).run(store, sites, view.started, view.done)
+            report = SiteChecker(db, fetcher, concurrency, verify_gone=verify_gone).run(
+                store, sites, view.started, view.done
+            )
     for checked in report.checked:
         if checked.outcome.failed:
             assert checked.error is not None

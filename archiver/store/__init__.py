@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from archiver.store._blobs import Blobs
 from archiver.store._connection import schema_sql
+from archiver.store._events import Event, GoneEvent
 from archiver.store._migrations import SCHEMA_VERSION
 from archiver.store._plans import Plans
 from archiver.store._reading import Reading
@@ -37,6 +38,8 @@ __all__ = [
     "CheckRecord",
     "CrawlDebt",
     "CurrentVersion",
+    "Event",
+    "GoneEvent",
     "PageState",
     "PreviousCapture",
     "Store",

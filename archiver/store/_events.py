@@ -79,7 +79,7 @@ class Events(Entries):
             " SELECT e.id, e.site, 'reappeared', :at, :cid FROM entry e"
             " WHERE e.id IN (SELECT v.entry_id FROM sighting s"
             "  JOIN entry_version v ON v.id = s.version_id WHERE s.capture_id = :cid)"
-            " AND e.gone_at IS NOT NULL AND e.gone_at < :at",
+            " AND e.gone_at IS NOT NULL AND e.gone_at <= :at",
             params,
         ).rowcount
         if found:
@@ -132,11 +132,11 @@ class Events(Entries):
                     continue
                 cursor = self.conn.execute(
                     "INSERT INTO event (entry_id, site, kind, at, capture_id, how)"
-                    " SELECT id, site, 'gone', gone_at, ?, ? FROM entry WHERE id = ? RETURNING id, url",
+                    " SELECT id, site, 'gone', gone_at, ?, ? FROM entry WHERE id = ?",
                     (item.capture_id, item.how, item.entry_id),
                 )
-                event_id, url = cursor.fetchone()
-                recorded.append(GoneEvent(event_id, item.entry_id, url))
+                url = self.conn.execute("SELECT url FROM entry WHERE id = ?", (item.entry_id,)).fetchone()[0]
+                recorded.append(GoneEvent(int(cursor.lastrowid or 0), item.entry_id, url))
         return recorded
 
     def set_verified(self, verdicts: Sequence[tuple[int, str]]) -> None:

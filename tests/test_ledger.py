@@ -1,0 +1,278 @@
+"""The ledger: posts that appeared, changed, went and came back, on the fixture blog served on
+127.0.0.1, and the rules that keep a post from being called gone by a page that was not seen."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver.errors import InputError
+from archiver.ledger import Absences, dropped, gone_after_run, since_time, verdict
+
+from conftest import SITE, SITE_PROFILE, Runner
+from sitehttp import Reply, SiteServer, blog_page
+
+FAST = ("--profile", SITE_PROFILE, "--delay", "0", "--timeout", "2", "--retries", "0")
+GONE = "/posts/tensorflow-feature-columns/"  # the third card of page 1, between two others
+_CARD = re.compile(r'\s*<article class="post-card">.*?</article>', re.DOTALL)
+
+
+@pytest.fixture
+def site_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "site"
+    shutil.copytree(SITE, copy)
+    return copy
+
+
+@pytest.fixture
+def site(site_copy: Path) -> Iterator[SiteServer]:
+    with SiteServer(site_copy) as server:
+        yield server
+
+
+def cards(page: Path) -> list[str]:
+    return _CARD.findall(page.read_text(encoding="utf-8"))
+
+
+def without(page: Path, href: str) -> str:
+    """Take the card linking to ``href`` off ``page``; returns it, to put back later."""
+    text = page.read_text(encoding="utf-8")
+    [card] = [card for card in cards(page) if f'href="{href}"' in card]
+    page.write_text(text.replace(card, "", 1), encoding="utf-8")
+    return card
+
+
+def put_back(page: Path, card: str, before_href: str) -> None:
+    text = page.read_text(encoding="utf-8")
+    [after] = [c for c in cards(page) if f'href="{before_href}"' in c]
+    page.write_text(text.replace(after, card + after, 1), encoding="utf-8")
+
+
+def publish_new_post(page: Path) -> None:
+    """A new post on top of page 1: the crawl no longer stops there, it goes on to page 2."""
+    first = cards(page)[0]
+    new = re.sub(r'href="/posts/[^"]+/"', 'href="/posts/a-new-post/"', first)
+    new = re.sub(r'(<h2 class="post-title"><a [^>]+>)[^<]+', r"\1A new post", new)
+    text = page.read_text(encoding="utf-8")
+    page.write_text(text.replace(first, new + first, 1), encoding="utf-8")
+
+
+def events(run: Runner, db: Path, *args: str) -> list[dict[str, Any]]:
+    result = run("changes", "--since", "1h", "--json", "--db", db, *args)
+    assert result.exit_code == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def gone_at(db: Path, url_path: str) -> str | None:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(
+            "SELECT gone_at FROM current_entries WHERE url LIKE ?", (f"%{url_path}",)
+        ).fetchone()
+    return row[0] if row else None
+
+
+# -- the rules, as pure functions ---------------------------------------------------------------
+
+
+def test_a_post_between_two_neighbours_that_now_meet_is_dropped() -> None:
+    assert dropped([1, 2, 3, 4], [1, 3, 4]) == [2]
+    assert dropped([1, 2, 3, 4, 5], [0, 1, 4, 5]) == [2, 3]  # a run of posts between the same two
+    assert dropped([1, 2, 3], [0, 1, 2]) == []  # paging: pushed down, neighbours kept
+    assert dropped([1, 2, 3], [2, 3]) == []  # the first post has no neighbour above
+    assert dropped([1, 2, 3], [1, 2]) == []  # nor the last one below
+    assert dropped([1, 2, 3], [1, 9, 3]) == []  # replaced by another post: its neighbours do not meet
+    assert dropped([1, 2, 3], [3, 1]) == []  # reordered: the neighbours are not next to each other
+
+
+def test_a_dropped_post_seen_on_another_page_of_the_run_is_not_gone() -> None:
+    absences = Absences()
+    absences.page(10, "https://blog.example/", [1, 2, 3], [1, 3])
+    absences.page(11, "https://blog.example/page/2/", [4, 5], [2, 4, 5])
+    assert [g.entry_id for g in gone_after_run(absences, shown={1, 3, 2, 4, 5})] == []
+    assert [(g.entry_id, g.how, g.capture_id) for g in gone_after_run(absences, shown={1, 3})] == [
+        (2, "dropped", 10)
+    ]
+
+
+def test_a_permalinks_answer_says_deleted_or_unlisted() -> None:
+    assert [verdict(s) for s in (404, 410, 200, 500, 403, None)] == [
+        "deleted",
+        "deleted",
+        "unlisted",
+        None,
+        None,
+        None,
+    ]
+
+
+def test_since_takes_a_duration_or_a_date() -> None:
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    assert since_time("1h", now) == "2026-12-01T11:00:00Z"
+    assert since_time("2w", now) == "2026-11-17T12:00:00Z"
+    assert since_time("2026-11-01", now) == "2026-11-01T00:00:00Z"
+    assert since_time("2026-11-01T08:00:00+01:00", now) == "2026-11-01T07:00:00Z"
+    with pytest.raises(InputError, match="'yesterday': not a duration or a date"):
+        since_time("yesterday", now)
+
+
+# -- on the fixture blog ------------------------------------------------------------------------
+
+
+def test_a_post_removed_from_page_1_is_gone_after_the_next_crawl(
+    run: Runner, site: SiteServer, site_copy: Path, db: Path
+) -> None:
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    assert {e["kind"] for e in events(run, db)} == {"new"} and len(events(run, db)) == 46
+    without(site_copy / "index.html", GONE)
+    result = run("crawl", site.url, "--db", db, *FAST)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.rstrip().endswith(", 1 gone")
+    [gone] = events(run, db, "--kind", "gone")
+    assert gone["url"] == site.url.rstrip("/") + GONE
+    assert (gone["how"], gone["verified"]) == ("dropped", None)
+    assert gone_at(db, GONE) == gone["at"]
+    # a third crawl of the same page finds nothing new gone
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    assert len(events(run, db, "--kind", "gone")) == 1
+
+
+@pytest.mark.parametrize("answer", [404, 410, 200])
+def test_verify_gone_asks_the_permalink_once(
+    run: Runner, site: SiteServer, site_copy: Path, db: Path, answer: int
+) -> None:
+    if answer != 404:  # the fixture blog has no post pages: 404 unless one is served
+        site.serve(GONE, Reply(answer, b"<html><body><h1>A post</h1></body></html>"))
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    without(site_copy / "index.html", GONE)
+    assert run("crawl", site.url, "--db", db, *FAST, "--verify-gone").exit_code == 0
+    [gone] = events(run, db, "--kind", "gone")
+    assert gone["verified"] == ("unlisted" if answer == 200 else "deleted")
+    assert site.paths().count(GONE) == 1
+
+
+def test_a_post_put_back_has_reappeared(run: Runner, site: SiteServer, site_copy: Path, db: Path) -> None:
+    page = site_copy / "index.html"
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    card = without(page, GONE)
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    put_back(page, card, "/posts/" + cards(page)[2].split('href="/posts/')[1].split('"')[0])
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    assert [e["kind"] for e in events(run, db, "--kind", "gone", "--kind", "reappeared")] == [
+        "reappeared",
+        "gone",
+    ]
+    assert gone_at(db, GONE) is None
+
+
+def test_a_changed_title_is_listed_with_its_old_and_new_value(
+    run: Runner, site: SiteServer, site_copy: Path, db: Path
+) -> None:
+    page = site_copy / "index.html"
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    text = page.read_text(encoding="utf-8")
+    page.write_text(
+        text.replace("TensorFlow Feature Column 特征工程详解", "Feature Columns 详解", 1), encoding="utf-8"
+    )
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    [changed] = events(run, db, "--kind", "changed")
+    assert changed["fields"] == {"title": ["TensorFlow Feature Column 特征工程详解", "Feature Columns 详解"]}
+    assert changed["title"] == "Feature Columns 详解" and changed["url"].endswith(GONE)
+    shown = run("changes", "--since", "1h", "--kind", "changed", "--db", db)
+    assert "title: 'TensorFlow Feature Column 特征工程详解' -> 'Feature Columns 详解'" in shown.stdout
+
+
+def test_a_page_that_breaks_the_layout_marks_nothing_gone(
+    run: Runner, site: SiteServer, site_copy: Path, db: Path
+) -> None:
+    page = site_copy / "index.html"
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    for card in cards(page)[2:]:
+        without(page, card.split('href="')[1].split('"')[0])
+    result = run("crawl", site.url, "--db", db, *FAST)
+    assert result.exit_code == 3, result.stderr
+    assert events(run, db, "--kind", "gone") == []
+
+
+def test_a_failed_page_later_in_the_run_marks_nothing_gone(
+    run: Runner, site: SiteServer, site_copy: Path, db: Path
+) -> None:
+    page = site_copy / "index.html"
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    without(page, GONE)
+    publish_new_post(page)
+    site.script("/page/2/", [Reply(503)])
+    result = run("crawl", site.url, "--db", db, *FAST)
+    assert result.exit_code == 1 and "503" in result.stderr
+    assert [e["kind"] for e in events(run, db) if e["kind"] != "new"] == []
+    assert gone_at(db, GONE) is None
+
+
+def test_a_crawl_stopped_by_max_pages_marks_nothing_gone(
+    run: Runner, site: SiteServer, site_copy: Path, db: Path
+) -> None:
+    page = site_copy / "index.html"
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    without(page, GONE)
+    publish_new_post(page)
+    result = run("crawl", site.url, "--db", db, *FAST, "--max-pages", "1")
+    assert result.exit_code == 0, result.stderr
+    assert "stopped at the page limit" in result.stdout
+    assert events(run, db, "--kind", "gone") == []
+    # the next full crawl finds the page as it is now: nothing between two neighbours that
+    # meet any more (the capture it compares with already lacked the post)
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+
+
+def test_a_post_missing_from_a_complete_backfill_is_gone(
+    run: Runner, site: SiteServer, site_copy: Path, db: Path
+) -> None:
+    last = site_copy / "page" / "3" / "index.html"
+    assert run("backfill", site.url, "--all", "--db", db, *FAST).exit_code == 0
+    first_of_last = cards(last)[0].split('href="')[1].split('"')[0]
+    without(last, first_of_last)  # the first card of its page: no neighbour above it
+    assert run("backfill", site.url, "--pages", "1-3", "--db", db, *FAST).exit_code == 0
+    assert events(run, db, "--kind", "gone") == []  # a range is not the whole listing
+    result = run("backfill", site.url, "--all", "--db", db, *FAST)
+    assert result.exit_code == 0, result.stderr
+    [gone] = events(run, db, "--kind", "gone")
+    assert gone["url"].endswith(first_of_last) and gone["how"] == "missing"
+
+
+def test_a_post_with_no_permalink_follows_the_same_rules(run: Runner, tmp_path: Path, db: Path) -> None:
+    root = tmp_path / "blog"
+    (root / "page" / "2").mkdir(parents=True)
+
+    def write(first_page: list[int]) -> None:
+        (root / "index.html").write_bytes(blog_page(first_page, "/page/2/", permalinks=False))
+        (root / "page" / "2" / "index.html").write_bytes(blog_page([4, 3, 2, 1], None, permalinks=False))
+
+    write([9, 8, 7, 6, 5])
+    with SiteServer(root) as server:
+        assert run("crawl", server.url, "--db", db, *FAST).exit_code == 0
+        write([9, 8, 6, 5])
+        assert run("crawl", server.url, "--db", db, *FAST).exit_code == 0
+        [gone] = events(run, db, "--kind", "gone")
+        assert gone["url"] is None  # the profile reads the title from the link: no title either
+        with sqlite3.connect(db) as conn:
+            excerpt = conn.execute("SELECT excerpt FROM entry WHERE id = ?", (gone["entry_id"],)).fetchone()[
+                0
+            ]
+        assert excerpt.startswith("#7 ")
+        write([9, 8, 7, 6, 5])
+        assert run("crawl", server.url, "--db", db, *FAST).exit_code == 0
+    assert [e["kind"] for e in events(run, db) if e["kind"] != "new"] == ["reappeared", "gone"]
+
+
+def test_changes_says_what_is_wrong_with_since(run: Runner, db: Path) -> None:
+    assert run("crawl", "--help").exit_code == 0
+    db.touch()
+    result = run("changes", "--since", "last week", "--db", db)
+    assert result.exit_code == 2 and "--since 'last week': not a duration or a date" in result.stderr
