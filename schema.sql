@@ -20,6 +20,7 @@
 --   entry_fts      full-text index of the posts' titles and excerpts (entry_fts_pending: what it
 --                  has not caught up with yet)
 --   event          what happened to each post, one row per event: new, changed, gone, reappeared
+--   notification   what each notification service was sent after a run (--notify)
 --   current_entries, version_history, ledger   the views most queries want, with entry
 --
 -- Times are ISO 8601 UTC text ('2026-01-11T08:00:00Z'), so they sort and compare as text.
@@ -352,6 +353,23 @@ FROM event ev
 JOIN entry e ON e.id = ev.entry_id
 JOIN capture c ON c.id = ev.capture_id
 ORDER BY ev.at DESC, ev.id DESC;
+
+-- Notifications sent after runs (--notify): one row per service and run. A service is sent the
+-- events recorded after the last one it was sent successfully (one it never reached: after
+-- where its first try started), so a run whose notification failed is told with the next
+-- one's. Failed notifications:
+--   SELECT sent_at, service, events, error FROM notification WHERE error IS NOT NULL;
+CREATE TABLE IF NOT EXISTS notification (
+    id            INTEGER PRIMARY KEY,         -- in the order they were sent
+    target        TEXT NOT NULL,               -- sha256 of the notification URL (it may hold secrets)
+    service       TEXT NOT NULL,               -- the URL's scheme and host, for people to read
+    sent_at       TEXT NOT NULL,               -- when it was sent (or tried)
+    events        INTEGER NOT NULL,            -- how many events it told of: those after
+    after_event_id INTEGER NOT NULL,           -- this event id (0: from the first), up to
+    last_event_id INTEGER NOT NULL REFERENCES event (id),  -- this one
+    error         TEXT                         -- why it failed; NULL: delivered
+);
+CREATE INDEX IF NOT EXISTS notification_target ON notification (target, id);
 
 -- Conditional-request state and layout health per listing page URL, kept by `archiver crawl`.
 CREATE TABLE IF NOT EXISTS page (

@@ -24,6 +24,7 @@ from archiver.cli._common import (
     read_profile,
     reports_errors,
 )
+from archiver.cli._publish import FeedsOption, NotifyOption, Publisher
 from archiver.cli._wording import cap_reached, worded
 from archiver.crawl import (
     MAX_PAGES_PER_RUN,
@@ -49,6 +50,7 @@ _EXIT_STATUSES = (
     "Exit status: 0 done; 1 failed (network, server, refused or unreadable page, storage); "
     "2 usage; 3 layout broken (a page gave no cards where it used to; nothing is marked gone); "
     "4 stopped at the default page cap while the listing went on; "
+    "1 also when everything was archived but a --notify service failed (its events go with the next run's); "
     "75 another run holds the archive's lock (try again later); 130 interrupted (Ctrl-C); "
     "143 terminated (SIGTERM). Every page stored before a stop stays stored."
 )
@@ -132,6 +134,8 @@ def crawl(
         ),
     ] = 1,
     verify_gone: VerifyGoneOption = False,
+    feeds: FeedsOption = None,
+    notify: NotifyOption = None,
     quiet: QuietOption = False,
     delay: DelayOption = 1.0,
     timeout: TimeoutOption = 30.0,
@@ -155,10 +159,13 @@ def crawl(
     options = fetch_options(
         delay, timeout, retries, max_bytes, user_agent, ignore_robots, allow_redirect_host
     )
+    publisher = Publisher(feeds, notify)
     with run_lock(db, wait), open_store(db) as store, fetcher_for(store, options) as fetcher:
+        publisher.start(store)
         summary = Crawler(store, fetcher, target, verify_gone=verify_gone).crawl(
             max_pages=max_pages, stop_after_known=stop_after_known
         )
+        published = publisher.finish(store)
     if not quiet:
         verb = (
             f"crawled (an earlier crawl was cut short at page {summary.owed_from})"
@@ -168,6 +175,8 @@ def crawl(
         out.print(_summary_line(verb, target, summary), markup=False)
     if summary.capped:
         raise cap_reached(summary.capped, "crawl")
+    if not published:
+        raise typer.Exit(1)
 
 
 @reports_errors
@@ -196,6 +205,8 @@ def backfill(
         bool, typer.Option("--restart", help="Start over instead of carrying on an interrupted backfill.")
     ] = False,
     verify_gone: VerifyGoneOption = False,
+    feeds: FeedsOption = None,
+    notify: NotifyOption = None,
     quiet: QuietOption = False,
     delay: DelayOption = 1.0,
     timeout: TimeoutOption = 30.0,
@@ -231,6 +242,7 @@ def backfill(
     options = fetch_options(
         delay, timeout, retries, max_bytes, user_agent, ignore_robots, allow_redirect_host
     )
+    publisher = Publisher(feeds, notify)
     total = page_range.last - page_range.first + 1 if page_range else None
     show_bar = not quiet and err.is_terminal
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -241,17 +253,21 @@ def backfill(
         Progress(*columns, console=err, disable=not show_bar, transient=True) as progress,
     ):
         task = progress.add_task("backfill", total=total)
+        publisher.start(store)
 
         def advance(report: PageReport) -> None:
             progress.update(task, advance=1, description=f"page {report.page_no}")
 
         crawler = Crawler(store, fetcher, target, on_page=advance, verify_gone=verify_gone)
         summary = crawler.backfill(page_range, concurrency=concurrency, restart=restart)
+        published = publisher.finish(store)
     if not quiet:
         verb = f"backfilled (resumed at page {summary.resumed_at})" if summary.resumed_at else "backfilled"
         out.print(_summary_line(verb, target, summary), markup=False)
     if summary.capped:
         raise cap_reached(summary.capped, "backfill")
+    if not published:
+        raise typer.Exit(1)
 
 
 def _target(url: str | None, profile_path: Path | None) -> Target:

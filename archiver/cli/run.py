@@ -22,6 +22,7 @@ from archiver.cli._common import (
     reports_errors,
     shown,
 )
+from archiver.cli._publish import FeedsOption, NotifyOption, Publisher
 from archiver.cli._wording import worded
 from archiver.cli.crawl import (
     DelayOption,
@@ -73,6 +74,8 @@ def run(
     ] = None,
     wait: WaitOption = 0.0,
     verify_gone: VerifyGoneOption = False,
+    feeds: FeedsOption = None,
+    notify: NotifyOption = None,
     quiet: QuietOption = False,
     delay: DelayOption = 1.0,
     timeout: TimeoutOption = 30.0,
@@ -96,20 +99,22 @@ def run(
     """
     asked = fetch_options(delay, timeout, retries, max_bytes, user_agent, ignore_robots, allow_redirect_host)
     options = replace(asked, one_request_per_host=True)  # many blogs may share one host
+    publisher = Publisher(feeds, notify)
     with run_lock(db, wait), open_store(db, create=False) as store:
+        publisher.start(store)
         watched = store.watched_sites()
         sites = due_sites(watched, utc_now(), force=force, names=site or ())
         with fetcher_for(store, options) as fetcher, _live_view(len(sites), quiet) as view:
-            report = SiteChecker(db, fetcher, concurrency, verify_gone=verify_gone).run(
-                store, sites, view.started, view.done
-            )
+            checker = SiteChecker(db, fetcher, concurrency, verify_gone=verify_gone)
+            report = checker.run(store, sites, view.started, view.done)
+        published = publisher.finish(store)
     for checked in report.checked:
         if checked.outcome.failed:
             assert checked.error is not None
             err.print(f"archiver: {shown(checked.site.name)}: {shown(worded(checked.error))}", markup=False)
     if not quiet:
         out.print(_summary(report, len(sites)) if watched else f"{db}: {NOTHING_WATCHED}", markup=False)
-    raise typer.Exit(report.exit_code)
+    raise typer.Exit(report.exit_code or (0 if published else 1))
 
 
 def _summary(report: RunReport, due: int) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from archiver.store._blobs import Blobs
 from archiver.store._connection import schema_sql
-from archiver.store._events import Event, GoneEvent
+from archiver.store._events import Event, GoneEvent, Sent
 from archiver.store._migrations import SCHEMA_VERSION
 from archiver.store._plans import Plans
 from archiver.store._reading import Reading
@@ -42,6 +42,7 @@ __all__ = [
     "GoneEvent",
     "PageState",
     "PreviousCapture",
+    "Sent",
     "Store",
     "StoredCapture",
     "StoredVersion",

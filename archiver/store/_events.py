@@ -59,6 +59,19 @@ class GoneMark:
     verified: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """One notification, as the table ``notification`` keeps it."""
+
+    target: str
+    service: str
+    at: str
+    events: int
+    after_event_id: int
+    last_event_id: int
+    error: str | None
+
+
 class Events(Entries):
     """Writes events with their captures, and answers what happened since a time."""
 
@@ -152,19 +165,19 @@ class Events(Entries):
         since: str | None = None,
         sites: Sequence[str] = (),
         kinds: Sequence[str] = (),
-        from_capture: int | None = None,
+        after_id: int | None = None,
         limit: int | None = None,
     ) -> list[Event]:
         """Events, newest first: at or after ``since``, of ``sites`` (all when empty), of
-        ``kinds`` (all when empty), recorded with captures from ``from_capture`` on."""
+        ``kinds`` (all when empty), recorded after event ``after_id``."""
         where: list[str] = ["1"]
         params: list[object] = []
         if since is not None:
             where.append("ev.at >= ?")
             params.append(since)
-        if from_capture is not None:
-            where.append("ev.capture_id >= ?")
-            params.append(from_capture)
+        if after_id is not None:
+            where.append("ev.id > ?")
+            params.append(after_id)
         for column, values in (("ev.site", sites), ("ev.kind", kinds)):
             if values:
                 where.append(f"{column} IN ({', '.join('?' * len(values))})")
@@ -207,10 +220,37 @@ class Events(Entries):
                     {"event": cursor.lastrowid},
                 )
 
-    def last_capture_id(self) -> int:
-        """The newest capture's id (0 in an empty archive): a run's events are those of the
-        captures after it."""
-        return int(self.conn.execute("SELECT coalesce(max(id), 0) FROM capture").fetchone()[0])
+    def last_event_id(self) -> int:
+        """The newest event's id (0 when there is none): a run's events are those after it."""
+        return int(self.conn.execute("SELECT coalesce(max(id), 0) FROM event").fetchone()[0])
+
+    def notified_up_to(self, target: str) -> int | None:
+        """The event after which a notification service is still to be told: the newest it was
+        sent successfully, else where its first failed try started; None: never tried."""
+        row = self.conn.execute(
+            "SELECT max(last_event_id) FILTER (WHERE error IS NULL), min(after_event_id)"
+            " FROM notification WHERE target = ?",
+            (target,),
+        ).fetchone()
+        found = row[0] if row[0] is not None else row[1]
+        return None if found is None else int(found)
+
+    def record_notification(self, sent: Sent) -> None:
+        """A notification sent, or tried: what the next run of the service starts from."""
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO notification (target, service, sent_at, events, after_event_id,"
+                " last_event_id, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    sent.target,
+                    sent.service,
+                    sent.at,
+                    sent.events,
+                    sent.after_event_id,
+                    sent.last_event_id,
+                    sent.error,
+                ),
+            )
 
 
 def _event(row: tuple[Any, ...]) -> Event:
