@@ -39,7 +39,7 @@ from archiver.cli._common import (
     shown,
 )
 from archiver.cli._wording import worded
-from archiver.cli.warc import UrlPrefixOption, import_archives, web_archives_in
+from archiver.cli.warc import ExportSiteOption, UrlPrefixOption, export_warc, import_archives, web_archives_in
 from archiver.errors import InputError, UsageError
 from archiver.imports import ImportFile, ImportOptions, collect_files, import_files
 from archiver.ingest import CaptureResult
@@ -61,6 +61,7 @@ class ParseFormat(StrEnum):
 class ExportFormat(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
+    warc = "warc"
 
 
 def register(app: typer.Typer) -> None:
@@ -375,17 +376,18 @@ def export(
         ExportFormat,
         typer.Option(
             "--format",
-            help="jsonl (exact text) or csv (cells beginning with = + - @, a tab or a carriage "
-            "return get a leading ', so a spreadsheet shows them as text, never as a formula).",
+            help="jsonl (exact text), csv (cells beginning with = + - @, a tab or a carriage return get "
+            "a leading ': never run as a formula), or warc (raw captures as WARC 1.1; needs --output).",
         ),
     ] = ExportFormat.jsonl,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="File to write (never the archive). Default: standard output."),
     ] = None,
+    site: ExportSiteOption = None,
     db: ExistingDbOption = DEFAULT_DB,
 ) -> None:
-    """Write every current entry as JSON lines or CSV.
+    """Write every current entry as JSON lines or CSV, or every raw capture as WARC records.
 
     JSON lines hold the text exactly. In CSV, a cell that begins with =, +, -, @, a tab or a
     carriage return gets a leading single quote (') so that a spreadsheet opening the file shows
@@ -395,6 +397,8 @@ def export(
     """
     if output is not None:
         _check_not_the_archive(output, db)
+    if format is ExportFormat.warc or site is not None:
+        return export_warc(db, output, site, as_warc=format is ExportFormat.warc)
     with open_store(db, read_only=True) as store:
         rows = store.current_entries(lists=format is ExportFormat.jsonl)
         try:

@@ -1,5 +1,6 @@
 """Web archive files through the existing commands: `archiver import FILE.warc.gz|FILE.wacz` and
-`archiver export --format warc`. The import and export commands hand web archives over here."""
+`archiver export --format warc --output FILE.warc.gz`. The import and export commands hand web
+archives over here."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from typing import Annotated
 
 import typer
 
-from archiver.cli._common import err, out, read_profile, shown
+from archiver.cli._common import err, open_store, out, read_profile, shown
 from archiver.errors import InputError, UsageError
 from archiver.imports import ImportOptions, store_captures
 from archiver.lock import run_lock
 from archiver.store import Store
 from archiver.warc import Tally, index_records, is_web_archive, read_records, web_archive_request
+from archiver.warcexport import write_warc
 
 UrlPrefixOption = Annotated[
     str | None,
@@ -89,3 +91,28 @@ def import_archives(
         if skipped:
             reasons = ", ".join(f"{count} {reason}" for reason, count in tally.skipped.most_common())
             err.print(f"skipped {skipped} records: {reasons}", markup=False)
+
+
+ExportSiteOption = Annotated[
+    str | None, typer.Option("--site", help="--format warc only: the captures of this site alone.")
+]
+
+
+def export_warc(db: Path, output: Path | None, site: str | None, *, as_warc: bool) -> None:
+    """`archiver export --format warc`: every raw capture as WARC 1.1 records, to ``output``
+    (``as_warc`` False: --site was given to another format)."""
+    if not as_warc:
+        raise UsageError("--site: applies to --format warc only")
+    if output is None:
+        raise UsageError("--output: give the WARC file to write (FILE.warc.gz)")
+    with open_store(db, read_only=True) as store:
+        try:
+            target = output.open("wb")
+        except OSError as exc:
+            raise InputError(f"{output}: cannot write: {exc.strerror}") from None
+        with target:
+            written = write_warc(store, target, site)
+    out.print(
+        f"wrote {written.records} records to {output} ({written.revisits} revisits of identical bytes)",
+        markup=False,
+    )
