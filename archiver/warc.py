@@ -29,6 +29,7 @@ from archiver.fetcher import DEFAULT_MAX_BYTES
 from archiver.headers import content_type
 from archiver.identity import site_of
 from archiver.imports import LOCAL_SITE, ImportOptions, ReadCapture
+from archiver.models import Card
 from archiver.parse import kept_profile, parse_capture, parsed_with, require_cards
 from archiver.store import CaptureRecord
 from archiver.times import iso_timestamp
@@ -192,23 +193,9 @@ def _capture(item: Kept, data: bytes, options: ImportOptions, profile_text: Any)
     page_url = head.uri if urlsplit(head.uri).scheme.lower() in ("http", "https") else None
     charset = head.charset or payload.charset
     source = f"{head.at.path.resolve()}#{head.record_id}"
-    try:
-        page = parse_capture(
-            data,
-            kind=kind,
-            source=source,
-            base_url=page_url,
-            profile=options.profile if kind == "html" else None,
-            header_charset=charset,
-            chrome_lines=options.chrome_lines,
-        )
-        cards = require_cards(page, source, options.profile).cards
-    except CardsNotMatched:
-        return NO_CARDS
-    except InputError:
-        return UNREADABLE
-    except ArchiverError:  # a card list the extractor does not accept as a listing
-        return NO_CARDS
+    cards = _cards(data, kind, source, page_url, charset, options)
+    if isinstance(cards, str):
+        return cards
     record = CaptureRecord(
         site=options.site or site_of(page_url) or LOCAL_SITE,
         source=source,
@@ -224,6 +211,29 @@ def _capture(item: Kept, data: bytes, options: ImportOptions, profile_text: Any)
         profile=profile_text if kind == "html" else None,
     )
     return ReadCapture(record, data, cards, timed=True)
+
+
+def _cards(
+    data: bytes, kind: str, source: str, page_url: str | None, charset: str | None, options: ImportOptions
+) -> list[Card] | str:
+    """The cards of a page the extractor accepts as a listing, or why it is skipped."""
+    try:
+        page = parse_capture(
+            data,
+            kind=kind,
+            source=source,
+            base_url=page_url,
+            profile=options.profile if kind == "html" else None,
+            header_charset=charset,
+            chrome_lines=options.chrome_lines,
+        )
+        return require_cards(page, source, options.profile).cards
+    except CardsNotMatched:
+        return NO_CARDS
+    except InputError:
+        return UNREADABLE
+    except ArchiverError:  # a card list the extractor does not accept as a listing
+        return NO_CARDS
 
 
 def _heads(path: Path, tally: Tally) -> Iterator[RecordHead]:
