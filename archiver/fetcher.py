@@ -209,6 +209,13 @@ class Fetcher:
             return None
         return 200
 
+    def fetch_document(self, url: str, accept: str, max_bytes: int) -> FetchResult:
+        """GET a document of any type (a web archive's CDX answer or TimeMap), as politely as a
+        page and retried the same way; a body over ``max_bytes`` is refused."""
+        check_url(url)
+        self._check_robots(url)
+        return self._retrying(lambda: self._get(url, {"Accept": accept}, max_bytes, html=False))
+
     # -- one attempt ---------------------------------------------------------------------
 
     def _get(

@@ -220,13 +220,27 @@ def import_files(
     the same options as one that was interrupted (or stopped at a bad file) carries it on: the
     files it stored, unchanged since, are not counted again (``already_stored`` results).
     """
+    request = _import_request(files, options)
+    return store_captures(open_store, read_captures(files, options), request, len(files))
+
+
+def store_captures(
+    open_store: Callable[[], Store], captures: Iterable[ReadCapture], request: str, total: int
+) -> Iterator[CaptureResult]:
+    """Store captures in order, one transaction each, as one import run known by ``request``
+    (a key of what was asked) that is to store ``total`` captures.
+
+    The archive is opened when the first capture has been read. A run of the same request that
+    was interrupted is carried on: the captures it stored (same source, same bytes) are not
+    counted again (``already_stored`` results). Files and the records of web archives
+    (:mod:`archiver.warc`) come in through here.
+    """
     store: Store | None = None
-    run = _ImportRun("", len(files))
+    run = _ImportRun(request, total)
     try:
-        for capture in read_captures(files, options):
+        for capture in captures:
             if store is None:
                 store = open_store()
-                run.request = _import_request(files, options)
                 run.run_id, run.stored = store.unfinished_import(run.request)
             record = capture.record
             if record.sha256 is not None and run.stored.get(record.source) == record.sha256:

@@ -112,7 +112,7 @@ def test_an_unreachable_service_changes_nothing_archived_and_hears_it_next_time(
     notified, plain = tmp_path / "notified.db", tmp_path / "plain.db"
     result = run("crawl", site.url, "--db", notified, *FAST, "--notify", url)
     assert result.exit_code == 1
-    assert f"archiver: notification to json://127.0.0.1 failed" in result.stderr
+    assert "archiver: notification to json://127.0.0.1 failed" in result.stderr
     assert run("crawl", site.url, "--db", plain, *FAST).exit_code == 0
     assert entries(notified) == entries(plain)
     with sqlite3.connect(notified) as conn:

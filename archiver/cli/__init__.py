@@ -2,8 +2,9 @@
 
 Commands live by subject: :mod:`.archive` (import and reading the archive), :mod:`.extract`
 (probe and reparse), :mod:`.crawl` (crawl and backfill), :mod:`.sites` (the watch list),
-:mod:`.browse` (serve). Every command turns an :class:`~archiver.errors.ArchiverError` into one
-line on stderr and its exit status, so a user never sees a traceback for bad input.
+:mod:`.browse` (serve), :mod:`.wayback` (history from web archives). Every command turns an
+:class:`~archiver.errors.ArchiverError` into one line on stderr and its exit status, so a user
+never sees a traceback for bad input.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Annotated
 import typer
 
 from archiver import __version__
-from archiver.cli import archive, browse, crawl, extract, ledger, run, sites
+from archiver.cli import archive, browse, crawl, extract, ledger, run, sites, wayback
 from archiver.cli._common import out
 
 app = typer.Typer(
@@ -46,7 +47,7 @@ def main(
     """
 
 
-for module in (crawl, run, sites, ledger, archive, extract, browse):
+for module in (crawl, run, sites, ledger, archive, extract, browse, wayback):
     module.register(app)
 
 __all__ = ["app"]

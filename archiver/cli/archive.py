@@ -39,6 +39,7 @@ from archiver.cli._common import (
     shown,
 )
 from archiver.cli._wording import worded
+from archiver.cli.warc import ExportSiteOption, UrlPrefixOption, export_warc, import_archives, web_archives_in
 from archiver.errors import InputError, UsageError
 from archiver.imports import ImportFile, ImportOptions, collect_files, import_files
 from archiver.ingest import CaptureResult
@@ -60,6 +61,7 @@ class ParseFormat(StrEnum):
 class ExportFormat(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
+    warc = "warc"
 
 
 def register(app: typer.Typer) -> None:
@@ -72,7 +74,9 @@ def register(app: typer.Typer) -> None:
 def import_(
     paths: Annotated[
         list[Path],
-        typer.Argument(metavar="PATH", help="Capture files (.txt, .html, .htm) or directories."),
+        typer.Argument(
+            metavar="PATH", help="Capture files (.txt, .html, .htm), directories, or WARC/WACZ files."
+        ),
     ],
     db: DbOption = DEFAULT_DB,
     wait: WaitOption = 0.0,
@@ -102,18 +106,23 @@ def import_(
             help="Extra site-chrome line to skip in text captures (repeatable).",
         ),
     ] = None,
+    url_prefix: UrlPrefixOption = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Import saved captures: text snapshots and HTML listing pages.
+    """Import saved captures: text snapshots, HTML listing pages, web archives (WARC, WACZ).
 
     A directory imports its capture files in name order. Each file is one transaction; the
     import stops at the first bad file, keeping every file imported before it. The archive is
-    locked like a crawl's (a second run exits 75) once the first file has parsed.
+    locked like a crawl's (a second run exits 75) once the first file has parsed. A WARC or WACZ
+    file imports the listing pages it holds (see --url-prefix), oldest first, at their WARC-Date.
 
     Example: archiver import fixtures/seeds/ --db archive.db
     """
     from rich.progress import Progress  # by the commands that show progress, not at every start
 
+    if web_archives_in(paths, url_prefix):
+        unused = {"--base-url": base_url, "--captured-at": captured_at, "--site": site}
+        return import_archives(paths, db, wait, profile, url_prefix, quiet, unused | {"--encoding": encoding})
     base_url = check_base_url(base_url)
     _check_encoding(encoding)
     _check_captured_at(captured_at)
@@ -367,17 +376,18 @@ def export(
         ExportFormat,
         typer.Option(
             "--format",
-            help="jsonl (exact text) or csv (cells beginning with = + - @, a tab or a carriage "
-            "return get a leading ', so a spreadsheet shows them as text, never as a formula).",
+            help="jsonl (exact text), csv (cells beginning with = + - @, a tab or a carriage return get "
+            "a leading ': never run as a formula), or warc (raw captures as WARC 1.1; needs --output).",
         ),
     ] = ExportFormat.jsonl,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="File to write (never the archive). Default: standard output."),
     ] = None,
+    site: ExportSiteOption = None,
     db: ExistingDbOption = DEFAULT_DB,
 ) -> None:
-    """Write every current entry as JSON lines or CSV.
+    """Write every current entry as JSON lines or CSV, or every raw capture as WARC records.
 
     JSON lines hold the text exactly. In CSV, a cell that begins with =, +, -, @, a tab or a
     carriage return gets a leading single quote (') so that a spreadsheet opening the file shows
@@ -387,6 +397,8 @@ def export(
     """
     if output is not None:
         _check_not_the_archive(output, db)
+    if format is ExportFormat.warc or site is not None:
+        return export_warc(db, output, site, as_warc=format is ExportFormat.warc)
     with open_store(db, read_only=True) as store:
         rows = store.current_entries(lists=format is ExportFormat.jsonl)
         try:

@@ -100,8 +100,8 @@ class Entries(Profiles):
         """Every capture in the order it was archived; parsed_with is None where nothing was parsed."""
         rows = self.conn.execute(
             "SELECT id, site, source, kind, captured_at, sha256, page_url, parsed_with, charset,"
-            " encoding, chrome_lines, repeats_capture_id, cards, http_status, profile_sha256"
-            " FROM capture ORDER BY id"
+            " encoding, chrome_lines, repeats_capture_id, cards, http_status, profile_sha256,"
+            " etag, last_modified FROM capture ORDER BY id"
         ).fetchall()
         kept = self.profiles()
         for row in rows:
@@ -123,6 +123,8 @@ class Entries(Profiles):
                     chrome_lines=chrome_lines,
                     repeats_capture_id=row[11],
                     http_status=row[13],
+                    etag=row[15],
+                    last_modified=row[16],
                     profile=profile,
                 ),
                 row[12],
