@@ -153,8 +153,9 @@ class FakeClock:
 
 def readme_archive(run: Callable[..., Any], folder: Path) -> Path:
     """The archive the README's SQL examples are run on: the text seeds and the fixture site,
-    imported twice with one excerpt edited (so there is history), and two watched blogs, one of
-    them failing (so the watch list's examples have rows)."""
+    imported twice with one excerpt and one title edited (so there is history), a post found
+    gone, and two watched blogs, one of them failing (so the watch list's examples have rows)."""
+    from archiver.ledger import Gone
     from archiver.store import CheckRecord, Store
 
     site, profile = ROOT / "fixtures" / "site", ROOT / "fixtures" / "site" / "profile.toml"
@@ -163,10 +164,18 @@ def readme_archive(run: Callable[..., Any], folder: Path) -> Path:
     run("import", site, "--db", db, "--base-url", SITE_URL, "--profile", profile)
     edited = folder / "index.html"
     html = (site / "index.html").read_text(encoding="utf-8")
-    edited.write_text(html.replace("<p>", "<p>Updated: ", 1), encoding="utf-8")
+    edited.write_text(
+        html.replace("<p>", "<p>Updated: ", 1).replace("特征工程详解", "特征工程", 1), encoding="utf-8"
+    )
     run("import", edited, "--db", db, "--base-url", SITE_URL, "--profile", profile)
     run("add", SITE_URL, "https://down.example/", "--db", db)
+    with closing(sqlite3.connect(db)) as conn:
+        [(gone_id,)] = conn.execute(
+            "SELECT id FROM entry WHERE key LIKE '%/multi-camera-calibration-pipeline'"
+        )
+        [(last_capture,)] = conn.execute("SELECT max(id) FROM capture")
     with Store(db) as store:
+        store.mark_gone([Gone(gone_id, "dropped", last_capture)])
         failed = CheckRecord(
             "failed", "2026-12-01T10:00:00Z", "2026-12-01T10:00:01Z", requests=1, error="connection refused"
         )
