@@ -276,3 +276,18 @@ def test_changes_says_what_is_wrong_with_since(run: Runner, db: Path) -> None:
     db.touch()
     result = run("changes", "--since", "last week", "--db", db)
     assert result.exit_code == 2 and "--since 'last week': not a duration or a date" in result.stderr
+
+
+def test_reparse_keeps_what_was_found_gone(run: Runner, site: SiteServer, site_copy: Path, db: Path) -> None:
+    """No capture shows a removal: reparse rebuilds 'new' and 'changed' from the captures and
+    replays each 'gone' at the capture that showed the post missing."""
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    without(site_copy / "index.html", GONE)
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    before = events(run, db)
+    assert run("reparse", "--db", db).exit_code == 0
+    after = events(run, db)
+    assert [(e["kind"], e["at"], e["url"], e["how"] if e["kind"] == "gone" else None) for e in after] == [
+        (e["kind"], e["at"], e["url"], e["how"] if e["kind"] == "gone" else None) for e in before
+    ]
+    assert gone_at(db, GONE) == next(e["at"] for e in before if e["kind"] == "gone")
