@@ -25,6 +25,7 @@ from selectolax.lexbor import LexborHTMLParser
 from typer.testing import CliRunner
 
 from archiver.cli import app
+from archiver.ledger import Gone
 from archiver.store import CheckRecord, Store, schema_sql
 from archiver.web.metadata import HIDDEN
 from archiver.web.schema_docs import describe, first_sentence
@@ -45,7 +46,8 @@ CHINESE_SUBSTRING = "注意力"
 
 
 def build_archive(run: Runner, folder: Path) -> Path:
-    """The fixture blog and the seeds, then the blog again a month later with one title edited."""
+    """The fixture blog and the seeds, then the blog again a month later with one title edited
+    and one post found gone."""
     db = folder / "archive.db"
     edited = folder / "index.html"
     html = (SITE / "index.html").read_text(encoding="utf-8")
@@ -67,6 +69,11 @@ def build_archive(run: Runner, folder: Path) -> Path:
             "failed", "2026-12-01T10:00:00Z", "2026-12-01T10:00:01Z", requests=1, error="connection refused"
         )
         store.record_check("down.example", failed, "2026-12-01T12:00:00Z")
+    with closing(sqlite3.connect(db)) as conn:
+        [(gone_id,)] = conn.execute("SELECT id FROM entry WHERE key LIKE '%/tensorflow-feature-columns'")
+        [(last_capture,)] = conn.execute("SELECT max(id) FROM capture")
+    with Store(db) as store:
+        store.mark_gone([Gone(gone_id, "dropped", last_capture)])
     return db
 
 
@@ -206,6 +213,10 @@ def test_canned_queries_answer_what_people_ask(client: DatasetteClient, archive:
     ]
     new = _json(client, "/archive/new_this_week.json?_shape=objects&_size=max")["rows"]
     assert len(new) == recent > 0  # the seeds are imported at the time of the test
+    gone = _json(client, "/archive/gone.json?_shape=objects")["rows"]
+    with closing(sqlite3.connect(archive)) as conn:
+        expected = conn.execute("SELECT url FROM entry WHERE gone_at IS NOT NULL").fetchall()
+    assert [(row["url"],) for row in gone] == expected and len(gone) == 1
 
 
 def test_an_entry_id_links_to_the_post_history(client: DatasetteClient, archive: Path) -> None:

@@ -67,6 +67,17 @@ where v.version > 1
 order by v.first_seen_at desc
 limit 1000""",
     },
+    "gone": {
+        "title": "Posts that left their listing",
+        "description": "Posts archiver found gone from their blog's listing, newest first: dropped from"
+        " between two posts, or missing from a complete backfill; deleted (404/410) or unlisted (still"
+        " online) when --verify-gone asked their permalink. A post that came back is not listed.",
+        "sql": """select at as gone_at, site, title, url, how, verified, entry_id
+from ledger
+where kind = 'gone' and entry_id in (select id from entry where gone_at is not null)
+order by at desc
+limit 1000""",
+    },
     "posts_per_month": {
         "title": "Posts per site and month",
         "description": "How many posts each site published each month: by the post's date, or by"
