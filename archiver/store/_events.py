@@ -132,7 +132,8 @@ class Events(Entries):
                     continue
                 cursor = self.conn.execute(
                     "INSERT INTO event (entry_id, site, kind, at, capture_id, how)"
-                    " SELECT id, site, 'gone', gone_at, ?, ? FROM entry WHERE id = ? RETURNING id, url",
+                    " SELECT id, site, 'gone', gone_at, ?, ? FROM entry WHERE id = ?"
+                    " RETURNING id, (SELECT url FROM entry WHERE entry.id = event.entry_id)",
                     (item.capture_id, item.how, item.entry_id),
                 )
                 event_id, url = cursor.fetchone()
