@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from archiver import __version__
-from archiver.cli import archive, browse, crawl, extract, run, sites
+from archiver.cli import archive, browse, crawl, extract, feeds, run, sites
 from archiver.cli._common import out
 
 app = typer.Typer(
@@ -46,7 +46,7 @@ def main(
     """
 
 
-for module in (crawl, run, sites, archive, extract, browse):
+for module in (crawl, run, sites, archive, feeds, extract, browse):
     module.register(app)
 
 __all__ = ["app"]
