@@ -24,6 +24,7 @@ import pytest
 from lxml import etree
 from test_crawl import FAST, edit
 from test_scale_queries import full_scans, traced
+from test_terminal_safety import EVIL, RAW_CONTROL, page_with_titles
 
 from archiver.feeds import (
     MAX_NAME_BYTES,
@@ -298,3 +299,19 @@ def test_the_feed_queries_read_through_indexes(crawled: Path) -> None:
     assert any("WITH RECURSIVE" in s for s in statements)
     with closing(sqlite3.connect(crawled)) as conn:
         assert {s: full_scans(conn, s) for s in statements if full_scans(conn, s)} == {}
+
+
+def test_control_characters_in_titles_reach_no_terminal_and_json_keeps_them(
+    run: Runner, tmp_path: Path, db: Path
+) -> None:
+    """XML 1.0 cannot hold C0 controls: Atom shows U+FFFD for them, and C1 and DEL as character
+    references (which read back as themselves); JSON escapes them all and reads back exactly."""
+    page = page_with_titles(tmp_path, [EVIL])
+    assert run("import", page, "--db", db, "--base-url", "http://blog.fixture.test/").exit_code == 0
+    atom, as_json = feed(run, db), feed(run, db, "--format", "json")
+    assert not RAW_CONTROL.search(atom) and not RAW_CONTROL.search(as_json.replace("\n", " "))
+    assert SCHEMA.validate(etree.fromstring(atom.encode()))
+    # lxml, not feedparser: feedparser reads &#x9B; as HTML does, as windows-1252's '›'
+    titles = [title.text for title in etree.fromstring(atom.encode()).iter(f"{ATOM}title")]
+    assert re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f]", "\ufffd", EVIL) in titles
+    assert EVIL in [item.get("title") for item in json_items(as_json)]
