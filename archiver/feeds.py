@@ -7,10 +7,11 @@ can drop it. A reader knows an item by its id, so a post's id is made only of wh
 its canonical permalink, or for a post shown without one a ``tag:`` URI (RFC 4151) of its site
 and a digest of its key, the same in both formats and in every run.
 
-Everything here is pure and the output is a function of the archive alone (a feed's ``updated``
-is its newest post's last change, never the clock), except :func:`write_feeds` at the bottom,
-which writes a directory of feeds and rewrites only those whose bytes changed, so that file
-times say which blogs changed and a static web server can publish the directory as it is.
+The rendering is pure and a function of the archive alone (a feed's ``updated`` is its newest
+post's last change, never the clock). Only the bottom of the module reads the archive and writes
+files: :func:`write_feeds` writes a directory of feeds and rewrites only those whose bytes
+changed, so that file times say which blogs changed and a static web server can publish the
+directory as it is.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -251,32 +252,33 @@ def feed_file_name(site: str) -> str:
     return f"{start}~{hashlib.sha256(site.encode('utf-8')).hexdigest()[:ID_DIGEST_CHARS]}"
 
 
-def rendered_feeds(store: Store, limit: int = FEED_LIMIT) -> dict[str, bytes]:
-    """Every feed file by name: ``<site>.atom`` and ``<site>.json`` of each site that has posts
-    (see :func:`feed_file_name`), and ``all.atom``, each of its ``limit`` newest posts."""
-    files: dict[str, bytes] = {}
+def rendered_feeds(store: Store, limit: int = FEED_LIMIT) -> Iterator[tuple[str, bytes]]:
+    """Every feed file, by name and content: ``<site>.atom`` and ``<site>.json`` of each site
+    that has posts (see :func:`feed_file_name`), then ``all.atom``, each of its ``limit`` newest
+    posts. One site's at a time, so an archive of many blogs never holds all its feeds at once."""
     for site in store.feed_sites():
         posts, home, name = store.feed_posts(site, limit), store.feed_home(site), feed_file_name(site)
-        files[f"{name}.atom"] = atom_feed(site, posts, home)
-        files[f"{name}.json"] = json_feed(site, posts, home)
-    files[f"{ALL}.atom"] = atom_feed(None, store.feed_posts(None, limit))
-    return files
+        yield f"{name}.atom", atom_feed(site, posts, home)
+        yield f"{name}.json", json_feed(site, posts, home)
+    yield f"{ALL}.atom", atom_feed(None, store.feed_posts(None, limit))
 
 
 def write_feeds(store: Store, directory: Path, *, limit: int = FEED_LIMIT) -> list[Path]:
     """Write the feeds of :func:`rendered_feeds` into ``directory`` (made when missing), each
-    atomically (a temporary file in the directory, then renamed over the feed: os.replace), and only those
-    whose bytes changed: a reader or web server never sees half a feed, and a feed's file time is
-    when it last changed. The paths rewritten, in order."""
-    files = rendered_feeds(store, limit)
+    atomically (a temporary file in the directory, then renamed over the feed: os.replace), and
+    only those whose bytes changed: a reader or web server never sees half a feed, and a feed's
+    file time is when it last changed. The paths rewritten, in order."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"{directory}: cannot make the feeds directory: {exc.strerror}") from None
-    changed = [directory / name for name, content in files.items() if _differs(directory / name, content)]
-    for path in changed:
-        write_atomically(path, files[path.name])
-    return changed
+    written = []
+    for name, content in rendered_feeds(store, limit):
+        path = directory / name
+        if _differs(path, content):
+            write_atomically(path, content)
+            written.append(path)
+    return written
 
 
 def _differs(path: Path, content: bytes) -> bool:

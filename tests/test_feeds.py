@@ -234,7 +234,7 @@ def test_write_feeds_rewrites_only_the_feeds_that_changed(run: Runner, crawled: 
     mark_gone(crawled, permalink(crawled, posts()[3]))
     with Store(crawled) as store:
         again = write_feeds(store, directory)
-        assert {p.name: p.read_bytes() for p in directory.iterdir()} == rendered_feeds(store)
+        assert {p.name: p.read_bytes() for p in directory.iterdir()} == dict(rendered_feeds(store))
     assert sorted(p.name for p in again) == sorted([f"{site}.atom", f"{site}.json", "all.atom"])
     changed = {name for name, mtime in feed_times(directory).items() if mtime != OLD_MTIME * 10**9}
     assert changed == {f"{site}.atom", f"{site}.json", "all.atom"}
@@ -294,7 +294,7 @@ def test_feed_options_are_checked(run: Runner, crawled: Path, tmp_path: Path) ->
 def test_the_feed_queries_read_through_indexes(crawled: Path) -> None:
     """Every statement the feeds run, one site's and all sites' (tests/test_scale_queries.py)."""
     with Store(crawled) as store:
-        statements = traced(store, lambda: rendered_feeds(store, limit=5))
+        statements = traced(store, lambda: list(rendered_feeds(store, limit=5)))
     assert sum("ORDER BY e.first_seen_at DESC" in s for s in statements) == 2
     assert any("WITH RECURSIVE" in s for s in statements)
     with closing(sqlite3.connect(crawled)) as conn:
