@@ -69,7 +69,7 @@ def test_readme_examples_that_need_only_the_fixtures_run(
         assert result.exit_code == 0, (line, result.stderr)
         assert result.stdout or args[0] == "export", line
         ran.append(args[0])
-    assert ran == ["import", "parse", "history", "search", "export"]
+    assert ran == ["import", "parse", "history", "search", "export", "feed"]
     assert (tmp_path / "entries.csv").read_text(encoding="utf-8").startswith("entry_id,")
 
 

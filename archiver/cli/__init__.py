@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from archiver import __version__
-from archiver.cli import archive, browse, crawl, extract, ledger, run, sites, wayback
+from archiver.cli import archive, browse, crawl, extract, feeds, ledger, run, sites, wayback
 from archiver.cli._common import out
 
 app = typer.Typer(
@@ -47,7 +47,7 @@ def main(
     """
 
 
-for module in (crawl, run, sites, ledger, archive, extract, browse, wayback):
+for module in (crawl, run, sites, ledger, feeds, archive, extract, browse, wayback):
     module.register(app)
 
 __all__ = ["app"]

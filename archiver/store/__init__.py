@@ -12,6 +12,7 @@ from __future__ import annotations
 from archiver.store._blobs import Blobs
 from archiver.store._connection import schema_sql
 from archiver.store._events import Event, GoneEvent, Sent
+from archiver.store._feeds import FeedPost, Feeds
 from archiver.store._migrations import SCHEMA_VERSION
 from archiver.store._plans import Plans
 from archiver.store._reading import Reading
@@ -28,7 +29,7 @@ from archiver.store._runs import Runs
 from archiver.store._sites import CheckRecord, Sites, WatchedSite
 
 
-class Store(Blobs, Plans, Runs, Reading, Sites):
+class Store(Blobs, Plans, Runs, Reading, Sites, Feeds):
     """One open archive file. Use as a context manager, or call :meth:`close`."""
 
 
@@ -39,6 +40,7 @@ __all__ = [
     "CrawlDebt",
     "CurrentVersion",
     "Event",
+    "FeedPost",
     "GoneEvent",
     "PageState",
     "PreviousCapture",
