@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -12,7 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import feedparser
 import pytest
+from lxml import etree
 
 from archiver.errors import InputError
 from archiver.ledger import Absences, dropped, gone_after_run, since_time, verdict
@@ -291,3 +294,38 @@ def test_reparse_keeps_what_was_found_gone(run: Runner, site: SiteServer, site_c
         (e["kind"], e["at"], e["url"], e["how"] if e["kind"] == "gone" else None) for e in before
     ]
     assert gone_at(db, GONE) == next(e["at"] for e in before if e["kind"] == "gone")
+
+
+def test_feeds_dir_is_rewritten_only_when_a_run_changed_something(
+    run: Runner, site: SiteServer, site_copy: Path, db: Path, tmp_path: Path
+) -> None:
+    feeds = tmp_path / "feeds"
+    assert run("crawl", site.url, "--db", db, *FAST, "--feeds", feeds).exit_code == 0
+    name = f"127.0.0.1%3A{site.port}"
+    written = sorted(path.name for path in feeds.iterdir())
+    assert written == sorted([f"{name}.atom", f"{name}.json", "all.atom"])
+    for path in feeds.iterdir():
+        os.utime(path, (1_000_000, 1_000_000))  # a rewrite would move the time to now
+    assert run("crawl", site.url, "--db", db, *FAST, "--feeds", feeds).exit_code == 0
+    assert {path.stat().st_mtime for path in feeds.iterdir()} == {1_000_000}
+    without(site_copy / "index.html", GONE)
+    assert run("crawl", site.url, "--db", db, *FAST, "--feeds", feeds).exit_code == 0
+    assert all(path.stat().st_mtime > 1_000_000 for path in feeds.iterdir())
+    tombstones = (
+        etree.parse(str(feeds / f"{name}.atom"))
+        .getroot()
+        .findall("{http://purl.org/atompub/tombstones/1.0}deleted-entry")
+    )
+    # the id is the post's canonical permalink (the archive's key for it), as in every feed
+    assert [t.get("ref") for t in tombstones] == [site.url.rstrip("/") + GONE.rstrip("/")]
+
+
+def test_run_writes_the_feeds_of_every_watched_blog(
+    run: Runner, site: SiteServer, db: Path, tmp_path: Path
+) -> None:
+    feeds = tmp_path / "feeds"
+    assert run("add", site.url, "--db", db).exit_code == 0
+    result = run("run", "--db", db, "--delay", "0", "--retries", "0", "--feeds", feeds)
+    assert result.exit_code == 0, result.stderr
+    parsed = feedparser.parse((feeds / "all.atom").read_bytes())
+    assert len(parsed.entries) == 46 and not parsed.bozo

@@ -52,15 +52,16 @@ class Publisher:
         self._after_event = store.last_event_id()
 
     def finish(self, store: Store) -> bool:
-        """Write the feeds and send the notifications; False when a notification failed (each
-        failure is said on stderr)."""
-        if self.feeds is not None:
-            from archiver.feeds import write_feeds
-
-            write_feeds(store, self.feeds)
-        if self.notifier is None:
-            return True
-        failures = notify_after_run(store, self.notifier, self._after_event, utc_now())
+        """Send the notifications, then write the feeds; False when a notification failed (each
+        failure is said on stderr). A feeds directory that cannot be written is an error naming
+        it, after the notifications were sent."""
+        failures = []
+        if self.notifier is not None:
+            failures = notify_after_run(store, self.notifier, self._after_event, utc_now())
         for failure in failures:
             err.print(f"archiver: {shown(failure)}", markup=False)
+        if self.feeds is not None:
+            from archiver.feeds import write_feeds  # feedgen's import is paid by runs that write feeds
+
+            write_feeds(store, self.feeds)
         return not failures
