@@ -194,7 +194,8 @@ def test_a_schema4_archive_upgrades_with_its_history_in_the_ledger(tmp_path: Pat
         assert [row[:-1] for row in after.pop(table)] == before.pop(table)
     added = {name: after.pop(name) for name in set(after) - set(before)}
     assert after == before
-    assert set(added) == {"event", "ledger"} and len(added["ledger"]) == len(events)
+    assert set(added) == {"event", "ledger", "notification"} and len(added["ledger"]) == len(events)
+    assert added["notification"] == []
     versions = before["entry_version"]
     assert sorted(e.kind for e in events) == sorted("new" if v[2] == 1 else "changed" for v in versions)
     [changed] = [e for e in events if e.kind == "changed"]
