@@ -25,14 +25,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-from feedgen.feed import FeedGenerator
-from lxml import etree
 
 from archiver.errors import InputError
 from archiver.store import FeedPost, Store
+
+if TYPE_CHECKING:  # feedgen and lxml load in ~50 ms: only the commands that write Atom pay it
+    from feedgen.feed import FeedGenerator
 
 #: Posts in a feed unless asked otherwise: the newest hundred cover weeks of even a busy blog
 #: (a reader polls far more often), and a feed stays a few hundred KB at most.
@@ -133,6 +133,9 @@ def _terms(post: FeedPost) -> list[str]:
 def atom_feed(site: str | None, posts: Sequence[FeedPost], home: str | None = None) -> bytes:
     """The Atom 1.0 feed of ``posts`` (of ``site``, or of every site when None): an entry per
     listed post, an ``at:deleted-entry`` tombstone per gone one. ``home``: the listing's URL."""
+    from feedgen.feed import FeedGenerator
+    from lxml import etree
+
     feed = FeedGenerator()
     feed.id(feed_id(site))
     feed.title(_xml(feed_title(site)))
@@ -155,6 +158,8 @@ def _add_tombstones(root: Any, gone: Sequence[tuple[str, str]]) -> None:
     """An ``at:deleted-entry`` per gone post (its id, when it went), among the feed's own
     elements before its entries: RFC 6721 allows them anywhere in the feed, and RFC 4287's
     schema allows extension elements only there."""
+    from lxml import etree
+
     first_entry = root.find(f"{{{ATOM_NS}}}entry")
     for ref, when in gone:
         tombstone = etree.Element(
