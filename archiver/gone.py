@@ -7,8 +7,10 @@ permalink once to tell a deleted post from one only taken off the listing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from archiver.fetcher import Fetcher
-from archiver.ledger import Absences, gone_after_run, missing_after_backfill, verdict
+from archiver.ledger import Absences, Gone, dropped, gone_after_run, missing_after_backfill, verdict
 from archiver.stopping import Stop
 from archiver.store import PageState, Store
 
@@ -64,3 +66,31 @@ class GoneFinder:
             if found is not None:
                 verdicts.append((event_id, found))
         self.store.set_verified(verdicts)
+
+
+def gone_in_history(store: Store, pages: Iterable[tuple[str, str]]) -> int:
+    """Posts that old captures show leaving their page: what an import of saved copies or of a
+    web archive's captures (taken at their own times, in any order) tells of removals.
+
+    ``pages``: (page, the earliest time the import added a capture of it). Each capture of the
+    page from the one before that time on is compared with the one before it: a post dropped
+    from between two neighbours (:func:`archiver.ledger.dropped`) is gone at that capture's time
+    if no capture at all showed it then or later. A capture showing under half of the posts of
+    the one before it is not trusted to tell (a page cut short, a broken layout kept as it was).
+    Returns how many posts were marked gone."""
+    found: dict[int, tuple[int, str]] = {}
+    for page, since in pages:
+        captures = store.page_captures(page)
+        start = max(0, next((i for i, (_, at) in enumerate(captures) if at >= since), len(captures)) - 1)
+        before: list[int] = []
+        for capture_id, at in captures[start:]:
+            after = store.entries_shown(capture_id)
+            if before and len(after) * 2 >= len(before):
+                for entry in dropped(before, after):
+                    found[entry] = (capture_id, at)  # the last time it left counts
+            before = after or before
+    seen = store.last_seen(found)
+    gone = [
+        Gone(entry, "dropped", capture) for entry, (capture, at) in found.items() if seen.get(entry, "") < at
+    ]
+    return len(store.mark_gone(gone))

@@ -18,6 +18,7 @@ from urllib.parse import urljoin
 
 from archiver import ahead
 from archiver.errors import ArchiverError, InputError
+from archiver.gone import gone_in_history
 from archiver.identity import site_of
 from archiver.ingest import CaptureResult, store_capture
 from archiver.models import Card, ProfileText
@@ -237,6 +238,8 @@ def store_captures(
     """
     store: Store | None = None
     run = _ImportRun(request, total)
+    #: each page the run added a capture of, and the earliest time of those captures
+    pages: dict[str, str] = {}
     try:
         for capture in captures:
             if store is None:
@@ -251,7 +254,11 @@ def store_captures(
             with store.capture_transaction():
                 result = store_capture(store, record, capture.data, capture.cards)
                 run.note(store, record, result)
+            page = record.page_url or record.source
+            pages[page] = min(pages.get(page, record.captured_at), record.captured_at)
             yield result
+        if store is not None:
+            gone_in_history(store, pages.items())
         if store is not None and run.run_id is not None:
             store.finish_import(run.run_id, utc_now())
         if store is not None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from archiver.errors import ArchiverError, CardsNotMatched, FetchError
 from archiver.fetcher import Fetcher, FetchResult, HTTPStatusError
+from archiver.gone import gone_in_history
 from archiver.identity import site_of
 from archiver.ingest import store_capture
 from archiver.models import ProfileText
@@ -58,6 +59,8 @@ class WaybackSummary:
     new_entries: int = 0
     new_versions: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
+    #: posts the captures show leaving the listing (see :func:`archiver.gone.gone_in_history`)
+    gone: int = 0
 
 
 def run_wayback(
@@ -75,6 +78,8 @@ def run_wayback(
         todo += [(capture, page_no) for capture in _listed(fetcher, request, url, summary)]
     todo.sort(key=lambda item: (item[0].timestamp, item[1]))
     summary.kept = len(todo)
+    #: each page a capture was imported of, and the earliest of those captures
+    pages: dict[str, str] = {}
     for capture, _ in todo:
         if store.last_capture_of(capture.replay) is not None:
             summary.known += 1
@@ -82,9 +87,11 @@ def run_wayback(
         fetched = (
             newest if newest is not None and newest.url == capture.replay else _fetched(fetcher, capture)
         )
-        _import(store, request, capture, fetched, summary)
+        if _import(store, request, capture, fetched, summary):
+            pages.setdefault(capture.original, capture.captured_at)  # oldest first
         if on_capture is not None:
             on_capture(summary)
+    summary.gone = gone_in_history(store, pages.items())
     return summary
 
 
@@ -144,11 +151,11 @@ def _import(
     capture: Capture,
     fetched: FetchResult | None,
     summary: WaybackSummary,
-) -> None:
-    """One capture into the archive in its own transaction, or counted as skipped."""
+) -> bool:
+    """One capture into the archive in its own transaction (True), or counted as skipped."""
     if fetched is None or fetched.body is None:
         summary.skipped[UNAVAILABLE] += 1
-        return
+        return False
     try:
         page = parse_capture(
             fetched.body,
@@ -161,10 +168,10 @@ def _import(
         cards = require_cards(page, capture.replay, request.profile).cards
     except CardsNotMatched:
         summary.skipped[NO_CARDS] += 1
-        return
+        return False
     except ArchiverError:  # unreadable, or a list the extractor does not accept as a listing
         summary.skipped[UNREADABLE] += 1
-        return
+        return False
     profile_text = kept_profile(request.profile, request.profile_text)
     record = CaptureRecord(
         site=site_of(capture.original) or site_of(request.url) or "",
@@ -184,3 +191,4 @@ def _import(
     summary.cards += result.cards
     summary.new_entries += result.new_entries
     summary.new_versions += result.new_versions
+    return True

@@ -329,3 +329,39 @@ def test_run_writes_the_feeds_of_every_watched_blog(
     assert result.exit_code == 0, result.stderr
     parsed = feedparser.parse((feeds / "all.atom").read_bytes())
     assert len(parsed.entries) == 46 and not parsed.bozo
+
+
+def test_saved_copies_imported_late_show_when_a_post_left(run: Runner, tmp_path: Path, db: Path) -> None:
+    """Copies of page 1 taken over time (a web archive's, or one's own) tell removals too: a post
+    the copies show dropped from between its neighbours is gone at the time of that copy, unless a
+    copy taken then or later shows it again."""
+    copies = {
+        "2024-01-01T00:00:00Z": [9, 8, 7, 6, 5],
+        "2024-02-01T00:00:00Z": [10, 9, 8, 6, 5],  # 7 left, 10 is new: pushes nothing away
+        "2024-03-01T00:00:00Z": [11, 10, 9, 8, 6],
+        "2024-04-01T00:00:00Z": [12, 11, 9, 8, 6],  # 10 left for a while...
+        "2024-05-01T00:00:00Z": [12, 11, 10, 9, 8],  # ...and came back
+    }
+    for number, (at, shown) in enumerate(sorted(copies.items())):
+        page = tmp_path / f"copy{number}.html"
+        page.write_bytes(blog_page(shown, None))
+        result = run(
+            "import",
+            page,
+            "--db",
+            db,
+            "--base-url",
+            "https://blog.example/",
+            "--captured-at",
+            at,
+            "--profile",
+            SITE_PROFILE,
+        )
+        assert result.exit_code == 0, result.stderr
+    found = events(run, db, "--since", "2000-01-01", "--kind", "gone", "--kind", "reappeared")
+    assert [(e["kind"], e["url"].rsplit("/", 2)[1], e["at"]) for e in found] == [
+        ("reappeared", "post-10", "2024-05-01T00:00:00Z"),
+        ("gone", "post-10", "2024-04-01T00:00:00Z"),
+        ("gone", "post-7", "2024-02-01T00:00:00Z"),
+    ]
+    assert gone_at(db, "/posts/post-7/") == "2024-02-01T00:00:00Z" and gone_at(db, "/posts/post-10/") is None

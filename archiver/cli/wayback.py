@@ -113,4 +113,5 @@ def _line(summary: WaybackSummary, db: object) -> str:
         f"listed {summary.listed} captures of {summary.pages} pages, kept {summary.kept}: imported "
         f"{summary.imported} into {db} ({summary.cards} cards seen, {summary.new_entries} new entries, "
         f"{summary.new_versions} new versions), {summary.known} already in the archive"
+        + (f"; {summary.gone} posts found gone" if summary.gone else "")
     )

@@ -130,6 +130,29 @@ class Events(Entries):
             )
         return listed
 
+    def page_captures(self, page: str) -> list[tuple[int, str]]:
+        """The captures with bytes of one page (its URL, or the file's source), oldest first:
+        (capture id, captured at)."""
+        return [
+            (int(capture_id), at)
+            for capture_id, at in self.conn.execute(
+                "SELECT id, captured_at FROM capture WHERE coalesce(page_url, source) = ?"
+                " AND sha256 IS NOT NULL ORDER BY captured_at, id",
+                (page,),
+            )
+        ]
+
+    def last_seen(self, entry_ids: Iterable[int]) -> dict[int, str]:
+        """When each post was last seen, by any capture."""
+        seen = {}
+        for entry_id in dict.fromkeys(entry_ids):
+            row = self.conn.execute(
+                "SELECT max(last_seen_at) FROM entry_version WHERE entry_id = ?", (entry_id,)
+            ).fetchone()
+            if row[0] is not None:
+                seen[entry_id] = row[0]
+        return seen
+
     def mark_gone(self, gone: Sequence[Gone]) -> list[GoneEvent]:
         """Record posts found gone, in one transaction; those already gone are left as they are.
         Each is dated by the capture that showed it missing."""
