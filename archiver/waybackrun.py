@@ -20,7 +20,7 @@ from archiver.fetcher import Fetcher, FetchResult, HTTPStatusError
 from archiver.gone import gone_in_history
 from archiver.identity import site_of
 from archiver.ingest import store_capture
-from archiver.models import ProfileText
+from archiver.models import ParsedPage, ProfileText
 from archiver.pagination import number_pattern
 from archiver.parse import Profile, kept_profile, parse_capture, parsed_with, require_cards
 from archiver.store import CaptureRecord, Store
@@ -113,14 +113,7 @@ def _page_urls(request: WaybackRequest, newest: FetchResult | None) -> list[str]
     if newest is None or newest.body is None:
         return []
     try:
-        page = parse_capture(
-            newest.body,
-            kind="html",
-            source=newest.url,
-            base_url=request.url,
-            profile=request.profile,
-            header_charset=newest.charset,
-        )
+        page = _parsed(newest, newest.url, request.url, request.profile)
     except ArchiverError:
         return []
     if page.next_url is None:
@@ -130,6 +123,20 @@ def _page_urls(request: WaybackRequest, newest: FetchResult | None) -> list[str]
         return [page.next_url]
     head, tail = pattern
     return [f"{head}{n}{tail}" for n in range(2, request.pages + 1)]
+
+
+def _parsed(fetched: FetchResult, source: str, base_url: str, profile: Profile | None) -> ParsedPage:
+    """A capture's original bytes read as the listing page it was (``source``: where they came
+    from; ``base_url``: the page's own URL, that its links are relative to)."""
+    assert fetched.body is not None
+    return parse_capture(
+        fetched.body,
+        kind="html",
+        source=source,
+        base_url=base_url,
+        profile=profile,
+        header_charset=fetched.charset,
+    )
 
 
 def _fetched(fetcher: Fetcher, capture: Capture) -> FetchResult | None:
@@ -157,14 +164,7 @@ def _import(
         summary.skipped[UNAVAILABLE] += 1
         return False
     try:
-        page = parse_capture(
-            fetched.body,
-            kind="html",
-            source=capture.replay,
-            base_url=capture.original,
-            profile=request.profile,
-            header_charset=fetched.charset,
-        )
+        page = _parsed(fetched, capture.replay, capture.original, request.profile)
         cards = require_cards(page, capture.replay, request.profile).cards
     except CardsNotMatched:
         summary.skipped[NO_CARDS] += 1

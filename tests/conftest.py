@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typer.testing import CliRunner
 from archiver.cli import app
 
 from helpers import CI_EXAMPLES, THOROUGH_FACTOR
+from sitehttp import SiteServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,3 +74,18 @@ def db(tmp_path: Path) -> Path:
 def posts() -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = json.loads((SITE / "posts.json").read_text(encoding="utf-8"))
     return found
+
+
+@pytest.fixture
+def site_copy(tmp_path: Path) -> Path:
+    """A copy of the fixture blog that a test may edit while it is being served."""
+    copy = tmp_path / "site"
+    shutil.copytree(SITE, copy)
+    return copy
+
+
+@pytest.fixture
+def site(site_copy: Path) -> Iterator[SiteServer]:
+    """The copy served on 127.0.0.1 (modules that serve the fixture blog as it is have their own)."""
+    with SiteServer(site_copy) as server:
+        yield server

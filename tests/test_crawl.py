@@ -33,14 +33,6 @@ def site() -> Iterator[SiteServer]:
         yield server
 
 
-@pytest.fixture
-def site_copy(tmp_path: Path) -> Path:
-    """A copy of the fixture blog that a test may edit while it is being served."""
-    copy = tmp_path / "site"
-    shutil.copytree(SITE, copy)
-    return copy
-
-
 def versions(db: Path) -> int:
     with sqlite3.connect(db) as conn:
         return int(conn.execute("SELECT count(*) FROM entry_version").fetchone()[0])

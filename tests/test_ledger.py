@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,25 +18,12 @@ from lxml import etree
 from archiver.errors import InputError
 from archiver.ledger import Absences, dropped, gone_after_run, since_time, verdict
 
-from conftest import SITE, SITE_PROFILE, Runner
+from conftest import SITE_PROFILE, Runner
 from sitehttp import Reply, SiteServer, blog_page
 
 FAST = ("--profile", SITE_PROFILE, "--delay", "0", "--timeout", "2", "--retries", "0")
 GONE = "/posts/tensorflow-feature-columns/"  # the third card of page 1, between two others
 _CARD = re.compile(r'\s*<article class="post-card">.*?</article>', re.DOTALL)
-
-
-@pytest.fixture
-def site_copy(tmp_path: Path) -> Path:
-    copy = tmp_path / "site"
-    shutil.copytree(SITE, copy)
-    return copy
-
-
-@pytest.fixture
-def site(site_copy: Path) -> Iterator[SiteServer]:
-    with SiteServer(site_copy) as server:
-        yield server
 
 
 def cards(page: Path) -> list[str]:
@@ -57,6 +42,18 @@ def put_back(page: Path, card: str, before_href: str) -> None:
     text = page.read_text(encoding="utf-8")
     [after] = [c for c in cards(page) if f'href="{before_href}"' in c]
     page.write_text(text.replace(after, card + after, 1), encoding="utf-8")
+
+
+def href_of(card: str) -> str:
+    return card.split('href="')[1].split('"', maxsplit=1)[0]
+
+
+def crawled_then_dropped_under_a_new_post(run: Runner, site: SiteServer, page: Path, db: Path) -> None:
+    """A crawl, then page 1 without GONE and with a new post on top: the next crawl goes on to
+    page 2, so how it ends decides whether GONE may be called gone."""
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    without(page, GONE)
+    publish_new_post(page)
 
 
 def publish_new_post(page: Path) -> None:
@@ -166,7 +163,7 @@ def test_a_post_put_back_has_reappeared(run: Runner, site: SiteServer, site_copy
     assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
     card = without(page, GONE)
     assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
-    put_back(page, card, "/posts/" + cards(page)[2].split('href="/posts/')[1].split('"')[0])
+    put_back(page, card, href_of(cards(page)[2]))
     assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
     assert [e["kind"] for e in events(run, db, "--kind", "gone", "--kind", "reappeared")] == [
         "reappeared",
@@ -198,7 +195,7 @@ def test_a_page_that_breaks_the_layout_marks_nothing_gone(
     page = site_copy / "index.html"
     assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
     for card in cards(page)[2:]:
-        without(page, card.split('href="')[1].split('"')[0])
+        without(page, href_of(card))
     result = run("crawl", site.url, "--db", db, *FAST)
     assert result.exit_code == 3, result.stderr
     assert events(run, db, "--kind", "gone") == []
@@ -207,10 +204,7 @@ def test_a_page_that_breaks_the_layout_marks_nothing_gone(
 def test_a_failed_page_later_in_the_run_marks_nothing_gone(
     run: Runner, site: SiteServer, site_copy: Path, db: Path
 ) -> None:
-    page = site_copy / "index.html"
-    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
-    without(page, GONE)
-    publish_new_post(page)
+    crawled_then_dropped_under_a_new_post(run, site, site_copy / "index.html", db)
     site.script("/page/2/", [Reply(503)])
     result = run("crawl", site.url, "--db", db, *FAST)
     assert result.exit_code == 1 and "503" in result.stderr
@@ -221,10 +215,7 @@ def test_a_failed_page_later_in_the_run_marks_nothing_gone(
 def test_a_crawl_stopped_by_max_pages_marks_nothing_gone(
     run: Runner, site: SiteServer, site_copy: Path, db: Path
 ) -> None:
-    page = site_copy / "index.html"
-    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
-    without(page, GONE)
-    publish_new_post(page)
+    crawled_then_dropped_under_a_new_post(run, site, site_copy / "index.html", db)
     result = run("crawl", site.url, "--db", db, *FAST, "--max-pages", "1")
     assert result.exit_code == 0, result.stderr
     assert "stopped at the page limit" in result.stdout
@@ -239,7 +230,7 @@ def test_a_post_missing_from_a_complete_backfill_is_gone(
 ) -> None:
     last = site_copy / "page" / "3" / "index.html"
     assert run("backfill", site.url, "--all", "--db", db, *FAST).exit_code == 0
-    first_of_last = cards(last)[0].split('href="')[1].split('"')[0]
+    first_of_last = href_of(cards(last)[0])
     without(last, first_of_last)  # the first card of its page: no neighbour above it
     assert run("backfill", site.url, "--pages", "1-3", "--db", db, *FAST).exit_code == 0
     assert events(run, db, "--kind", "gone") == []  # a range is not the whole listing

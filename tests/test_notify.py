@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ import pytest
 from archiver.notify import MAX_LINES, message, service_of
 from archiver.store import Event
 
-from conftest import SITE, SITE_PROFILE, Runner
+from conftest import SITE_PROFILE, Runner
 from helpers import entries
 from sitehttp import SiteServer
 
@@ -58,19 +56,6 @@ class Hook:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
-
-
-@pytest.fixture
-def site_copy(tmp_path: Path) -> Path:
-    copy = tmp_path / "site"
-    shutil.copytree(SITE, copy)
-    return copy
-
-
-@pytest.fixture
-def site(site_copy: Path) -> Iterator[SiteServer]:
-    with SiteServer(site_copy) as server:
-        yield server
 
 
 def retitle(page: Path) -> None:

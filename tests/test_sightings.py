@@ -9,29 +9,15 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import SITE, SITE_PROFILE, Runner
+from conftest import SITE_PROFILE, Runner
 from sitehttp import Reply, SiteServer
 
 FAST = ("--profile", SITE_PROFILE, "--delay", "0", "--timeout", "5", "--max-pages", "1")
 MAINTENANCE = b"<html><body><h1>Down for maintenance</h1><p>Back soon.</p></body></html>"
-
-
-@pytest.fixture
-def site_copy(tmp_path: Path) -> Path:
-    copy = tmp_path / "site"
-    shutil.copytree(SITE, copy)
-    return copy
-
-
-@pytest.fixture
-def site(site_copy: Path) -> Iterator[SiteServer]:
-    with SiteServer(site_copy) as server:
-        yield server
 
 
 def last_capture(db: Path) -> tuple[int, int | None, str]:
