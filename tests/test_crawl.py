@@ -371,7 +371,9 @@ def test_failed_backfill_resumes_and_restart_starts_over(run: Runner, site: Site
 
 
 def test_a_second_run_exits_75_at_once(site: SiteServer, db: Path) -> None:
-    site.delay = 0.5
+    # slow enough that the first run still holds the lock when the second has started, even on
+    # a machine so busy that starting a Python process takes seconds
+    site.delay = 1.5
     first = subprocess.Popen(
         archiver_command("crawl", site.url, "--db", db, *FAST),
         env=ARCHIVER_ENV,
