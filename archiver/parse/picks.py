@@ -67,21 +67,34 @@ def pick_link(
     reader: Reader, card: LexborNode, title: LexborNode | None, post_links: set[int]
 ) -> LexborNode | None:
     """The permalink anchor: the one around or inside the title, else the most repeated href."""
-    if title is not None:
-        if title.tag == "a" and title.attributes.get("href"):
-            return title
-        inner = title.css_first("a[href]")
-        if inner is not None:
-            return inner
-        around = enclosing_link(title, card)
-        if around is not None:
-            return around
+    own = title_link(title, card) if title is not None else None
+    if own is not None:
+        return own
     anchors = [a for a in links_of(reader, card) if a.mem_id in post_links]
     if not anchors:
         return None
     counts = Counter(_page_of(a) for a in anchors)
     top = counts.most_common(1)[0][0]
     return next(a for a in anchors if _page_of(a) == top)
+
+
+def title_link(title: LexborNode, card: LexborNode) -> LexborNode | None:
+    """The link the title is, holds or sits inside (in ``card``); None for a title that links
+    nowhere, as a single article's own heading or an FAQ question does."""
+    if title.tag == "a" and title.attributes.get("href"):
+        return title
+    inner = title.css_first("a[href]")
+    if inner is not None:
+        return inner
+    return enclosing_link(title, card)
+
+
+def links_to_post(reader: Reader, card: LexborNode, title: LexborNode | None, post_links: set[int]) -> bool:
+    """Whether the card links to its post the way post lists do: from its title, or with a
+    link that shows no text of its own (a thumbnail, or a link laid over the whole card)."""
+    if title is not None and title_link(title, card) is not None:
+        return True
+    return any(a.mem_id in post_links and not a.text().strip() for a in links_of(reader, card))
 
 
 def _page_of(anchor: LexborNode) -> str:
