@@ -45,11 +45,38 @@ def pick_title(reader: Reader, card: LexborNode, post_links: set[int]) -> Lexbor
         return marked
     for heading in card.css(TITLE_HEADINGS):
         if heading.text().strip():
-            return heading
+            return _link_in_heading(reader, heading, post_links)
     # A post link's text, not a longer category or "Read more" link beside it.
     links = links_of(reader, card)
     posts = [a for a in links if a.mem_id in post_links]
-    return _longest_text(posts) or _longest_text(links)
+    found = _longest_text(posts) or _longest_text(links)
+    return _title_in_link(reader, found) if found is not None else None
+
+
+def _link_in_heading(reader: Reader, heading: LexborNode, post_links: set[int]) -> LexborNode:
+    """The heading, or the one post link in it when the heading shows more than that link (a
+    date split into spans, a star glyph, a badge): the post's title is the link's own text."""
+    links = [a for a in heading.css("a[href]") if a.mem_id in post_links]
+    if len(links) != 1 or not reader.text(links[0]):
+        return heading
+    return links[0] if reader.text(links[0]) != reader.text(heading) else heading
+
+
+def _title_in_link(reader: Reader, link: LexborNode) -> LexborNode:
+    """The link, or the element in it that shows the title when the link wraps a whole card
+    (its picture, title, date and summary): one whose class names a title, else the first
+    element with text of its own that is no date."""
+    parts = [child for child in link.iter() if reader.text(child)]
+    if len(parts) < 2:
+        return link
+    named = link.css_first("[class*=title]")
+    if named is not None and reader.text(named):
+        return named
+    for node in link.traverse():
+        text = reader.text(node) if node.mem_id != link.mem_id else ""
+        if text and node.text(deep=False).strip() and not parse_date(text) and len(text) <= _TITLE:
+            return node
+    return link
 
 
 def _longest_text(links: list[LexborNode]) -> LexborNode | None:

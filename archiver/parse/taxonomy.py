@@ -35,6 +35,11 @@ _REL_RULES = (CATEGORY_RULES[0], TAG_RULES[0])
 _HREF_RULES = tuple((rule, rule.split('"')[1]) for rule in TAXONOMY_RULES if rule not in _REL_RULES)
 #: Longest text of a labelled category.
 _LABEL_CHARS = 40
+#: Icons that mark what follows them as categories (a folder, as Font Awesome's
+#: ``fa-folder-open``, or a class naming a category).
+CATEGORY_ICONS = "[class*=folder], [class*=categor]"
+#: What separates the names of a category list or hierarchy shown as one text.
+_LIST_SEPARATORS = (",", "，", "、", ">", "»", "/", "|")
 #: What separates the segments of a meta line.
 _SEPARATORS = ("·", "|", "•", "/", "—", "｜")
 
@@ -99,7 +104,7 @@ def category_selector(
     labelled = labelled_categories(reader, [node for card in cards for node in card.css(LABELLED)])
     if labelled:
         return labelled, None
-    return _meta_line_categories(reader, cards, dates)
+    return _iconed_categories(reader, cards) or _meta_line_categories(reader, cards, dates)
 
 
 def labelled_categories(reader: Reader, labelled: list[LexborNode]) -> str | None:
@@ -116,6 +121,52 @@ def labelled_categories(reader: Reader, labelled: list[LexborNode]) -> str | Non
         if cls is not None:  # else only a class no selector can name without escaping says so
             seen[f"{node.tag}.{cls}"] += 1
     return seen.most_common(1)[0][0] if seen else None
+
+
+def _iconed_categories(reader: Reader, cards: list[LexborNode]) -> tuple[str, str | None] | None:
+    """Categories shown as plain text beside an icon that names them (``<i class="fa-folder">``
+    then ``<span>Study, Stock</span>``): ``icon + element``, and what separates the names of a
+    hierarchy or list (``,``), when most cards that show such an icon agree."""
+    votes: Counter[tuple[str, str | None]] = Counter()
+    for card in cards:
+        for icon in card.css(CATEGORY_ICONS):
+            vote = _iconed_vote(reader, icon)
+            if vote is not None:
+                votes[vote] += 1
+                break
+    if not votes:
+        return None
+    return votes.most_common(1)[0][0]
+
+
+def _iconed_vote(reader: Reader, icon: LexborNode) -> tuple[str, str | None] | None:
+    """The selector and separator of the text an icon marks as categories, or None when
+    ``icon`` is no icon (it shows text) or marks nothing."""
+    cls = next((c for c in simple_classes(icon.attributes.get("class")) if _names_categories(c)), None)
+    if cls is None or reader.text(icon):
+        return None
+    value = _next_element(icon)
+    if value is None or value.tag == "a" or value.css_first("a[href]") is not None:
+        return None  # linked names are found as links
+    text = reader.text(value)
+    if not text or len(text) > 2 * _LABEL_CHARS or COUNT_LIKE.match(text):
+        return None
+    separator = next((sep for sep in _LIST_SEPARATORS if sep in text), None)
+    return f"{icon.tag}.{cls} + {value.tag}", separator
+
+
+def _next_element(node: LexborNode) -> LexborNode | None:
+    """The element right after ``node``, past blank text; None when text comes first."""
+    after = node.next
+    while after is not None and after.tag == "-text" and not (after.text_content or "").strip():
+        after = after.next
+    return None if after is None or after.tag in (None, "-text") else after
+
+
+def _names_categories(cls: str) -> bool:
+    """Whether an icon's class names a category: a folder or the word itself."""
+    lowered = cls.lower()
+    return "folder" in lowered or "categor" in lowered
 
 
 def _meta_line_categories(
