@@ -56,8 +56,11 @@ def pick_title(reader: Reader, card: LexborNode, post_links: set[int]) -> Lexbor
 def _link_in_heading(reader: Reader, heading: LexborNode, post_links: set[int]) -> LexborNode:
     """The heading, or the one post link in it when the heading shows more than that link (a
     date split into spans, a star glyph, a badge): the post's title is the link's own text."""
-    links = [a for a in heading.css("a[href]") if a.mem_id in post_links]
-    if len(links) != 1 or not reader.text(links[0]):
+    links = heading.css("a[href]")
+    if len(links) != 1 or links[0].mem_id not in post_links:
+        return heading
+    # Raw texts first (cheap): a heading that is its link, as most are, needs no more reading.
+    if links[0].text().strip() == heading.text().strip() or not reader.text(links[0]):
         return heading
     return links[0] if reader.text(links[0]) != reader.text(heading) else heading
 

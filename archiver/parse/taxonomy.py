@@ -7,6 +7,7 @@ elements whose class names a category, else from the text before the date in a m
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -33,6 +34,10 @@ LABELLED = "[class*=categor]"
 _REL_RULES = (CATEGORY_RULES[0], TAG_RULES[0])
 #: The other rules, each with the piece of the href it looks for.
 _HREF_RULES = tuple((rule, rule.split('"')[1]) for rule in TAXONOMY_RULES if rule not in _REL_RULES)
+#: Where each piece of an href rule starts in an href, found in one pass (a lookahead, as
+#: pieces may overlap: ``/tag/tags/``).
+_HREF_PIECES = re.compile("(?=(" + "|".join(re.escape(piece) for _, piece in _HREF_RULES) + "))")
+_RULE_OF_PIECE = {piece: rule for rule, piece in _HREF_RULES}
 #: Longest text of a labelled category.
 _LABEL_CHARS = 40
 #: Icons that mark what follows them as categories (a folder, as Font Awesome's
@@ -66,10 +71,10 @@ def taxonomy_rules(tree: LexborHTMLParser, cards: list[LexborNode], links: PageL
 def _href_rules(hrefs: list[str | None]) -> dict[str, set[str]]:
     """The ``href`` rules each distinct href matches (only those matching one)."""
     return {
-        href: rules
+        href: {_RULE_OF_PIECE[piece] for piece in pieces}
         for href in dict.fromkeys(hrefs)
         if href and ("/tag" in href or "/categor" in href)
-        if (rules := {rule for rule, piece in _HREF_RULES if piece in href})
+        if (pieces := _HREF_PIECES.findall(href))
     }
 
 
