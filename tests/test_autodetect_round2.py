@@ -130,9 +130,11 @@ def test_a_sidebar_repeating_the_newest_posts_is_not_the_post_list() -> None:
         ('<i class="fas fa-folder-open"></i>', "Study, Stock", ("Study", "Stock")),
         ('<svg class="icon icon-folder"></svg>', "Linux", ("Linux",)),
         ('<span class="category-icon"></span>', "编程 > Rust", ("编程", "Rust")),
+        ('<span class="meta-label">分类:</span>', "技术", ("技术",)),
+        ('<em class="label">Posted in</em>', "Kitchen / Preserving", ("Kitchen", "Preserving")),
     ],
 )
-def test_categories_shown_as_plain_text_beside_an_icon(
+def test_categories_shown_as_plain_text_beside_an_icon_or_a_label(
     label: str, shown: str, expected: tuple[str, ...]
 ) -> None:
     cards = "".join(

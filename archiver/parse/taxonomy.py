@@ -43,6 +43,14 @@ _LABEL_CHARS = 40
 #: Icons that mark what follows them as categories (a folder, as Font Awesome's
 #: ``fa-folder-open``, or a class naming a category).
 CATEGORY_ICONS = "[class*=folder], [class*=categor]"
+#: A label that says the text after it are categories ("分类:", "Posted in", "Kategorie:").
+_CATEGORY_LABEL = re.compile(
+    r"(?:分类|分類|类别|類別|categor(?:y|ies)|catégories?|categorías?|categorias?|categorie[ën]?|kategori(?:e|en|a|ia|es)?"
+    r"|rubri(?:k|que)s?|posted\s+in|filed\s+under|published\s+in)\s*[:：]?",
+    re.I,
+)
+#: Elements a theme writes such a label in.
+_LABEL_TAGS = "span, em, strong, b, small, label, dt"
 #: What separates the names of a category list or hierarchy shown as one text.
 _LIST_SEPARATORS = (",", "，", "、", ">", "»", "/", "|")
 #: What separates the segments of a meta line.
@@ -134,8 +142,11 @@ def _iconed_categories(reader: Reader, cards: list[LexborNode]) -> tuple[str, st
     hierarchy or list (``,``), when most cards that show such an icon agree."""
     votes: Counter[tuple[str, str | None]] = Counter()
     for card in cards:
-        for icon in card.css(CATEGORY_ICONS):
-            vote = _iconed_vote(reader, icon)
+        markers = card.css(CATEGORY_ICONS)
+        if _CATEGORY_LABEL.search(card.text()):  # (raw text: a cheap look before reading more)
+            markers += card.css(_LABEL_TAGS)
+        for marker in markers:
+            vote = _iconed_vote(reader, marker)
             if vote is not None:
                 votes[vote] += 1
                 break
@@ -145,10 +156,15 @@ def _iconed_categories(reader: Reader, cards: list[LexborNode]) -> tuple[str, st
 
 
 def _iconed_vote(reader: Reader, icon: LexborNode) -> tuple[str, str | None] | None:
-    """The selector and separator of the text an icon marks as categories, or None when
-    ``icon`` is no icon (it shows text) or marks nothing."""
-    cls = next((c for c in simple_classes(icon.attributes.get("class")) if _names_categories(c)), None)
-    if cls is None or reader.text(icon):
+    """The selector and separator of the text an icon (or a label: ``<span class="meta-label">
+    Posted in</span>``) marks as categories, or None when ``icon`` marks nothing."""
+    label = reader.text(icon)
+    if label:
+        words = _CATEGORY_LABEL.fullmatch(label) and simple_classes(icon.attributes.get("class"))
+        cls = words[0] if words else None
+    else:
+        cls = next((c for c in simple_classes(icon.attributes.get("class")) if _names_categories(c)), None)
+    if cls is None:
         return None
     value = _next_element(icon)
     if value is None or value.tag == "a" or value.css_first("a[href]") is not None:
