@@ -33,8 +33,8 @@ _TITLE = 200
 
 
 def links_of(reader: Reader, card: LexborNode) -> list[LexborNode]:
-    """The card's ``a[href]`` elements, read once per card for every field that looks at links
-    (and for the permalink candidate ``a[href]``)."""
+    """The ``a[href]`` elements of a card (or of its title), read once per element for every
+    field that looks at links (and for the permalink candidate ``a[href]``)."""
     return reader.matches(card, "a[href]")
 
 
@@ -56,7 +56,7 @@ def pick_title(reader: Reader, card: LexborNode, post_links: set[int]) -> Lexbor
 def _link_in_heading(reader: Reader, heading: LexborNode, post_links: set[int]) -> LexborNode:
     """The heading, or the one post link in it when the heading shows more than that link (a
     date split into spans, a star glyph, a badge): the post's title is the link's own text."""
-    links = heading.css("a[href]")
+    links = links_of(reader, heading)
     if len(links) != 1 or links[0].mem_id not in post_links:
         return heading
     # Raw texts first (cheap): a heading that is its link, as most are, needs no more reading.
@@ -97,7 +97,7 @@ def pick_link(
     reader: Reader, card: LexborNode, title: LexborNode | None, post_links: set[int]
 ) -> LexborNode | None:
     """The permalink anchor: the one around or inside the title, else the most repeated href."""
-    own = title_link(title, card) if title is not None else None
+    own = title_link(reader, title, card) if title is not None else None
     if own is not None:
         return own
     anchors = [a for a in links_of(reader, card) if a.mem_id in post_links]
@@ -108,21 +108,21 @@ def pick_link(
     return next(a for a in anchors if _page_of(a) == top)
 
 
-def title_link(title: LexborNode, card: LexborNode) -> LexborNode | None:
+def title_link(reader: Reader, title: LexborNode, card: LexborNode) -> LexborNode | None:
     """The link the title is, holds or sits inside (in ``card``); None for a title that links
     nowhere, as a single article's own heading or an FAQ question does."""
     if title.tag == "a" and title.attributes.get("href"):
         return title
-    inner = title.css_first("a[href]")
-    if inner is not None:
-        return inner
+    inner = links_of(reader, title)
+    if inner:
+        return inner[0]
     return enclosing_link(title, card)
 
 
 def links_to_post(reader: Reader, card: LexborNode, title: LexborNode | None, post_links: set[int]) -> bool:
     """Whether the card links to its post the way post lists do: from its title, or with a
     link that shows no text of its own (a thumbnail, or a link laid over the whole card)."""
-    if title is not None and title_link(title, card) is not None:
+    if title is not None and title_link(reader, title, card) is not None:
         return True
     return any(a.mem_id in post_links and not a.text().strip() for a in links_of(reader, card))
 

@@ -37,19 +37,16 @@ def post_keys(hrefs: list[str | None], base_url: str | None, base_host: str | No
     that every page of a site repeats are worked out once per site, not once per page.
     """
     root = _site_root(base_url) if base_url and len(base_url) <= MAX_CACHED_KEY_CHARS else None
-    known = {
-        href: post_key(href, root if root and _same_everywhere(href) else base_url, base_host)
-        for href in dict.fromkeys(hrefs)
-    }
+    known = {}
+    for href in dict.fromkeys(hrefs):
+        # The same everywhere on the site: an absolute href, or one from the site's root.
+        same = (
+            root
+            and href
+            and (href.startswith(("http://", "https://")) or (href[0] == "/" and href[1:2] != "/"))
+        )
+        known[href] = post_key(href, root if same else base_url, base_host)
     return [known[href] for href in hrefs]
-
-
-def _same_everywhere(href: str | None) -> bool:
-    """Whether ``href`` leads to the same page from every page of a site (absolute, or from
-    the site's root), so the page it is on does not matter."""
-    if not href:
-        return False
-    return href.startswith(("http://", "https://")) or (href[0] == "/" and href[:2] != "//")
 
 
 def _root(base_url: str) -> str | None:

@@ -79,7 +79,7 @@ def taxonomy_rules(tree: LexborHTMLParser, cards: list[LexborNode], links: PageL
 def _href_rules(hrefs: list[str | None]) -> dict[str, set[str]]:
     """The ``href`` rules each distinct href matches (only those matching one)."""
     return {
-        href: {_RULE_OF_PIECE[piece] for piece in pieces}
+        href: set(map(_RULE_OF_PIECE.__getitem__, pieces))
         for href in dict.fromkeys(hrefs)
         if href and ("/tag" in href or "/categor" in href)
         if (pieces := _HREF_PIECES.findall(href))
