@@ -140,19 +140,24 @@ def _iconed_categories(reader: Reader, cards: list[LexborNode]) -> tuple[str, st
     """Categories shown as plain text beside an icon that names them (``<i class="fa-folder">``
     then ``<span>Study, Stock</span>``): ``icon + element``, and what separates the names of a
     hierarchy or list (``,``), when most cards that show such an icon agree."""
+    votes = _marker_votes(reader, [card.css(CATEGORY_ICONS) for card in cards])
+    if not votes:
+        # Labels: only in cards whose raw text says one (a cheap look before reading more).
+        labelled = [card.css(_LABEL_TAGS) for card in cards if _CATEGORY_LABEL.search(card.text())]
+        votes = _marker_votes(reader, labelled)
+    return votes.most_common(1)[0][0] if votes else None
+
+
+def _marker_votes(reader: Reader, markers: list[list[LexborNode]]) -> Counter[tuple[str, str | None]]:
+    """Per card's candidate markers (icons or labels), the first one's :func:`_iconed_vote`."""
     votes: Counter[tuple[str, str | None]] = Counter()
-    for card in cards:
-        markers = card.css(CATEGORY_ICONS)
-        if _CATEGORY_LABEL.search(card.text()):  # (raw text: a cheap look before reading more)
-            markers += card.css(_LABEL_TAGS)
-        for marker in markers:
+    for candidates in markers:
+        for marker in candidates:
             vote = _iconed_vote(reader, marker)
             if vote is not None:
                 votes[vote] += 1
                 break
-    if not votes:
-        return None
-    return votes.most_common(1)[0][0]
+    return votes
 
 
 def _iconed_vote(reader: Reader, icon: LexborNode) -> tuple[str, str | None] | None:
