@@ -42,7 +42,7 @@ from archiver.identity import site_of
 from archiver.ingest import ingest, store_capture
 from archiver.models import Card, ParsedPage, ProfileText
 from archiver.pagination import FetchAhead, PageRange, Pending, number_pattern
-from archiver.parse import Profile, kept_profile, parse_capture, parsed_with
+from archiver.parse import Profile, kept_profile, parse_capture, parsed_with, require_listing
 from archiver.stopping import (
     MAX_PAGES_PER_RUN,
     BackfillPage,
@@ -353,7 +353,7 @@ class Crawler:
             page = _parse_page(fetched, self._detected)
             if page.cards:
                 return page
-        page = _parse_page(fetched, None)
+        page = require_listing(_parse_page(fetched, None), fetched.url)
         if page.profile is not None:
             self._detected = page.profile
         return page

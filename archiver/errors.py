@@ -198,6 +198,26 @@ class LayoutBrokenError(ArchiverError):
         return f"{self.before} cards" if self.before else "cards on other pages"
 
 
+class NotAListing(InputError):
+    """Detection found cards on a page but is too unsure that they are a blog's posts to archive
+    them: a file index, a table of contents, a product grid or a single article looks alike."""
+
+    exit_code = 3
+
+    def __init__(self, source: str, confidence: float, threshold: float, doubts: tuple[str, ...]) -> None:
+        #: the page; how sure detection was, the least it must be; why it was unsure, in words
+        self.source, self.confidence, self.threshold, self.doubts = source, confidence, threshold, doubts
+        super().__init__(
+            f"{source}: not archived: this does not look like a blog listing page (detection "
+            f"confidence {confidence:.2f}, below {threshold:.2f}: {self.why}). Nothing was archived "
+            "from it; if it is a listing, give a profile to archive it anyway"
+        )
+
+    @property
+    def why(self) -> str:
+        return "; ".join(self.doubts) or "its cards are not complete"
+
+
 class PageCapReached(ArchiverError):
     """A crawl or backfill stopped at the default page cap while the listing went on."""
 

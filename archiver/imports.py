@@ -30,6 +30,7 @@ from archiver.parse import (
     parse_capture,
     parsed_with,
     require_cards,
+    require_listing,
 )
 from archiver.store import CaptureRecord, Store
 from archiver.times import iso_timestamp, utc_now
@@ -156,7 +157,9 @@ def _parse_file(
         encoding=options.encoding,
         chrome_lines=options.chrome_lines,
     )
-    return hashlib.sha256(data).hexdigest(), require_cards(page, source, profile).cards
+    return hashlib.sha256(data).hexdigest(), require_listing(
+        require_cards(page, source, profile), source
+    ).cards
 
 
 #: Files per task sent to the worker: each task pickles the reading options again and wakes the

@@ -92,6 +92,10 @@ class ParsedPage:
     #: the profile zero-configuration detection inferred (None when a profile was given): it
     #: reads the other pages of the same site alike, at a fraction of the cost of detecting
     profile: Profile | None = None
+    #: 0..1, how sure detection is that the cards are the page's posts (1 with a profile given)
+    confidence: float = 1.0
+    #: why detection is unsure, in words (:func:`archiver.parse.confidence.judge`)
+    doubts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,14 @@ from enum import StrEnum
 from pathlib import Path
 
 from archiver.crawl import Crawler, Target
-from archiver.errors import ArchiverError, FetchError, InputError, LayoutBrokenError, StoreError
+from archiver.errors import (
+    ArchiverError,
+    FetchError,
+    InputError,
+    LayoutBrokenError,
+    NotAListing,
+    StoreError,
+)
 from archiver.fetcher import Fetcher
 from archiver.models import ProfileText
 from archiver.parse import profile_from_text
@@ -69,10 +76,12 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        """0 when every site succeeded; 1 when one failed; 3 when only layouts broke."""
-        if self.count(Outcome.FAILED):
+        """0 when every site succeeded; 3 when only layouts broke or pages were refused as no
+        listing (:class:`NotAListing`); 1 when one failed otherwise."""
+        refused = sum(isinstance(check.error, NotAListing) for check in self.checked)
+        if self.count(Outcome.FAILED) > refused:
             return 1
-        return LayoutBrokenError.exit_code if self.count(Outcome.LAYOUT_BROKEN) else 0
+        return LayoutBrokenError.exit_code if refused or self.count(Outcome.LAYOUT_BROKEN) else 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from archiver.parse.auto import detect
+from archiver.parse.confidence import LISTING_THRESHOLD
 from archiver.parse.html import parse_html
 from archiver.parse.profile import profile_from_dict
 
@@ -369,10 +370,13 @@ def test_a_directory_listing_is_no_blog(run: Runner, tmp_path: Path, directory_l
 
 
 def test_bare_links_with_headings_or_dates_are_still_a_listing() -> None:
-    """What makes a post list: links in headings, or a date beside each link."""
+    """What makes cards: links in headings, or a date beside each link. What makes a post list
+    detection is sure of: dates (headed links alone are as much a landing page's features)."""
     headed = _cards_page('<div class="post"><h3><a href="/posts/{n}/">Post {n}</a></h3></div>')
     dated = _cards_page('<li><a href="/posts/{n}/">Post {n}</a> <span>2024-01-0{n}</span></li>')
     for html in (headed, dated):
         found = detect(html, base_url="https://blog.example/")
         assert [c.title for c in found.cards] == ["Post 1", "Post 2", "Post 3", "Post 4"]
-        assert found.confidence > 0.5
+    assert detect(dated, base_url="https://blog.example/").confidence >= LISTING_THRESHOLD
+    unsure = detect(headed, base_url="https://blog.example/")
+    assert unsure.confidence < LISTING_THRESHOLD and unsure.doubts == ("4 of 4 cards show no date",)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from archiver.parse.dates import find_date, parse_date
+from archiver.parse.localdates import find_local_date
 
 
 @pytest.mark.parametrize(
@@ -71,6 +72,9 @@ def _find_date_by_scanning(text: str) -> str | None:
                 best = (match.start(), day)
             if day:
                 break
+    if best is None:  # the patterns' last resort, as in find_date: dates in words of other languages
+        clean = " ".join(dates._INVISIBLE.sub("", text).split())
+        return find_local_date(clean) if dates._may_be_in_words(clean) else None
     return best[1] if best else None
 
 

@@ -15,6 +15,7 @@ from archiver.errors import (
     CardsNotMatched,
     LayoutBrokenError,
     NoCardsFound,
+    NotAListing,
     NotUtf8,
     OffHostLink,
     OffHostRedirect,
@@ -46,6 +47,13 @@ def worded(error: ArchiverError) -> str:
         return (
             f"{error.source}: no post cards found by {error.how}; is this a blog listing page? "
             "Try `archiver probe` or pass --profile"
+        )
+    if isinstance(error, NotAListing):
+        return (
+            f"{error.source}: not archived: this does not look like a blog listing page (detection "
+            f"confidence {error.confidence:.2f}, below {error.threshold:.2f}: {error.why}). Nothing "
+            f"was archived from it. See what was found with `archiver probe {shlex.quote(error.source)}`; "
+            "if it is a listing, pass --profile (the profile probe prints) to archive it anyway"
         )
     if isinstance(error, OffHostLink):
         return f"{error} (see --allow-redirect-host)"

@@ -31,6 +31,7 @@ from archiver.errors import FetchError, InputError, UsageError
 from archiver.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchOptions, check_url
 from archiver.lock import run_lock
 from archiver.parse.auto import detect
+from archiver.parse.confidence import LISTING_THRESHOLD
 from archiver.parse.decode import decode_html, looks_binary
 from archiver.parse.limits import check_nesting
 from archiver.reparse import ProfileUse
@@ -87,6 +88,15 @@ def probe(
         + (f"; next page: {shown(detection.next_url)}" if detection.next_url else ""),
         markup=False,
     )
+    if detection.confidence < LISTING_THRESHOLD:
+        out.print(
+            f"unsure this is a blog listing (below {LISTING_THRESHOLD:.2f}): "
+            + "; ".join(detection.doubts or ("its cards are not complete",))
+            + ". crawl, backfill, run and import refuse it unless given this profile with --profile",
+            markup=False,
+        )
+    elif detection.doubts:
+        out.print("doubts: " + "; ".join(detection.doubts), markup=False)
     out.print("\n# profile (save as site.toml, pass with --profile site.toml):", markup=False)
     out.print(profile_toml, markup=False, end="")
 

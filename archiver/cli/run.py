@@ -93,7 +93,8 @@ def run(
     that fails is recorded (`archiver sites`), checked again later with a growing backoff (at
     most a day), and never stops the others. Prints one line per failed site on stderr and one
     summary line. Exit status: 0 every site checked fine; 1 a site failed; 3 only layouts
-    broke; 75 another run holds the archive (see --wait).
+    broke or pages were refused as no blog listing; 75 another run holds the archive (see
+    --wait).
 
     Example (crontab): */30 * * * * archiver run --db ~/blogs.db --quiet --wait 600
     """

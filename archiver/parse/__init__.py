@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import PurePath
 
-from archiver.errors import CardsNotMatched, InputError
+from archiver.errors import CardsNotMatched, InputError, NotAListing
 from archiver.models import ParsedPage
+from archiver.parse.confidence import LISTING_THRESHOLD
 from archiver.parse.decode import decode_html_utf8, decode_text_capture, looks_binary
 from archiver.parse.html import parse_html
 from archiver.parse.limits import check_nesting
@@ -33,6 +34,7 @@ __all__ = [
     "profile_text_of",
     "read_profile_text",
     "require_cards",
+    "require_listing",
 ]
 
 _KINDS = {".txt": "text", ".html": "html", ".htm": "html"}
@@ -72,3 +74,11 @@ def require_cards(page: ParsedPage, source: str, profile: Profile | None) -> Par
     if page.cards:
         return page
     raise CardsNotMatched(source, profile.card if profile is not None else None)
+
+
+def require_listing(page: ParsedPage, source: str) -> ParsedPage:
+    """Cards detection is too unsure of (:data:`LISTING_THRESHOLD`) are no posts to archive:
+    refuse the page, saying why. Cards read with a given profile are always taken."""
+    if page.cards and page.confidence < LISTING_THRESHOLD:
+        raise NotAListing(source, page.confidence, LISTING_THRESHOLD, page.doubts)
+    return page

@@ -34,6 +34,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 from archiver.errors import ProfileError
 from archiver.models import Card
 from archiver.parse.cardselector import card_selector, is_empty
+from archiver.parse.confidence import judge
 from archiver.parse.fields import card_reader
 from archiver.parse.groups import Group, PageLinks, candidate_groups, climb, descend
 from archiver.parse.infer import Cards, infer_profile
@@ -58,6 +59,8 @@ class Detection:
     #: 0..1: how sure the detector is that these are the page's post cards
     confidence: float
     next_url: str | None
+    #: why the confidence is below 1, in words (:func:`~archiver.parse.confidence.judge`)
+    doubts: tuple[str, ...] = ()
 
 
 def detect(html: str, *, base_url: str | None = None) -> Detection:
@@ -86,15 +89,17 @@ def _detect(reader: PageReader, tree: LexborHTMLParser, base_url: str | None) ->
     threshold = 0.5 * sorted(best.qualities)[len(best.qualities) // 2]
     selector, nodes = card_selector(tree, members, threshold, links.posts)
     sample, rest = _sample(nodes, {n.mem_id for n in members})
-    profile, analysed = infer_profile(Cards(reader, tree, sample, rest, base_url, links), selector)
+    profile, analysed, linked = infer_profile(Cards(reader, tree, sample, rest, base_url, links), selector)
     if _only_links(profile, nodes):
         return _nothing(tree, base_url, links)
     cards = _extract(reader, nodes, profile, base_url, {n.mem_id for n in sample + analysed})
+    confidence, doubts = judge(cards, linked, _rival(best, groups))
     return Detection(
         cards=cards,
         profile=profile if cards else None,
-        confidence=_confidence(cards, best, groups),
+        confidence=confidence,
         next_url=find_next_url(tree, base_url, profile, nodes, (links.anchors, links.hrefs)),
+        doubts=doubts,
     )
 
 
@@ -103,15 +108,12 @@ def _nothing(tree: LexborHTMLParser, base_url: str | None, links: PageLinks) -> 
     return Detection([], None, 0.0, find_next_url(tree, base_url, None, [], (links.anchors, links.hrefs)))
 
 
-def _confidence(cards: list[Card], best: Group, groups: list[Group]) -> float:
-    """0..1: complete cards, enough of them, and no rival list scoring near the best."""
-    # A rival is a list of *other* posts (the same cards seen one level up or down is not).
+def _rival(best: Group, groups: list[Group]) -> float:
+    """The best score of a list of *other* posts over the chosen list's (0: none); the same
+    cards seen one level up or down is no rival."""
     posts = set().union(*best.keys)
     rivals = [g.score for g in groups[1:] if len(set().union(*g.keys) & posts) * 2 < len(posts)]
-    runner_up = max(rivals, default=0.0)
-    complete = sum(1 for c in cards if c.title and c.url) / len(cards) if cards else 0.0
-    confidence = complete * min(1.0, len(cards) / 3) * (1 - 0.5 * min(1.0, runner_up / best.score))
-    return round(max(0.0, min(1.0, confidence)), 3)
+    return max(rivals, default=0.0) / best.score if best.score else 0.0
 
 
 def _only_links(profile: Profile, cards: list[LexborNode]) -> bool:

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from archiver.parse.limits import MAX_DATE_CHARS, remember
+from archiver.parse.localdates import DAY_NUMBER, find_local_date, local_date
 
 _MONTHS: dict[str, int] = {
     name: number
@@ -141,7 +142,15 @@ def _parse_date(text: str, formats: tuple[str, ...]) -> str | None:
         match = pattern.match(clean)
         if match and (day := _to_date(match)):
             return day
-    return None
+    return local_date(clean) if _may_be_in_words(clean) else None
+
+
+def _may_be_in_words(clean: str) -> bool:
+    """Whether a text the built-in patterns did not read may be a date in words of another
+    language (:mod:`archiver.parse.localdates`): short, with a letter and a day number."""
+    if len(clean) > MAX_DATE_CHARS or DAY_NUMBER.search(clean) is None:
+        return False
+    return any(c.isalpha() for c in clean)
 
 
 _remembered_parse_date = remember("dates", _parse_date)
@@ -169,6 +178,8 @@ def find_date(text: str, formats: Sequence[str] = ()) -> str | None:
         found = _first_valid(index, clean, years, spans)
         if found and (best is None or found[0] < best[0]):
             best = found
+    if best is None and _may_be_in_words(clean):
+        return find_local_date(clean)
     return best[1] if best else None
 
 

@@ -37,7 +37,9 @@ def parse_html(
     tree = LexborHTMLParser(html if utf8 is None else utf8)
     if profile is None:
         detection = detect_tree(tree, base_url=base_url)
-        return ParsedPage(detection.cards, detection.next_url, detection.profile)
+        return ParsedPage(
+            detection.cards, detection.next_url, detection.profile, detection.confidence, detection.doubts
+        )
     nodes = select_cards(tree, profile.card)
     cards = extract_cards(tree, nodes, profile, base_url)
     return ParsedPage(cards=cards, next_url=find_next_url(tree, base_url, profile, nodes))

@@ -9,6 +9,7 @@ reads the most right.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -16,7 +17,7 @@ from archiver.parse.dom import Selector
 from archiver.parse.fields import first_date, first_link, first_text, joined_text, node_link
 from archiver.parse.groups import PageLinks
 from archiver.parse.markup import TIME_SELECTORS, candidates_for
-from archiver.parse.picks import pick_date, pick_excerpt, pick_link, pick_title
+from archiver.parse.picks import links_to_post, pick_date, pick_excerpt, pick_link, pick_title
 from archiver.parse.profile import Profile
 from archiver.parse.reader import Reader
 from archiver.parse.taxonomy import (
@@ -58,9 +59,20 @@ class Cards:
         self.links = links
 
 
-def infer_profile(cards: Cards, card: str) -> tuple[Profile, list[LexborNode]]:
-    """Field selectors that read the sampled cards the way the per-card analysis does, and the
-    other cards (``cards.rest``) that were analysed too.
+class Inferred(NamedTuple):
+    """What :func:`infer_profile` found."""
+
+    profile: Profile
+    #: the cards outside the sample that were analysed too
+    analysed: list[LexborNode]
+    #: the share of sampled cards whose title links to the post (the title is, holds or sits
+    #: in a link), a sign of a post list (:mod:`~archiver.parse.confidence`)
+    linked: float
+
+
+def infer_profile(cards: Cards, card: str) -> Inferred:
+    """Field selectors that read the sampled cards the way the per-card analysis does, the
+    other cards (``cards.rest``) that were analysed too, and how many titles link to a post.
 
     Every card counts: a field that no sampled card shows (a category on one card of twenty)
     is looked for in the other cards, and those that show it join the comparison for that
@@ -96,7 +108,16 @@ def infer_profile(cards: Cards, card: str) -> tuple[Profile, list[LexborNode]]:
         category_separator=separator,
     )
     analysed = {n.mem_id: n for n in date_cards[len(sample) :] + excerpt_cards[len(sample) :]}
-    return profile, list(analysed.values())
+    return Inferred(profile, list(analysed.values()), _linked(reader, sample, titles, post_links))
+
+
+def _linked(
+    reader: Reader, sample: list[LexborNode], titles: list[LexborNode | None], post_links: set[int]
+) -> float:
+    """The share of sampled cards that link to their post the way post lists do
+    (:func:`~archiver.parse.picks.links_to_post`)."""
+    linked = sum(links_to_post(reader, n, t, post_links) for n, t in zip(sample, titles, strict=True))
+    return linked / len(sample) if sample else 0.0
 
 
 def _permalink(cards: Cards, titles: list[LexborNode | None]) -> str | None:

@@ -59,7 +59,7 @@ MAX_CACHED_KEY_CHARS = 512
 
 #: How many results each parser cache keeps (least recently used go first).
 CACHE_ENTRIES = {
-    "post keys (per page URL)": 8192,
+    "post keys (per page URL, or per site)": 8192,
     "link paths (per site)": 8192,
     "absolute links": 4096,
     "class lists": 4096,
@@ -67,6 +67,7 @@ CACHE_ENTRIES = {
     "selectors": 1024,
     "dates": 4096,
     "page hosts": 64,
+    "page sites": 64,
 }
 
 #: Every cache :func:`remember` made, for :func:`clear_caches`.

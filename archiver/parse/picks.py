@@ -33,8 +33,8 @@ _TITLE = 200
 
 
 def links_of(reader: Reader, card: LexborNode) -> list[LexborNode]:
-    """The card's ``a[href]`` elements, read once per card for every field that looks at links
-    (and for the permalink candidate ``a[href]``)."""
+    """The ``a[href]`` elements of a card (or of its title), read once per element for every
+    field that looks at links (and for the permalink candidate ``a[href]``)."""
     return reader.matches(card, "a[href]")
 
 
@@ -45,11 +45,41 @@ def pick_title(reader: Reader, card: LexborNode, post_links: set[int]) -> Lexbor
         return marked
     for heading in card.css(TITLE_HEADINGS):
         if heading.text().strip():
-            return heading
+            return _link_in_heading(reader, heading, post_links)
     # A post link's text, not a longer category or "Read more" link beside it.
     links = links_of(reader, card)
     posts = [a for a in links if a.mem_id in post_links]
-    return _longest_text(posts) or _longest_text(links)
+    found = _longest_text(posts) or _longest_text(links)
+    return _title_in_link(reader, found) if found is not None else None
+
+
+def _link_in_heading(reader: Reader, heading: LexborNode, post_links: set[int]) -> LexborNode:
+    """The heading, or the one post link in it when the heading shows more than that link (a
+    date split into spans, a star glyph, a badge): the post's title is the link's own text."""
+    links = links_of(reader, heading)
+    if len(links) != 1 or links[0].mem_id not in post_links:
+        return heading
+    # Raw texts first (cheap): a heading that is its link, as most are, needs no more reading.
+    if links[0].text().strip() == heading.text().strip() or not reader.text(links[0]):
+        return heading
+    return links[0] if reader.text(links[0]) != reader.text(heading) else heading
+
+
+def _title_in_link(reader: Reader, link: LexborNode) -> LexborNode:
+    """The link, or the element in it that shows the title when the link wraps a whole card
+    (its picture, title, date and summary): one whose class names a title, else the first
+    element with text of its own that is no date."""
+    parts = [child for child in link.iter() if reader.text(child)]
+    if len(parts) < 2:
+        return link
+    named = link.css_first("[class*=title]")
+    if named is not None and reader.text(named):
+        return named
+    for node in link.traverse():
+        text = reader.text(node) if node.mem_id != link.mem_id else ""
+        if text and node.text(deep=False).strip() and not parse_date(text) and len(text) <= _TITLE:
+            return node
+    return link
 
 
 def _longest_text(links: list[LexborNode]) -> LexborNode | None:
@@ -67,21 +97,34 @@ def pick_link(
     reader: Reader, card: LexborNode, title: LexborNode | None, post_links: set[int]
 ) -> LexborNode | None:
     """The permalink anchor: the one around or inside the title, else the most repeated href."""
-    if title is not None:
-        if title.tag == "a" and title.attributes.get("href"):
-            return title
-        inner = title.css_first("a[href]")
-        if inner is not None:
-            return inner
-        around = enclosing_link(title, card)
-        if around is not None:
-            return around
+    own = title_link(reader, title, card) if title is not None else None
+    if own is not None:
+        return own
     anchors = [a for a in links_of(reader, card) if a.mem_id in post_links]
     if not anchors:
         return None
     counts = Counter(_page_of(a) for a in anchors)
     top = counts.most_common(1)[0][0]
     return next(a for a in anchors if _page_of(a) == top)
+
+
+def title_link(reader: Reader, title: LexborNode, card: LexborNode) -> LexborNode | None:
+    """The link the title is, holds or sits inside (in ``card``); None for a title that links
+    nowhere, as a single article's own heading or an FAQ question does."""
+    if title.tag == "a" and title.attributes.get("href"):
+        return title
+    inner = links_of(reader, title)
+    if inner:
+        return inner[0]
+    return enclosing_link(title, card)
+
+
+def links_to_post(reader: Reader, card: LexborNode, title: LexborNode | None, post_links: set[int]) -> bool:
+    """Whether the card links to its post the way post lists do: from its title, or with a
+    link that shows no text of its own (a thumbnail, or a link laid over the whole card)."""
+    if title is not None and title_link(reader, title, card) is not None:
+        return True
+    return any(a.mem_id in post_links and not a.text().strip() for a in links_of(reader, card))
 
 
 def _page_of(anchor: LexborNode) -> str:

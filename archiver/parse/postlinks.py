@@ -2,8 +2,9 @@
 
 Taxonomy, archive, pagination and asset links and links off the site are never permalinks, and
 the fragment is dropped so ``/post/#more`` is the same post as ``/post/``. Remembered per page URL
-(captures of one page repeat nearly all their links) and per site (a site repeats its menus and
-tag links on every page); never for long links
+(captures of one page repeat nearly all their links), and per site for links that mean the same on
+every page of it (absolute and root-relative: a site repeats its menus and tag links on every
+page); never for long links
 (:data:`~archiver.parse.limits.MAX_CACHED_KEY_CHARS`), and a link too long to follow
 (:data:`~archiver.parse.limits.MAX_LINK_CHARS`) is none.
 """
@@ -29,9 +30,37 @@ _URL_UNSAFE = re.compile(r"[\t\r\n]")
 
 
 def post_keys(hrefs: list[str | None], base_url: str | None, base_host: str | None) -> list[str | None]:
-    """:func:`post_key` of every href (a page repeats the same hrefs many times)."""
-    known = {href: post_key(href, base_url, base_host) for href in dict.fromkeys(hrefs)}
+    """:func:`post_key` of every href (a page repeats the same hrefs many times).
+
+    An absolute or root-relative href means the same on every page of a site, so it is looked
+    up against the site's root rather than the page's URL: the menus, tag links and sidebars
+    that every page of a site repeats are worked out once per site, not once per page.
+    """
+    root = _site_root(base_url) if base_url and len(base_url) <= MAX_CACHED_KEY_CHARS else None
+    known = {}
+    for href in dict.fromkeys(hrefs):
+        # The same everywhere on the site: an absolute href, or one from the site's root.
+        same = (
+            root
+            and href
+            and (href.startswith(("http://", "https://")) or (href[0] == "/" and href[1:2] != "/"))
+        )
+        known[href] = post_key(href, root if same else base_url, base_host)
     return [known[href] for href in hrefs]
+
+
+def _root(base_url: str) -> str | None:
+    """``scheme://host/`` of a web page URL; None for any other."""
+    if not base_url.startswith(("http://", "https://")) or _URL_UNSAFE.search(base_url):
+        return None
+    try:
+        parts = urlsplit(base_url)
+    except ValueError:
+        return None
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+_site_root = remember("page sites", _root)
 
 
 def post_key(href: str | None, base_url: str | None, base_host: str | None) -> str | None:
@@ -75,7 +104,7 @@ def _link_key(href: str | None, base_url: str | None, base_host: str | None) -> 
     return _path_key(parts.netloc.lower(), parts.path, parts.query, base_host)
 
 
-_remembered_post_key = remember("post keys (per page URL)", _link_key)
+_remembered_post_key = remember("post keys (per page URL, or per site)", _link_key)
 
 
 def _host(base_url: str) -> str:

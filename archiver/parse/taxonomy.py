@@ -7,6 +7,7 @@ elements whose class names a category, else from the text before the date in a m
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -33,8 +34,25 @@ LABELLED = "[class*=categor]"
 _REL_RULES = (CATEGORY_RULES[0], TAG_RULES[0])
 #: The other rules, each with the piece of the href it looks for.
 _HREF_RULES = tuple((rule, rule.split('"')[1]) for rule in TAXONOMY_RULES if rule not in _REL_RULES)
+#: Where each piece of an href rule starts in an href, found in one pass (a lookahead, as
+#: pieces may overlap: ``/tag/tags/``).
+_HREF_PIECES = re.compile("(?=(" + "|".join(re.escape(piece) for _, piece in _HREF_RULES) + "))")
+_RULE_OF_PIECE = {piece: rule for rule, piece in _HREF_RULES}
 #: Longest text of a labelled category.
 _LABEL_CHARS = 40
+#: Icons that mark what follows them as categories (a folder, as Font Awesome's
+#: ``fa-folder-open``, or a class naming a category).
+CATEGORY_ICONS = "[class*=folder], [class*=categor]"
+#: A label that says the text after it are categories ("分类:", "Posted in", "Kategorie:").
+_CATEGORY_LABEL = re.compile(
+    r"(?:分类|分類|类别|類別|categor(?:y|ies)|catégories?|categorías?|categorias?|categorie[ën]?|kategori(?:e|en|a|ia|es)?"
+    r"|rubri(?:k|que)s?|posted\s+in|filed\s+under|published\s+in)\s*[:：]?",
+    re.I,
+)
+#: Elements a theme writes such a label in.
+_LABEL_TAGS = "span, em, strong, b, small, label, dt"
+#: What separates the names of a category list or hierarchy shown as one text.
+_LIST_SEPARATORS = (",", "，", "、", ">", "»", "/", "|")
 #: What separates the segments of a meta line.
 _SEPARATORS = ("·", "|", "•", "/", "—", "｜")
 
@@ -61,10 +79,10 @@ def taxonomy_rules(tree: LexborHTMLParser, cards: list[LexborNode], links: PageL
 def _href_rules(hrefs: list[str | None]) -> dict[str, set[str]]:
     """The ``href`` rules each distinct href matches (only those matching one)."""
     return {
-        href: rules
+        href: set(map(_RULE_OF_PIECE.__getitem__, pieces))
         for href in dict.fromkeys(hrefs)
         if href and ("/tag" in href or "/categor" in href)
-        if (rules := {rule for rule, piece in _HREF_RULES if piece in href})
+        if (pieces := _HREF_PIECES.findall(href))
     }
 
 
@@ -99,7 +117,7 @@ def category_selector(
     labelled = labelled_categories(reader, [node for card in cards for node in card.css(LABELLED)])
     if labelled:
         return labelled, None
-    return _meta_line_categories(reader, cards, dates)
+    return _iconed_categories(reader, cards) or _meta_line_categories(reader, cards, dates)
 
 
 def labelled_categories(reader: Reader, labelled: list[LexborNode]) -> str | None:
@@ -116,6 +134,65 @@ def labelled_categories(reader: Reader, labelled: list[LexborNode]) -> str | Non
         if cls is not None:  # else only a class no selector can name without escaping says so
             seen[f"{node.tag}.{cls}"] += 1
     return seen.most_common(1)[0][0] if seen else None
+
+
+def _iconed_categories(reader: Reader, cards: list[LexborNode]) -> tuple[str, str | None] | None:
+    """Categories shown as plain text beside an icon that names them (``<i class="fa-folder">``
+    then ``<span>Study, Stock</span>``): ``icon + element``, and what separates the names of a
+    hierarchy or list (``,``), when most cards that show such an icon agree."""
+    votes = _marker_votes(reader, [card.css(CATEGORY_ICONS) for card in cards])
+    if not votes:
+        # Labels: only in cards whose raw text says one (a cheap look before reading more).
+        labelled = [card.css(_LABEL_TAGS) for card in cards if _CATEGORY_LABEL.search(card.text())]
+        votes = _marker_votes(reader, labelled)
+    return votes.most_common(1)[0][0] if votes else None
+
+
+def _marker_votes(reader: Reader, markers: list[list[LexborNode]]) -> Counter[tuple[str, str | None]]:
+    """Per card's candidate markers (icons or labels), the first one's :func:`_iconed_vote`."""
+    votes: Counter[tuple[str, str | None]] = Counter()
+    for candidates in markers:
+        for marker in candidates:
+            vote = _iconed_vote(reader, marker)
+            if vote is not None:
+                votes[vote] += 1
+                break
+    return votes
+
+
+def _iconed_vote(reader: Reader, icon: LexborNode) -> tuple[str, str | None] | None:
+    """The selector and separator of the text an icon (or a label: ``<span class="meta-label">
+    Posted in</span>``) marks as categories, or None when ``icon`` marks nothing."""
+    label = reader.text(icon)
+    if label:
+        words = _CATEGORY_LABEL.fullmatch(label) and simple_classes(icon.attributes.get("class"))
+        cls = words[0] if words else None
+    else:
+        cls = next((c for c in simple_classes(icon.attributes.get("class")) if _names_categories(c)), None)
+    if cls is None:
+        return None
+    value = _next_element(icon)
+    if value is None or value.tag == "a" or value.css_first("a[href]") is not None:
+        return None  # linked names are found as links
+    text = reader.text(value)
+    if not text or len(text) > 2 * _LABEL_CHARS or COUNT_LIKE.match(text):
+        return None
+    separator = next((sep for sep in _LIST_SEPARATORS if sep in text), None)
+    return f"{icon.tag}.{cls} + {value.tag}", separator
+
+
+def _next_element(node: LexborNode) -> LexborNode | None:
+    """The element right after ``node``, past blank text; None when text comes first."""
+    after = node.next
+    while after is not None and after.tag == "-text" and not (after.text_content or "").strip():
+        after = after.next
+    return None if after is None or after.tag in (None, "-text") else after
+
+
+def _names_categories(cls: str) -> bool:
+    """Whether an icon's class names a category: a folder or the word itself."""
+    lowered = cls.lower()
+    return "folder" in lowered or "categor" in lowered
 
 
 def _meta_line_categories(
