@@ -6,12 +6,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-#: The summary line's figures in order; a name ending in "*" is completed by the run's size
-#: (``search_ms_10k`` in quick mode, ``search_ms_100k`` in full).
-SUMMARY_ORDER = (
-    "ingest_cpu_ratio", "peer_ratio", "scrapy_ratio", "unchanged_growth_bytes", "noisy_growth_bytes",
-    "sites_*", "cron_start_ms", "search_ms_*", "scale_ratio*",
-)  # fmt: skip
 SUMMARY: dict[str, tuple[str, bool | None]] = {}
 TARGETS: list[tuple[str, bool, str]] = []
 
@@ -34,14 +28,10 @@ def figure(name: str, value: str, ok: bool | None, detail: str) -> None:
         target(name, ok, f"{name} = {value}; {detail}")
 
 
-def summary_line() -> str:
-    """``bench: name=value:met ...`` in SUMMARY_ORDER; n/a for a part not run."""
+def summary_line(names: list[str]) -> str:
+    """``bench: name=value:met ...`` for ``names``, in order; n/a for a part not run."""
     fields = []
-    for pattern in SUMMARY_ORDER:
-        prefix = pattern.removesuffix("*")
-        name = next(
-            (k for k in SUMMARY if k == pattern or (pattern != prefix and k.startswith(prefix))), prefix
-        )
+    for name in names:
         value, ok = SUMMARY.get(name, ("n/a", None))
         fields.append(f"{name}={value}" + ("" if ok is None else ":met" if ok else ":MISSED"))
     return "bench: " + " ".join(fields)
