@@ -127,25 +127,24 @@ def db_bytes(store: Store) -> int:
 def part_ingest(cfg: Config, tmp: Path) -> None:
     n = cfg.ingest_pages
     out(f"== 1. ingest: {n} hourly captures of a front page, 20 cards each, 95% already known")
+    url = pages.BASE_URL
+    profile = pages.PROFILE
+    # Every contender reads the captures from files, as `archiver import` does (each with its own
+    # time); none are held in memory, which would make every fork of archiver's worker dearer.
+    folder = tmp / "captures"
+    folder.mkdir()
+    files = []
+    sizes = []
     with timed() as gen_time:
-        captures = [data for _, data in pages.hourly_front_pages(n)]
-    sizes = [len(d) for d in captures]
+        for i in range(n):
+            path = folder / f"{i:05d}.html"
+            sizes.append(path.write_bytes(pages.front_page(i)[1]))
+            files.append(ImportFile(path, "html", url, captured_at=stamp(i)))
     out(
         f"  pages: {min(sizes) / 1024:.1f}-{max(sizes) / 1024:.1f} KB"
         f" (mean {statistics.mean(sizes) / 1024:.1f}),"
         f" built in {gen_time():.1f} s; 1 new post per capture, every 97th post edited once"
     )
-    url = pages.BASE_URL
-    profile = pages.PROFILE
-    # archiver and the peer read the captures as `archiver import` does: from files (each with
-    # its own time); the ceiling reads them from memory
-    folder = tmp / "captures"
-    folder.mkdir()
-    files = []
-    for i, data in enumerate(captures):
-        path = folder / f"{i:05d}.html"
-        path.write_bytes(data)
-        files.append(ImportFile(path, "html", url, captured_at=stamp(i)))
 
     # The three contenders take turns on each block of pages, so that a burst of load from other
     # processes hits all of them alike. CPU time is summed over all of a contender's processes
@@ -170,7 +169,7 @@ def part_ingest(cfg: Config, tmp: Path) -> None:
         block = range(b * size, min(n, (b + 1) * size))
         with turn("ceiling"):
             for i in block:
-                bare_extract(captures[i], url, profile)
+                bare_extract(files[i].path.read_bytes(), url, profile)
         with turn("archiver"):
             cards += archiver_import_files(db, files[block.start : block.stop], profile)
         with turn("peer"):
@@ -213,8 +212,8 @@ def part_ingest(cfg: Config, tmp: Path) -> None:
     store = Store(tmp / "auto.db")
     with timed() as elapsed:
         cpu_start = cpu_seconds()
-        for i, data in enumerate(captures[:auto_n]):
-            archiver_import(store, data, url, stamp(i), None)
+        for i, item in enumerate(files[:auto_n]):
+            archiver_import(store, item.path.read_bytes(), url, stamp(i), None)
         auto_cpu = cpu_seconds() - cpu_start
     store.close()
     out(
@@ -236,7 +235,6 @@ def part_ingest(cfg: Config, tmp: Path) -> None:
         peer_ratio >= 1.0,
         "archiver's pages/s / the competent peer's (wall; it parses on the second core), at least 1",
     )
-    del captures
 
 
 # -- 2. storage ------------------------------------------------------------------------------------
