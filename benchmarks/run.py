@@ -23,7 +23,7 @@ Quick mode measures less and says so in the names (``search_ms_10k``, ``sites_10
 - sites: 1,000 unchanged blogs checked by `archiver run` in at most 4 s; one unchanged blog in
   at most 150 ms of process wall time;
 - scale: search over 100,000 entries under 50 ms; per-capture costs within 1.5 x from 10^4 to
-  10^7 versions (benchmarks/scale.py's archives and measures; 10^7 is 7.6 GB on disk and about
+  10^7 versions (benchmarks/scale.py's archives and measures; 10^7 is about 7.5 GB on disk and
   5 minutes to build).
 
 Needs the `bench` extra (Scrapy) for the Scrapy comparison only.
