@@ -7,8 +7,9 @@ Run as its own process (so its Python work does not share the crawler's interpre
 prints ``PORT <n>`` once it listens on 127.0.0.1. Every listing response waits ``--latency``
 seconds first (a real server's think time and network round trip), sends an ``ETag`` and a
 ``Last-Modified``, and answers ``If-None-Match`` / ``If-Modified-Since`` with 304. GET
-/_bench/stats returns the request counts as JSON (not delayed, not counted); /_bench/reset sets
-them to zero.
+/_bench/stats returns the request counts as JSON (not delayed, not counted); /_bench/span the
+seconds from the first counted request's arrival to the last one's answer (the crawl as the
+server saw it, whichever client made it, its start-up left out); /_bench/reset sets both to zero.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # archiver, installed or not
 
 from pages import site_page
 
@@ -39,10 +41,28 @@ class Blog:
         self.etags = {path: '"' + hashlib.sha256(b).hexdigest()[:20] + '"' for path, b in self.bodies.items()}
         self.lock = threading.Lock()
         self.counts: Counter[str] = Counter()
+        #: perf_counter of the first counted request's arrival and of the last answer sent
+        self.first: float | None = None
+        self.last = 0.0
 
     def count(self, kind: str) -> None:
         with self.lock:
             self.counts[kind] += 1
+
+    def arrived(self) -> None:
+        with self.lock:
+            if self.first is None:
+                self.first = time.perf_counter()
+
+    def answered(self) -> None:
+        with self.lock:
+            self.last = time.perf_counter()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.counts.clear()
+            self.first = None
+            self.last = 0.0
 
 
 def make_handler(blog: Blog) -> type[BaseHTTPRequestHandler]:
@@ -72,11 +92,22 @@ def make_handler(blog: Blog) -> type[BaseHTTPRequestHandler]:
                     body = json.dumps(dict(blog.counts)).encode()
                 self._send(200, body, {"Content-Type": "application/json"})
                 return
-            if path == "/_bench/reset":
+            if path == "/_bench/span":
                 with blog.lock:
-                    blog.counts.clear()
+                    span = blog.last - blog.first if blog.first is not None else 0.0
+                self._send(200, json.dumps({"seconds": span}).encode(), {"Content-Type": "application/json"})
+                return
+            if path == "/_bench/reset":
+                blog.reset()
                 self._send(200, b"{}", {"Content-Type": "application/json"})
                 return
+            blog.arrived()
+            try:
+                self._answer(path)
+            finally:
+                blog.answered()
+
+        def _answer(self, path: str) -> None:
             if blog.latency:
                 time.sleep(blog.latency)
             if path == "/robots.txt":
@@ -106,6 +137,15 @@ def make_handler(blog: Blog) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that closes its kept-alive connection at the end is no error worth a traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pages", type=int, default=200)
@@ -113,8 +153,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
     blog = Blog(args.pages, args.latency)
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(blog))
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", args.port), make_handler(blog))
     print(f"PORT {server.server_address[1]}", flush=True)
     server.serve_forever()
 
