@@ -24,13 +24,13 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from archiver.errors import ArchiverError, CardsNotMatched, InputError
+from archiver.errors import ArchiverError, CardsNotMatched, InputError, NotAListing
 from archiver.fetcher import DEFAULT_MAX_BYTES
 from archiver.headers import content_type
 from archiver.identity import site_of
 from archiver.imports import LOCAL_SITE, ImportOptions, ReadCapture
 from archiver.models import Card
-from archiver.parse import kept_profile, parse_capture, parsed_with, require_cards
+from archiver.parse import kept_profile, parse_capture, parsed_with, require_cards, require_listing
 from archiver.store import CaptureRecord
 from archiver.times import iso_timestamp
 
@@ -52,6 +52,7 @@ NOT_200 = "not an HTTP 200 answer"
 NOT_HTML = "not HTML"
 OUTSIDE_PREFIX = "outside --url-prefix"
 NO_CARDS = "no card list (article pages, other pages)"
+NOT_A_LISTING = "no listing by its cards (an article, a list of links: --profile takes it anyway)"
 UNREADABLE = "unreadable page (empty, binary, or too large)"
 NO_ORIGINAL = "revisit of a record not in the files"
 
@@ -227,9 +228,11 @@ def _cards(
             header_charset=charset,
             chrome_lines=options.chrome_lines,
         )
-        return require_cards(page, source, options.profile).cards
+        return require_listing(require_cards(page, source, options.profile), source).cards
     except CardsNotMatched:
         return NO_CARDS
+    except NotAListing:
+        return NOT_A_LISTING
     except InputError:
         return UNREADABLE
     except ArchiverError:  # a card list the extractor does not accept as a listing

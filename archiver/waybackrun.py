@@ -22,7 +22,14 @@ from archiver.identity import site_of
 from archiver.ingest import store_capture
 from archiver.models import ParsedPage, ProfileText
 from archiver.pagination import number_pattern
-from archiver.parse import Profile, kept_profile, parse_capture, parsed_with, require_cards
+from archiver.parse import (
+    Profile,
+    kept_profile,
+    parse_capture,
+    parsed_with,
+    require_cards,
+    require_listing,
+)
 from archiver.store import CaptureRecord, Store
 from archiver.wayback import MAX_LISTING_BYTES, Archive, Capture, Every, kept
 
@@ -165,7 +172,7 @@ def _import(
         return False
     try:
         page = _parsed(fetched, capture.replay, capture.original, request.profile)
-        cards = require_cards(page, capture.replay, request.profile).cards
+        cards = require_listing(require_cards(page, capture.replay, request.profile), capture.replay).cards
     except CardsNotMatched:
         summary.skipped[NO_CARDS] += 1
         return False

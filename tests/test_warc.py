@@ -100,16 +100,12 @@ def test_the_same_records_in_a_wacz_import_the_same(run: Runner, tmp_path: Path)
     assert first_seen(from_wacz) == first_seen(from_warc)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="zero-configuration detection accepts a single article as a one-card list until its "
-    "confidence is calibrated to refuse pages that are not listings",
-)
 def test_without_a_profile_article_pages_are_skipped(run: Runner, tmp_path: Path) -> None:
     db = tmp_path / "warc.db"
     result = run("import", mixed_warc(tmp_path), "--db", db)
     assert result.exit_code == 0, result.stderr
     assert "imported 10 listing pages" in result.stdout
+    assert "2 no listing by its cards" in result.stderr
     assert all("/posts/" in row[2] for row in entries(db))
 
 
