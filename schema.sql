@@ -151,6 +151,8 @@ CREATE INDEX IF NOT EXISTS entry_text_key ON entry (site, key) WHERE key_kind = 
 CREATE INDEX IF NOT EXISTS entry_first_seen ON entry (first_seen_at);
 -- one site's posts, and those new since a time: what `archiver run` and `archiver sites` count
 CREATE INDEX IF NOT EXISTS entry_site_first_seen ON entry (site, first_seen_at);
+-- the posts found gone, the latest first: the feeds' tombstones
+CREATE INDEX IF NOT EXISTS entry_gone ON entry (gone_at) WHERE gone_at IS NOT NULL;
 
 -- Versions of an entry. A field a card does not show never erases a value; a field seen
 -- for the first time is filled into the current version; only a contradiction makes a new version.

@@ -177,6 +177,18 @@ def test_a_gone_post_is_a_tombstone_in_atom_and_marked_in_json(run: Runner, craw
     assert len(items) == 46
 
 
+def test_a_post_gone_from_far_down_the_listing_still_gets_its_tombstone(run: Runner, crawled: Path) -> None:
+    """--limit keeps the newest posts; the posts found gone last come with them, so a reader
+    that saw a post long ago still learns that it went."""
+    ref = permalink(crawled, posts()[0])
+    newest = {entry.id for entry in feedparser.parse(feed(run, crawled, "--limit", "3")).entries}
+    assert ref not in newest
+    gone_at = mark_gone(crawled, ref)
+    root = etree.fromstring(feed(run, crawled, "--limit", "3").encode())
+    assert [(t.get("ref"), t.get("when")) for t in root.findall(TOMBSTONE)] == [(ref, gone_at)]
+    assert len(root.findall("{http://www.w3.org/2005/Atom}entry")) == 3
+
+
 def test_atom_validates_against_the_rfc_4287_grammar(run: Runner, crawled: Path) -> None:
     mark_gone(crawled, permalink(crawled, posts()[0]))
     for args in ((), ("--site", site_of(crawled)), ("--limit", "3")):

@@ -17,6 +17,13 @@ _POSTS = (
     " FROM entry e JOIN entry_version v ON v.id = e.current_version_id"
     " {where} ORDER BY e.first_seen_at DESC, e.id DESC LIMIT ?"
 )
+#: The posts found gone last (``entry_gone``), for the tombstones of those older than the newest.
+_GONE = (
+    "SELECT e.id, e.site, e.key_kind, e.key, e.title, e.url, e.categories, e.tags, e.date, e.excerpt,"
+    " e.first_seen_at, v.first_seen_at, e.gone_at"
+    " FROM entry e JOIN entry_version v ON v.id = e.current_version_id"
+    " WHERE e.gone_at IS NOT NULL {where} ORDER BY e.gone_at DESC LIMIT ?"
+)
 
 #: The distinct sites of entry, one index seek per site (a plain DISTINCT would read every row of
 #: the index, a cost that grows with the posts rather than with the sites).
@@ -55,9 +62,19 @@ class Feeds(Connection):
     """The queries of `archiver feed` and of ``--feeds DIR``."""
 
     def feed_posts(self, site: str | None, limit: int) -> list[FeedPost]:
-        """The ``limit`` posts of ``site`` (of every site when None) first seen last, newest first."""
-        where, params = ("WHERE e.site = ?", [site]) if site is not None else ("", [])
-        rows = self.conn.execute(_POSTS.format(where=where), [*params, limit]).fetchall()
+        """The ``limit`` posts of ``site`` (of every site when None) first seen last, and the
+        ``limit`` found gone last (a post gone from far down the listing still gets its
+        tombstone), newest first by first seen."""
+        params = [site] if site is not None else []
+        newest = self.conn.execute(
+            _POSTS.format(where="WHERE e.site = ?" if site is not None else ""), [*params, limit]
+        ).fetchall()
+        gone = self.conn.execute(
+            _GONE.format(where="AND e.site = ?" if site is not None else ""), [*params, limit]
+        ).fetchall()
+        rows = sorted(
+            {row[0]: row for row in [*newest, *gone]}.values(), key=lambda r: (r[10], r[0]), reverse=True
+        )
         posts = []
         for entry_id, name, key_kind, key, title, url, categories, tags, *rest in rows:
             with self._errors(f"entry {entry_id}"):
