@@ -23,12 +23,20 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from archiver.errors import InputError
 from archiver.watchlist import duration_of
 
-#: The kinds of event, as the ``event.kind`` column and ``archiver changes --kind`` spell them.
-KINDS = ("new", "changed", "gone", "reappeared")
+
+class Kind(StrEnum):
+    """The kinds of event, as the ``event.kind`` column and ``archiver changes --kind`` spell them."""
+
+    new = "new"
+    changed = "changed"
+    gone = "gone"
+    reappeared = "reappeared"
+
 
 #: Fields whose stored text is a JSON array: an event shows them as lists.
 _LIST_FIELDS = frozenset({"categories", "tags"})

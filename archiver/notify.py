@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archiver.errors import UsageError
+from archiver.ledger import Kind
 from archiver.store import Event, Sent, Store
 
 #: Lines of posts one message lists at most; the rest are counted ("and 12 more"). Chat services
@@ -40,9 +41,7 @@ def message(events: Sequence[Event]) -> Message | None:
     if not events:
         return None
     counts = Counter(event.kind for event in events)
-    told = ", ".join(
-        f"{counts[kind]} {kind}" for kind in ("new", "changed", "gone", "reappeared") if counts[kind]
-    )
+    told = ", ".join(f"{counts[kind]} {kind}" for kind in Kind if counts[kind])
     sites = list(dict.fromkeys(event.site for event in events))
     title = f"archiver: {told} on {len(sites)} site{'' if len(sites) == 1 else 's'}"
     lines: list[str] = []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -22,18 +21,11 @@ from archiver.cli._common import (
     shown,
 )
 from archiver.errors import InputError, UsageError
-from archiver.ledger import since_time
+from archiver.ledger import Kind, since_time
 from archiver.store import Event
 
 #: How wide an old or new value is shown on a terminal (`--json` gives them whole).
 _VALUE_WIDTH = 70
-
-
-class Kind(StrEnum):
-    new = "new"
-    changed = "changed"
-    gone = "gone"
-    reappeared = "reappeared"
 
 
 def register(app: typer.Typer) -> None:
