@@ -7,6 +7,7 @@ import json
 import os
 import re
 import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -356,3 +357,21 @@ def test_saved_copies_imported_late_show_when_a_post_left(run: Runner, tmp_path:
         ("gone", "post-7", "2024-02-01T00:00:00Z"),
     ]
     assert gone_at(db, "/posts/post-7/") == "2024-02-01T00:00:00Z" and gone_at(db, "/posts/post-10/") is None
+
+
+def test_a_post_that_came_back_is_updated_in_the_feeds_when_it_came_back(
+    run: Runner, site: SiteServer, site_copy: Path, db: Path
+) -> None:
+    page = site_copy / "index.html"
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    card = without(page, GONE)
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    put_back(page, card, href_of(cards(page)[2]))
+    time.sleep(1.1)  # times are kept to the second: the return must be later than the first sighting
+    assert run("crawl", site.url, "--db", db, *FAST).exit_code == 0
+    [back] = events(run, db, "--kind", "reappeared")
+    result = run("feed", "--format", "json", "--db", db)
+    assert result.exit_code == 0, result.stderr
+    [item] = [i for i in json.loads(result.stdout)["items"] if i.get("url", "").endswith(GONE)]
+    assert "_archiver" not in item
+    assert item["date_modified"].replace("+00:00", "Z") == back["at"]

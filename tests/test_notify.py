@@ -134,3 +134,17 @@ def test_a_message_groups_posts_by_site_and_counts_the_rest() -> None:
 def test_a_service_is_stored_without_its_secrets() -> None:
     assert service_of("slack://TokenA/TokenB/TokenC/#general") == "slack://tokena"
     assert service_of("mailto://user:password@example.com") == "mailto://example.com"
+
+
+def test_run_sends_one_message_for_every_watched_blog_that_changed(
+    run: Runner, site: SiteServer, site_copy: Path, db: Path
+) -> None:
+    assert run("add", site.url, "--db", db).exit_code == 0
+    with Hook() as hook:
+        args = ("run", "--db", db, "--delay", "0", "--retries", "0", "--force", "--notify", hook.url)
+        assert run(*args).exit_code == 0
+        retitle(site_copy / "index.html")
+        assert run(*args).exit_code == 0
+        assert run(*args).exit_code == 0  # nothing new: nothing sent
+        titles = [message["title"] for message in hook.received]
+    assert titles == ["archiver: 46 new on 1 site", "archiver: 1 changed on 1 site"]

@@ -8,19 +8,25 @@ from dataclasses import dataclass
 from archiver.models import names_of
 from archiver.store._connection import Connection
 
+#: A post's last change: its current version's first sighting, or its coming back after it was
+#: found gone, whichever is later (``event_entry`` finds its events).
+_UPDATED = (
+    "max(v.first_seen_at, coalesce((SELECT max(ev.at) FROM event ev"
+    " WHERE ev.entry_id = e.id AND ev.kind = 'reappeared'), ''))"
+)
 #: A post as a feed shows it. Newest first by first seen: ``entry_site_first_seen`` serves one
 #: site, ``entry_first_seen`` all of them, each walked from its end for the LIMIT only (both
 #: indexes end in the rowid, so ``e.id DESC`` breaks ties without a sort).
 _POSTS = (
     "SELECT e.id, e.site, e.key_kind, e.key, e.title, e.url, e.categories, e.tags, e.date, e.excerpt,"
-    " e.first_seen_at, v.first_seen_at, e.gone_at"
+    f" e.first_seen_at, {_UPDATED}, e.gone_at"
     " FROM entry e JOIN entry_version v ON v.id = e.current_version_id"
     " {where} ORDER BY e.first_seen_at DESC, e.id DESC LIMIT ?"
 )
 #: The posts found gone last (``entry_gone``), for the tombstones of those older than the newest.
 _GONE = (
     "SELECT e.id, e.site, e.key_kind, e.key, e.title, e.url, e.categories, e.tags, e.date, e.excerpt,"
-    " e.first_seen_at, v.first_seen_at, e.gone_at"
+    f" e.first_seen_at, {_UPDATED}, e.gone_at"
     " FROM entry e JOIN entry_version v ON v.id = e.current_version_id"
     " WHERE e.gone_at IS NOT NULL {where} ORDER BY e.gone_at DESC LIMIT ?"
 )
@@ -52,7 +58,8 @@ class FeedPost:
     date: str | None
     excerpt: str | None
     first_seen_at: str
-    #: when its current version was first seen: its last change
+    #: its last change: when its current version was first seen, or when it came back after it
+    #: was found gone, whichever is later
     updated_at: str
     #: when it was found gone from its listing; None while it is listed
     gone_at: str | None
