@@ -103,17 +103,19 @@ def make_handler(blog: Blog) -> type[BaseHTTPRequestHandler]:
                 return
             blog.arrived()
             try:
-                self._answer(path)
+                status, body, headers = self._answer(path)
             finally:
+                # before the answer leaves: a client that has read it and asks for the span
+                # at once must find it counted
                 blog.answered()
+            self._send(status, body, headers)
 
-        def _answer(self, path: str) -> None:
+        def _answer(self, path: str) -> tuple[int, bytes, dict[str, str]]:
             if blog.latency:
                 time.sleep(blog.latency)
             if path == "/robots.txt":
                 blog.count("robots")
-                self._send(200, b"User-agent: *\nAllow: /\n", {"Content-Type": "text/plain"})
-                return
+                return 200, b"User-agent: *\nAllow: /\n", {"Content-Type": "text/plain"}
             if path.endswith("/index.html"):
                 path = path.removesuffix("index.html")
             if not path.endswith("/"):
@@ -121,18 +123,16 @@ def make_handler(blog: Blog) -> type[BaseHTTPRequestHandler]:
             body = blog.bodies.get(path)
             if body is None:
                 blog.count("other")
-                self._send(404, b"not found", {"Content-Type": "text/plain"})
-                return
+                return 404, b"not found", {"Content-Type": "text/plain"}
             etag = blog.etags[path]
             headers = {"ETag": etag, "Last-Modified": LAST_MODIFIED, "Cache-Control": "max-age=0"}
             inm = self.headers.get("If-None-Match")
             ims = self.headers.get("If-Modified-Since")
             if (inm and etag in [t.strip() for t in inm.split(",")]) or (not inm and ims == LAST_MODIFIED):
                 blog.count("pages_304")
-                self._send(304, b"", headers)
-                return
+                return 304, b"", headers
             blog.count("pages_200")
-            self._send(200, body, {**headers, "Content-Type": "text/html; charset=utf-8"})
+            return 200, body, {**headers, "Content-Type": "text/html; charset=utf-8"}
 
     return Handler
 
