@@ -65,7 +65,6 @@ from archiver.store import CaptureRecord, Store  # noqa: E402
 
 #: Targets (this 2-core machine; see the module docstring)
 MAX_INGEST_CPU_RATIO = 1.6
-MIN_SCRAPY_RATIO = 1.5
 MAX_CAPTURE_GROWTH_BYTES = 2048
 MAX_SEARCH_MS = 50.0
 MAX_SCALE_RATIO = 1.5

@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 SEEDS = FIXTURES / "seeds"
 SITE = FIXTURES / "site"
+#: the real pages of fifteen blogs with hand-checked labels, beside the checkout when present
+CORPUS = ROOT.parent / "shared" / "corpus"
 SITE_PROFILE = SITE / "profile.toml"
 SITE_URL = "http://blog.fixture.test/"
 

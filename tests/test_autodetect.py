@@ -18,11 +18,9 @@ from archiver.parse.confidence import LISTING_THRESHOLD
 from archiver.parse.html import parse_html
 from archiver.parse.profile import profile_from_dict
 
-from conftest import Runner
+from conftest import CORPUS, ROOT, Runner
 
-ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "html"
-CORPUS = ROOT.parent / "shared" / "corpus"
 PAGES = {
     "wordpress_like.html": "https://blog.example/",
     "grid_cards.html": "https://cook.example/",

@@ -13,23 +13,20 @@ import json
 from pathlib import Path
 
 import pytest
+from test_autodetect import PAGES
 
 from archiver.models import Card
 from archiver.parse.auto import detect
 from archiver.parse.confidence import LISTING_THRESHOLD, judge
 
-from conftest import Runner
+from conftest import CORPUS, ROOT, Runner
 from helpers import dump, entry_count
 from sitehttp import SiteServer
 
-ROOT = Path(__file__).resolve().parent.parent
 NONLISTINGS = sorted((ROOT / "fixtures" / "nonlistings").glob("*.html"))
-CORPUS = ROOT.parent / "shared" / "corpus"
+#: the fixture listings, each with the URL it was published at
 FIXTURE_LISTINGS = {
-    "fixtures/html/wordpress_like.html": "https://blog.example/",
-    "fixtures/html/grid_cards.html": "https://cook.example/",
-    "fixtures/html/minimal_list.html": "https://xl.example/",
-    "fixtures/html/meta_line.html": "https://notes.example/",
+    **{f"fixtures/html/{name}": url for name, url in PAGES.items()},
     "fixtures/site/index.html": "http://blog.fixture.test/",
     "fixtures/site/page/2/index.html": "http://blog.fixture.test/page/2/",
     "fixtures/site/page/3/index.html": "http://blog.fixture.test/page/3/",
